@@ -1,0 +1,114 @@
+/**
+ * `npm run bench`: requests per second and p99 latency at 64 connections, each figure printed as a ratio to a
+ * bare node:http server measured in the same run (the ratio is the figure; absolute numbers vary by machine).
+ * Also POX with 10,000 and 1,000,000 stored users, and the server's resident memory.
+ * BENCH_SECONDS sets the length of each run (default 10).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const CONNECTIONS = 64;
+const CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
+const POX_BODY = await readFile(new URL('../test/fixtures/requests/outlook.xml', import.meta.url), 'utf8');
+
+interface Figures {
+  name: string;
+  rps: number;
+  p99: number;
+  rssMB?: number;
+}
+
+async function startChild(args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const [line] = (await once(lines, 'line')) as [string];
+  return { child, port: (JSON.parse(line) as { port: number }).port };
+}
+
+async function rssMB(pid: number): Promise<{ rss: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/** A POX body for a random one of `users` stored users (or the example user when there are none). */
+function poxRequests(users: number): autocannon.Request[] {
+  return [
+    {
+      method: 'POST',
+      path: '/autodiscover/autodiscover.xml',
+      headers: { 'content-type': 'text/xml; charset=utf-8' },
+      setupRequest: (req) => {
+        const address = users > 0 ? `user${Math.floor(Math.random() * users)}@example.test` : 'chris@example.test';
+        return { ...req, body: POX_BODY.replace('chris@example.test', address) };
+      },
+    },
+  ];
+}
+
+async function load(
+  port: number,
+  requests: autocannon.Request[],
+): Promise<{ rps: number; p99: number; errors: number }> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests,
+  });
+  const errors = result.errors + result.timeouts + result.non2xx;
+  return { rps: result.requests.average, p99: result.latency.p99, errors };
+}
+
+async function measure(name: string, args: string[], requests: autocannon.Request[]): Promise<Figures> {
+  const { child, port } = await startChild(args);
+  try {
+    await load(port, requests).catch(() => undefined); // warm-up, discarded
+    const r = await load(port, requests);
+    if (r.errors > 0) throw new Error(`${name}: ${r.errors} failed requests`);
+    const mem = await rssMB(child.pid!);
+    return { name, rps: r.rps, p99: r.p99, rssMB: mem.peak };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'autodisco-bench-'));
+try {
+  process.stdout.write(`autodisco benchmark: ${CONNECTIONS} connections, ${SECONDS} s per run (after a warm-up run)\n`);
+  const bare = await measure('bare node:http (baseline)', ['bare'], poxRequests(0));
+  const rows: Figures[] = [
+    bare,
+    await measure('POX (example, 4 users)', ['autodisco', '0', join(dir, 'a.sqlite')], poxRequests(0)),
+    await measure(
+      'autoconfig GET',
+      ['autodisco', '0', join(dir, 'b.sqlite')],
+      [{ method: 'GET', path: '/mail/config-v1.1.xml?emailaddress=chris%40example.test' }],
+    ),
+    await measure('POX, 10,000 users', ['autodisco', '10000', join(dir, 'c.sqlite')], poxRequests(10_000)),
+    await measure('POX, 1,000,000 users', ['autodisco', '1000000', join(dir, 'd.sqlite')], poxRequests(1_000_000)),
+  ];
+  process.stdout.write(
+    '\n| run | req/s | × baseline | p99 ms | p99 × baseline | peak RSS MB |\n| --- | ---: | ---: | ---: | ---: | ---: |\n',
+  );
+  for (const r of rows) {
+    process.stdout.write(
+      `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / bare.rps).toFixed(2)} | ${r.p99.toFixed(1)} | ${(r.p99 / Math.max(bare.p99, 0.1)).toFixed(2)} | ${r.rssMB?.toFixed(0) ?? '-'} |\n`,
+    );
+  }
+  const tenK = rows[3]!;
+  const oneM = rows[4]!;
+  const drop = 1 - oneM.rps / tenK.rps;
+  process.stdout.write(
+    `\nTargets: POX ≥ 0.60× bare → ${(rows[1]!.rps / bare.rps).toFixed(2)}×; drop 10k → 1M users ≤ 10% → ${(drop * 100).toFixed(1)}%; RSS < 200 MB → ${Math.max(...rows.slice(1).map((r) => r.rssMB ?? 0)).toFixed(0)} MB\n`,
+  );
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,50 @@
+/**
+ * One server for the benchmark, in its own process so the load generator does not share its event loop.
+ * Modes: `bare` (node:http answering a constant body: the baseline) or `autodisco` with N stored users.
+ * Prints {"port":…} on stdout once listening.
+ */
+
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { Writable } from 'node:stream';
+import { parse } from 'yaml';
+import { startServer } from '../src/server/listen.js';
+import { createLogger } from '../src/server/logger.js';
+import { ServerMetrics } from '../src/server/metrics.js';
+import { validateConfig } from '../src/settings/validate.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+
+const [mode = 'bare', usersText = '0', dbPath = ':memory:'] = process.argv.slice(2);
+
+if (mode === 'bare') {
+  const body = readFileSync(new URL('./fixtures/bare-response.xml', import.meta.url));
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8', 'content-length': body.length });
+      res.end(body);
+    });
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
+  });
+} else {
+  const users = Number(usersText);
+  const store = new SqliteStore(dbPath);
+  const config = validateConfig(parse(readFileSync(new URL('../examples/example.test.yaml', import.meta.url), 'utf8')));
+  await store.replaceAll(config);
+  await store.upsertUsers(
+    (function* () {
+      for (let i = 0; i < users; i++)
+        yield { email: `user${i}@example.test`, displayName: `User ${i}`, loginName: `u${i}` };
+    })(),
+  );
+  // Logs go nowhere: the benchmark measures the server, not the terminal.
+  const logger = createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, done) => done() }) });
+  const running = await startServer(
+    { store, logger, metrics: new ServerMetrics() },
+    { http: { host: '127.0.0.1', port: 0, mode: 'full' } },
+  );
+  process.stdout.write(`${JSON.stringify({ port: Number(new URL(running.urls.http ?? '').port) })}\n`);
+}

@@ -1,0 +1,45 @@
+/**
+ * Files generated from the code, so that they cannot drift from it: the configuration JSON schema and the
+ * error catalogue page. `npm run generate` writes them; test/generated.test.ts fails when they are stale.
+ */
+import { z } from 'zod';
+import { ERROR_CATALOGUE, RETIRED_ERROR_CODES } from '../src/errors.js';
+import { configFile } from '../src/settings/schema.js';
+
+export function configSchemaJson(): string {
+  const schema = z.toJSONSchema(configFile, { io: 'input', unrepresentable: 'any' });
+  const document = {
+    ...schema,
+    $id: 'https://autodisco.invalid/schemas/config.schema.json',
+    title: 'autodisco configuration',
+    description: 'Domains and users served by autodisco (autodisco import FILE, autodisco serve --config FILE).',
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+export function errorsMarkdown(): string {
+  const lines = [
+    '# Error codes',
+    '',
+    '<!-- Generated from src/errors.ts by `npm run generate`. Do not edit by hand. -->',
+    '',
+    'Every error autodisco raises carries one of these codes (`err.code`; the CLI prints it in brackets).',
+    'Match on the code, not on the message. Codes are never reused.',
+    '',
+    '| Code | What happened | What to do |',
+    '| --- | --- | --- |',
+  ];
+  for (const [code, entry] of Object.entries(ERROR_CATALOGUE))
+    lines.push(`| \`${code}\` | ${entry.title} | ${entry.fix} |`);
+  lines.push(
+    '',
+    `Retired codes: ${RETIRED_ERROR_CODES.length === 0 ? 'none yet' : RETIRED_ERROR_CODES.join(', ')}.`,
+    '',
+  );
+  return lines.join('\n');
+}
+
+export const GENERATED: Record<string, () => string> = {
+  'schemas/config.schema.json': configSchemaJson,
+  'docs/errors.md': errorsMarkdown,
+};

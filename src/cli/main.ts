@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerConfigCommands } from './commands/config.js';
+import { registerServeCommand } from './commands/serve.js';
+import { EXIT } from './output.js';
+
+const program = new Command()
+  .name('autodisco')
+  .description("Mail Autodiscover: serve it, reproduce each client's lookup, explain what is wrong")
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    // Usage mistakes exit 2, as the discover contract fixes for every command.
+    process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  });
+
+registerServeCommand(program);
+registerConfigCommands(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,144 @@
+/**
+ * Small, safe XML helpers shared by the codecs: an escaping writer (nothing reaches the output unescaped) and
+ * a strict parser that refuses any DTD before parsing, so no entity is ever expanded.
+ */
+import { SaxesParser } from 'saxes';
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+export function escapeXml(text: string): string {
+  return text
+    .replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c)
+    .replace(
+      // Characters XML 1.0 cannot carry at all: drop them rather than emit a document no client can parse.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of this expression
+      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g,
+      '',
+    );
+}
+
+export type XmlChild = string | XmlNode | undefined | false | null;
+export interface XmlNode {
+  readonly xml: string;
+}
+
+/** An element: `el('Server', {}, 'mail.example.com')`. Text children are escaped; undefined children are skipped. */
+export function el(
+  name: string,
+  attributes: Record<string, string | undefined> = {},
+  ...children: XmlChild[]
+): XmlNode {
+  let attrs = '';
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value !== undefined) attrs += ` ${key}="${escapeXml(value)}"`;
+  }
+  let inner = '';
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) continue;
+    inner += typeof child === 'string' ? escapeXml(child) : child.xml;
+  }
+  return { xml: inner === '' ? `<${name}${attrs}/>` : `<${name}${attrs}>${inner}</${name}>` };
+}
+
+/** An element with text content, or nothing when the value is undefined. */
+export function textEl(name: string, value: string | number | undefined): XmlNode | undefined {
+  return value === undefined ? undefined : el(name, {}, String(value));
+}
+
+export function xmlDocument(root: XmlNode): string {
+  return `<?xml version="1.0" encoding="utf-8"?>\n${root.xml}\n`;
+}
+
+/** A parsed element: local name, namespace URI, attributes by local name, children and direct text. */
+export interface XmlElement {
+  name: string;
+  ns: string;
+  attributes: Record<string, string>;
+  children: XmlElement[];
+  text: string;
+}
+
+export class XmlRejected extends Error {
+  override name = 'XmlRejected';
+  constructor(
+    message: string,
+    readonly reason: 'doctype' | 'malformed' | 'too-deep',
+  ) {
+    super(message);
+  }
+}
+
+/** Any DTD or entity declaration, looked for in the raw text before a parser sees it. */
+const DTD_PATTERN = /<!\s*(DOCTYPE|ENTITY)/i;
+
+export function containsDtd(text: string): boolean {
+  return DTD_PATTERN.test(text);
+}
+
+/**
+ * Parses a whole document into a tree. Refuses DTDs (before parsing), malformed XML and nesting deeper than
+ * `maxDepth`. Only the five predefined entities and character references are decoded.
+ */
+export function parseXml(text: string, maxDepth = 32): XmlElement {
+  if (containsDtd(text)) throw new XmlRejected('a DTD or entity declaration is not allowed', 'doctype');
+  const parser = new SaxesParser({ xmlns: true, position: true });
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  let failure: Error | undefined;
+  parser.on('error', (err) => {
+    failure ??= err;
+  });
+  parser.on('doctype', () => {
+    failure ??= new XmlRejected('a DTD is not allowed', 'doctype');
+  });
+  parser.on('opentag', (tag) => {
+    const attributes: Record<string, string> = {};
+    for (const attr of Object.values(tag.attributes)) {
+      if (typeof attr === 'string') continue;
+      if (attr.prefix === 'xmlns' || attr.name === 'xmlns') continue;
+      attributes[attr.local] = attr.value;
+    }
+    const node: XmlElement = { name: tag.local ?? tag.name, ns: tag.uri ?? '', attributes, children: [], text: '' };
+    const parent = stack.at(-1);
+    if (parent) parent.children.push(node);
+    else root ??= node;
+    stack.push(node);
+    if (stack.length > maxDepth) failure ??= new XmlRejected(`elements nest deeper than ${maxDepth}`, 'too-deep');
+  });
+  parser.on('text', (t) => {
+    const top = stack.at(-1);
+    if (top) top.text += t;
+  });
+  parser.on('cdata', (t) => {
+    const top = stack.at(-1);
+    if (top) top.text += t;
+  });
+  parser.on('closetag', () => {
+    stack.pop();
+  });
+  try {
+    parser.write(text).close();
+  } catch (err) {
+    failure ??= err as Error;
+  }
+  if (failure) {
+    if (failure instanceof XmlRejected) throw failure;
+    throw new XmlRejected(`malformed XML: ${failure.message}`, 'malformed');
+  }
+  if (!root) throw new XmlRejected('malformed XML: no root element', 'malformed');
+  return root;
+}
+
+/** The first child element with this local name (case-sensitive, as XML is). */
+export function child(parent: XmlElement | undefined, name: string): XmlElement | undefined {
+  return parent?.children.find((c) => c.name === name);
+}
+
+export function children(parent: XmlElement | undefined, name: string): XmlElement[] {
+  return parent?.children.filter((c) => c.name === name) ?? [];
+}
+
+export function childText(parent: XmlElement | undefined, name: string): string | undefined {
+  const c = child(parent, name);
+  return c === undefined ? undefined : c.text.trim();
+}

@@ -1,0 +1,131 @@
+/**
+ * The Autodiscover server as an app factory: routes over a settings store, no sockets. `listen.ts` puts it on
+ * HTTP and/or HTTPS; tests can `inject()` requests without a socket.
+ */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import type { ProfileSigner } from '../formats/sign-profile.js';
+import type { SettingsStore } from '../store/store.js';
+import { maskAddresses } from './mask.js';
+import type { Endpoint, ServerMetrics } from './metrics.js';
+import { autoconfigRoutes } from './routes/autoconfig.js';
+import { healthRoutes } from './routes/health.js';
+import { jsonV2Routes } from './routes/json-v2.js';
+import { mobileconfigRoutes } from './routes/mobileconfig.js';
+import { poxRoutes } from './routes/pox.js';
+
+/** Request bodies larger than this get 413: real Autodiscover requests are under 1 KiB. */
+export const BODY_LIMIT = 64 * 1024;
+
+export interface AppDeps {
+  store: SettingsStore;
+  logger: FastifyBaseLogger;
+  metrics: ServerMetrics;
+  /** Signs Apple profiles when set. */
+  signer?: ProfileSigner;
+  /** Clock for Error@Time and profile dates; tests pass a fixed one. */
+  now?: () => Date;
+}
+
+export interface AppOptions {
+  /** Which listener this app serves: plain HTTP answers the Autodiscover GET with a redirect to HTTPS. */
+  transport: 'http' | 'https';
+  /** On plain HTTP: `redirect` answers only the HTTP redirect method; `full` serves everything (behind a TLS proxy). */
+  httpMode?: 'redirect' | 'full';
+  /** HTTPS port to put in redirects when it is not 443. */
+  httpsPort?: number;
+  /** Serve /metrics (Prometheus text). */
+  metricsEndpoint?: boolean;
+  /** Proxies whose X-Forwarded-Proto/-For are believed (Fastify trustProxy: addresses or CIDRs). Default none. */
+  trustProxy?: string[];
+  /** Log full e-mail addresses instead of masked ones. */
+  logAddresses?: boolean;
+  serverFactory?: FastifyServerFactory;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Filled by the handler: what happened, for metrics and the access log. */
+    outcome?: string;
+    endpoint?: Endpoint;
+    address?: string;
+  }
+}
+
+/** A stable number that identifies this server in Error@Id, without revealing its name. */
+export function serverIdFor(name = hostname()): number {
+  return createHash('sha256').update(name).digest().readUInt32BE(0);
+}
+
+export function buildApp(deps: AppDeps, options: AppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    disableRequestLogging: true,
+    caseSensitive: false,
+    ignoreTrailingSlash: true,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: options.trustProxy && options.trustProxy.length > 0 ? options.trustProxy : false,
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
+  });
+  const now = deps.now ?? (() => new Date());
+  const context = { ...deps, now, serverId: serverIdFor(), options };
+
+  app.decorateRequest('outcome', undefined);
+  app.decorateRequest('endpoint', undefined);
+  app.decorateRequest('address', undefined);
+
+  // Bodies are read as text whatever the Content-Type says: clients send text/xml, application/xml or nothing.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+
+  app.addHook('onResponse', async (request, reply) => {
+    const endpoint = request.endpoint ?? 'other';
+    const outcome = request.outcome ?? (reply.statusCode >= 400 ? `http-${reply.statusCode}` : 'ok');
+    const seconds = reply.elapsedTime / 1000;
+    if (endpoint !== 'other') deps.metrics.observe(endpoint, outcome, seconds);
+    const address = request.address && (options.logAddresses ? request.address : maskAddresses(request.address));
+    request.log.info(
+      {
+        method: request.method,
+        url: options.logAddresses ? request.url : maskAddresses(request.url),
+        status: reply.statusCode,
+        endpoint,
+        outcome,
+        address,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    request.outcome ??= status === 413 ? 'too-large' : status >= 500 ? 'error' : `http-${status}`;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // Never echo the request: a fixed text per status.
+    reply
+      .code(status)
+      .type('text/plain; charset=utf-8')
+      .send(status === 413 ? `Request body larger than ${BODY_LIMIT} bytes\n` : `HTTP ${status}\n`);
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).type('text/plain; charset=utf-8').send('Not found\n');
+  });
+
+  const serveAll = options.transport === 'https' || options.httpMode === 'full';
+  app.register(poxRoutes, context);
+  if (serveAll) {
+    app.register(jsonV2Routes, context);
+    app.register(autoconfigRoutes, context);
+    app.register(mobileconfigRoutes, context);
+  }
+  app.register(healthRoutes, context);
+  return app;
+}
+
+export type RouteContext = AppDeps & {
+  now: () => Date;
+  serverId: number;
+  options: AppOptions;
+};

@@ -1,0 +1,157 @@
+/**
+ * Puts the app on sockets: plain HTTP and/or HTTPS, with tight timeouts against slow clients and a certificate
+ * that can be reloaded (SIGHUP in the CLI) without dropping connections.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createSecureContext } from 'node:tls';
+import type { FastifyInstance } from 'fastify';
+import { AutodiscoError } from '../errors.js';
+import { type AppDeps, type AppOptions, buildApp } from './app.js';
+
+export interface Timeouts {
+  /** Whole request headers must arrive within this (slowloris). */
+  headersMs: number;
+  /** Whole request, body included. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: number;
+  /** TLS handshake must complete within this. */
+  handshakeMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  headersMs: 10_000, // 10 s
+  requestMs: 15_000, // 15 s
+  keepAliveMs: 5_000, // 5 s
+  handshakeMs: 10_000, // 10 s
+};
+
+export interface ListenOptions {
+  http?: { host: string; port: number; mode: 'redirect' | 'full' };
+  https?: { host: string; port: number; certFile: string; keyFile: string };
+  timeouts?: Partial<Timeouts>;
+  metricsEndpoint?: boolean;
+  logAddresses?: boolean;
+  trustProxy?: string[];
+}
+
+export interface RunningServer {
+  /** Base URLs, e.g. { http: 'http://127.0.0.1:8080' }. */
+  urls: { http?: string; https?: string };
+  apps: FastifyInstance[];
+  /** Re-reads the certificate and key; on failure keeps the old ones and throws. */
+  reloadCertificate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function loadTls(certFile: string, keyFile: string): Promise<{ cert: string; key: string }> {
+  let cert: string;
+  let key: string;
+  try {
+    [cert, key] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
+  } catch (cause) {
+    const err = cause as NodeJS.ErrnoException;
+    throw new AutodiscoError('ADK_ERR_TLS_FILES', `cannot read ${err.path ?? 'the TLS files'} (${err.code})`, {
+      cause,
+    });
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch (cause) {
+    throw new AutodiscoError(
+      'ADK_ERR_TLS_FILES',
+      `${certFile} and ${keyFile} cannot be used together: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  return { cert, key };
+}
+
+function serverOptions(t: Timeouts) {
+  return {
+    headersTimeout: t.headersMs,
+    requestTimeout: t.requestMs,
+    keepAliveTimeout: t.keepAliveMs,
+    // Node checks the two timeouts above only this often; the default (30 s) would let slow clients linger.
+    connectionsCheckingInterval: Math.max(100, Math.min(t.headersMs, t.requestMs) / 4),
+    maxHeaderSize: 16 * 1024,
+  };
+}
+
+async function listenOn(app: FastifyInstance, host: string, port: number, scheme: string): Promise<string> {
+  try {
+    await app.listen({ host, port });
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+    const why =
+      code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'needs privileges' : `failed (${code})`;
+    throw new AutodiscoError('ADK_ERR_LISTEN', `${scheme}://${host}:${port} ${why}`, { cause });
+  }
+  const address = app.server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+}
+
+export async function startServer(deps: AppDeps, options: ListenOptions): Promise<RunningServer> {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const common: Omit<AppOptions, 'transport'> = {
+    ...(options.metricsEndpoint !== undefined ? { metricsEndpoint: options.metricsEndpoint } : {}),
+    ...(options.logAddresses !== undefined ? { logAddresses: options.logAddresses } : {}),
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+  };
+  const apps: FastifyInstance[] = [];
+  const urls: RunningServer['urls'] = {};
+  let httpsServer: HttpsServer | undefined;
+  const tlsFiles = options.https;
+
+  try {
+    if (tlsFiles) {
+      const material = await loadTls(tlsFiles.certFile, tlsFiles.keyFile);
+      const app = buildApp(deps, {
+        ...common,
+        transport: 'https',
+        serverFactory: (handler) => {
+          httpsServer = createHttpsServer(
+            { ...material, ...serverOptions(timeouts), handshakeTimeout: timeouts.handshakeMs, minVersion: 'TLSv1.2' },
+            handler,
+          );
+          return httpsServer;
+        },
+      });
+      apps.push(app);
+      urls.https = await listenOn(app, tlsFiles.host, tlsFiles.port, 'https');
+    }
+    if (options.http) {
+      const httpPort = tlsFiles ? Number(new URL(urls.https ?? 'https://x').port || 443) : undefined;
+      const app = buildApp(deps, {
+        ...common,
+        transport: 'http',
+        httpMode: options.http.mode,
+        ...(httpPort ? { httpsPort: httpPort } : {}),
+        serverFactory: (handler): HttpServer => createHttpServer(serverOptions(timeouts), handler),
+      });
+      apps.push(app);
+      urls.http = await listenOn(app, options.http.host, options.http.port, 'http');
+    }
+  } catch (err) {
+    await Promise.allSettled(apps.map((a) => a.close()));
+    throw err;
+  }
+
+  return {
+    urls,
+    apps,
+    async reloadCertificate() {
+      if (!tlsFiles || !httpsServer) return;
+      const material = await loadTls(tlsFiles.certFile, tlsFiles.keyFile);
+      // New handshakes use the new pair; open connections keep theirs and are not dropped.
+      httpsServer.setSecureContext(material);
+      deps.logger.info({ cert: tlsFiles.certFile }, 'TLS certificate reloaded');
+    },
+    async close() {
+      await Promise.allSettled(apps.map((a) => a.close()));
+    },
+  };
+}

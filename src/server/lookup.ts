@@ -1,0 +1,57 @@
+import { domainToASCII } from 'node:url';
+import { type Answer, resolveAnswer, splitAddress } from '../settings/resolve.js';
+import type { DomainSettings } from '../settings/schema.js';
+import type { SettingsStore } from '../store/store.js';
+
+/** `Chris@Contoso.TEST` → `chris@contoso.test`; undefined when it cannot be an address. */
+export function normalizeAddress(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  const value = raw.trim();
+  const at = value.lastIndexOf('@');
+  if (at < 1 || at === value.length - 1 || value.length > 320 || /[\s<>"\\]/.test(value)) return undefined;
+  const domain = domainToASCII(value.slice(at + 1)).toLowerCase();
+  if (!domain.includes('.')) return undefined;
+  return `${value.slice(0, at).toLowerCase()}@${domain}`;
+}
+
+/** The answer for one address: the domain (by name or alias) and the user's row, decided by resolveAnswer. */
+export async function answerForAddress(store: SettingsStore, email: string): Promise<Answer> {
+  const domain = await store.findDomain(splitAddress(email).domain);
+  if (!domain) return { kind: 'not-found', reason: 'unknown-domain' };
+  return resolveAnswer(domain, await store.findUser(email), email);
+}
+
+/**
+ * Autoconfig and Apple profiles cannot express a redirect, so a move to an address this server also serves is
+ * followed here (a few hops at most); a move elsewhere is "not found" for these formats.
+ */
+export async function answerFollowingMoves(store: SettingsStore, email: string, maxHops = 5): Promise<Answer> {
+  let answer = await answerForAddress(store, email);
+  for (let hop = 0; hop < maxHops && answer.kind === 'redirectAddr'; hop++) {
+    answer = await answerForAddress(store, answer.address);
+  }
+  return answer;
+}
+
+/** The host name of a Host header, in ASCII without port or trailing dot; '' when it is not a host name. */
+export function hostFromHeader(hostHeader: string | undefined): string {
+  if (!hostHeader || hostHeader.startsWith('[')) return '';
+  return domainToASCII(hostHeader.replace(/:\d+$/, '').replace(/\.$/, '')).toLowerCase();
+}
+
+/** The domain named by a Host header: `autoconfig.example.com:443` → example.com's settings. */
+export async function domainFromHost(
+  store: SettingsStore,
+  hostHeader: string | undefined,
+  prefixes: readonly string[],
+): Promise<DomainSettings | undefined> {
+  const host = hostFromHeader(hostHeader);
+  if (!host) return undefined;
+  for (const prefix of prefixes) {
+    if (host.startsWith(prefix)) {
+      const found = await store.findDomain(host.slice(prefix.length));
+      if (found) return found;
+    }
+  }
+  return store.findDomain(host);
+}

@@ -1,0 +1,48 @@
+/**
+ * Thunderbird autoconfig: /mail/config-v1.1.xml (on autoconfig.<domain>) and
+ * /.well-known/autoconfig/mail/config-v1.1.xml (on <domain>). `emailaddress` is optional: K-9 and Thunderbird
+ * for Android never send it, so the Host header names the domain and the username keeps its placeholders.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { renderAutoconfig } from '../../formats/autoconfig.js';
+import { resolveAnswer, splitAddress } from '../../settings/resolve.js';
+import type { RouteContext } from '../app.js';
+import { answerFollowingMoves, domainFromHost, normalizeAddress } from '../lookup.js';
+import { queryParam } from './query.js';
+
+export async function autoconfigRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const notFound = (request: FastifyRequest, reply: FastifyReply, outcome: string) => {
+    request.outcome = outcome;
+    return reply.code(404).type('text/plain; charset=utf-8').send('No configuration for this domain\n');
+  };
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    request.endpoint = 'autoconfig';
+    const raw = queryParam(request, 'emailaddress');
+    let answer: Awaited<ReturnType<typeof answerFollowingMoves>>;
+    if (raw !== undefined && raw !== '' && !raw.includes('%EMAIL')) {
+      const email = normalizeAddress(raw);
+      if (!email) return notFound(request, reply, 'invalid-request');
+      request.address = email;
+      answer = await answerFollowingMoves(ctx.store, email);
+    } else {
+      let domain = await domainFromHost(ctx.store, request.headers.host, ['autoconfig.']);
+      // A domain that moved wholesale answers with its new home's settings, if this server has them.
+      if (domain?.redirect && 'domain' in domain.redirect) domain = await ctx.store.findDomain(domain.redirect.domain);
+      answer = resolveAnswer(domain, undefined, undefined);
+    }
+    if (answer.kind !== 'settings')
+      return notFound(request, reply, answer.kind === 'not-found' ? 'not-found' : 'moved-elsewhere');
+    const domain = await ctx.store.findDomain(answer.settings.domain);
+    request.outcome = 'settings';
+    const xml = renderAutoconfig(answer.settings, {
+      domains: domain
+        ? [domain.name, ...domain.aliases]
+        : [splitAddress(answer.settings.email ?? `x@${answer.settings.domain}`).domain],
+    });
+    return reply.type('text/xml; charset=utf-8').header('cache-control', 'private, max-age=300').send(xml);
+  };
+
+  app.get('/mail/config-v1.1.xml', handle);
+  app.get('/.well-known/autoconfig/mail/config-v1.1.xml', handle);
+}

@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from '../app.js';
+
+export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  // Cheap on purpose: one indexed read proves the store answers, without counting millions of rows.
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await ctx.store.findDomain('healthz.invalid');
+      return reply.header('cache-control', 'no-store').send({ status: 'ok' });
+    } catch (err) {
+      _request.log.error({ err }, 'health check: the store failed');
+      return reply.code(503).send({ status: 'error', reason: 'the settings store does not answer' });
+    }
+  });
+  if (ctx.options.metricsEndpoint !== false) {
+    app.get('/metrics', async (_request, reply) => {
+      return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+    });
+  }
+}

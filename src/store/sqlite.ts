@@ -1,0 +1,157 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { AutodiscoError } from '../errors.js';
+import type { Config, DomainSettings, UserRecord } from '../settings/schema.js';
+import { MIGRATIONS } from './migrations.js';
+import type { SettingsStore } from './store.js';
+
+interface UserRow {
+  email: string;
+  display_name: string | null;
+  login_name: string | null;
+  mailbox_server: string | null;
+  legacy_dn: string | null;
+  mailbox_id: string | null;
+  redirect_addr: string | null;
+  redirect_url: string | null;
+}
+
+function rowToUser(row: UserRow): UserRecord {
+  const user: UserRecord = { email: row.email };
+  if (row.display_name !== null) user.displayName = row.display_name;
+  if (row.login_name !== null) user.loginName = row.login_name;
+  if (row.mailbox_server !== null) user.mailboxServer = row.mailbox_server;
+  if (row.legacy_dn !== null) user.legacyDN = row.legacy_dn;
+  if (row.mailbox_id !== null) user.mailboxId = row.mailbox_id;
+  if (row.redirect_addr !== null) user.redirectAddr = row.redirect_addr;
+  if (row.redirect_url !== null) user.redirectUrl = row.redirect_url;
+  return user;
+}
+
+function userToRow(user: UserRecord): UserRow {
+  return {
+    email: user.email,
+    display_name: user.displayName ?? null,
+    login_name: user.loginName ?? null,
+    mailbox_server: user.mailboxServer ?? null,
+    legacy_dn: user.legacyDN ?? null,
+    mailbox_id: user.mailboxId ?? null,
+    redirect_addr: user.redirectAddr ?? null,
+    redirect_url: user.redirectUrl ?? null,
+  };
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = MIGRATIONS.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new AutodiscoError(
+      'ADK_ERR_STORE_NEWER_SCHEMA',
+      `the database has schema version ${current}; this autodisco knows versions up to ${latest}`,
+    );
+  }
+  const pending = MIGRATIONS.filter((m) => m.version > current);
+  if (pending.length === 0) return;
+  db.transaction(() => {
+    for (const m of pending) db.exec(m.sql);
+    db.pragma(`user_version = ${latest}`);
+  })();
+}
+
+/** The embedded default store: one SQLite file (or `:memory:`). */
+export class SqliteStore implements SettingsStore {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #statements;
+
+  constructor(path: string) {
+    this.path = path;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.#db = new Database(path);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('foreign_keys = ON');
+      migrate(this.#db);
+    } catch (cause) {
+      if (cause instanceof AutodiscoError) throw cause;
+      throw new AutodiscoError('ADK_ERR_STORE', `cannot open the database ${path}: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+    const db = this.#db;
+    this.#statements = {
+      domainByName: db.prepare<[string], { settings: string }>(
+        'SELECT d.settings FROM domain_names n JOIN domains d ON d.name = n.domain WHERE n.name = ?',
+      ),
+      user: db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?'),
+      userByLegacyDN: db.prepare<[string], UserRow>('SELECT * FROM users WHERE legacy_dn = ? COLLATE NOCASE LIMIT 1'),
+      insertDomain: db.prepare('INSERT INTO domains (name, position, settings) VALUES (?, ?, ?)'),
+      insertName: db.prepare('INSERT INTO domain_names (name, domain) VALUES (?, ?)'),
+      upsertUser: db.prepare(
+        `INSERT OR REPLACE INTO users (email, display_name, login_name, mailbox_server, legacy_dn, mailbox_id, redirect_addr, redirect_url)
+         VALUES (@email, @display_name, @login_name, @mailbox_server, @legacy_dn, @mailbox_id, @redirect_addr, @redirect_url)`,
+      ),
+      allDomains: db.prepare<[], { settings: string }>('SELECT settings FROM domains ORDER BY position'),
+      allUsers: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY email'),
+      countDomains: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM domains'),
+      countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
+    };
+  }
+
+  async findDomain(name: string): Promise<DomainSettings | undefined> {
+    const row = this.#statements.domainByName.get(name);
+    return row ? (JSON.parse(row.settings) as DomainSettings) : undefined;
+  }
+
+  async findUser(email: string): Promise<UserRecord | undefined> {
+    const row = this.#statements.user.get(email);
+    return row ? rowToUser(row) : undefined;
+  }
+
+  async findUserByLegacyDN(legacyDN: string): Promise<UserRecord | undefined> {
+    const row = this.#statements.userByLegacyDN.get(legacyDN);
+    return row ? rowToUser(row) : undefined;
+  }
+
+  async replaceAll(config: Config): Promise<void> {
+    const s = this.#statements;
+    this.#db.transaction(() => {
+      this.#db.exec('DELETE FROM users; DELETE FROM domain_names; DELETE FROM domains;');
+      config.domains.forEach((d, position) => {
+        s.insertDomain.run(d.name, position, JSON.stringify(d));
+        for (const name of [d.name, ...d.aliases]) s.insertName.run(name, d.name);
+      });
+      for (const u of config.users) s.upsertUser.run(userToRow(u));
+    })();
+  }
+
+  async upsertUsers(users: Iterable<UserRecord>): Promise<number> {
+    let n = 0;
+    this.#db.transaction(() => {
+      for (const u of users) {
+        this.#statements.upsertUser.run(userToRow(u));
+        n++;
+      }
+    })();
+    return n;
+  }
+
+  async exportAll(): Promise<Config> {
+    return {
+      domains: this.#statements.allDomains.all().map((r) => JSON.parse(r.settings) as DomainSettings),
+      users: this.#statements.allUsers.all().map(rowToUser),
+    };
+  }
+
+  async counts(): Promise<{ domains: number; users: number }> {
+    return {
+      domains: this.#statements.countDomains.get()?.n ?? 0,
+      users: this.#statements.countUsers.get()?.n ?? 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { GENERATED } from '../scripts/generated.js';
+import { ERROR_CATALOGUE, RETIRED_ERROR_CODES } from '../src/errors.js';
+
+for (const [path, make] of Object.entries(GENERATED)) {
+  test(`${path} is up to date (run npm run generate)`, () => {
+    assert.equal(readFileSync(new URL(`../${path}`, import.meta.url), 'utf8'), make());
+  });
+}
+
+test('every error code is documented, and no retired code is in use', () => {
+  const page = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+  const documented = [...page.matchAll(/^\| `(ADK_ERR_[A-Z_]+)` \|/gm)].map((m) => m[1]);
+  assert.deepEqual(documented, Object.keys(ERROR_CATALOGUE));
+  for (const code of RETIRED_ERROR_CODES) assert.equal(code in ERROR_CATALOGUE, false, code);
+});
+
+test('the configuration schema describes the example configuration', () => {
+  const schema = JSON.parse(readFileSync(new URL('../schemas/config.schema.json', import.meta.url), 'utf8'));
+  assert.equal(schema.type, 'object');
+  assert.equal(schema.additionalProperties, false);
+  assert.ok(schema.properties.domains.items.properties.exchange);
+  assert.deepEqual(schema.properties.domains.items.properties.unknownUsers.enum, ['domain', 'not-found']);
+});
