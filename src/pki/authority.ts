@@ -61,7 +61,7 @@ export async function createAuthority(options: AuthorityOptions): Promise<Author
   const certificate = await x509.X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: randomSerial(),
-      name: subjectName(options.name, options.organization),
+      name: subjectName(options.name, options.organization).name,
       keys,
       signingAlgorithm: signingAlgorithm(keyType),
       ...validityWindow(options, CA_DAYS),
@@ -105,7 +105,7 @@ export async function createIntermediate(parent: Authority, options: Intermediat
   const certificate = await x509.X509CertificateGenerator.create(
     {
       serialNumber: randomSerial(),
-      subject: subjectName(options.name, options.organization),
+      subject: subjectName(options.name, options.organization).name,
       issuer: parent.certificate.subjectName,
       publicKey: keys.publicKey,
       signingKey: parent.signingKey,

@@ -20,14 +20,15 @@ function invalid(message: string): AutodiscoError {
 }
 
 /**
- * Subject as a JSON name, encoded O first then CN (the customary order, so the RFC 4514 form reads
- * "CN=…, O=…"). The JSON form sidesteps the library's DN string parser, so commas in a name need no escaping.
+ * Subject name, encoded O first then CN (the customary order, so the RFC 4514 form reads "CN=…, O=…"). Values
+ * are given as explicit UTF8Strings: the library's plain-string path unescapes and unquotes its input, which
+ * would mangle a name containing quotes or backslashes.
  */
-export function subjectName(commonName: string | null, organization?: string): x509.JsonName {
-  const name: x509.JsonName = [];
-  if (organization !== undefined) name.push({ O: [organization] });
-  if (commonName !== null) name.push({ CN: [commonName] });
-  return name;
+export function subjectName(commonName: string | null, organization?: string): { name: x509.Name; empty: boolean } {
+  const rdns: x509.JsonNameParams = [];
+  if (organization !== undefined) rdns.push({ O: [{ utf8String: organization }] });
+  if (commonName !== null) rdns.push({ CN: [{ utf8String: commonName }] });
+  return { name: new x509.Name(rdns), empty: rdns.length === 0 };
 }
 
 /**

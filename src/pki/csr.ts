@@ -35,9 +35,9 @@ export async function createCsr(options: CsrOptions): Promise<CertificateSigning
   const commonName = options.commonName === undefined ? (names[0]?.value ?? null) : options.commonName;
   const subject = subjectName(commonName, options.organization);
   const extensions: x509.Extension[] = [];
-  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, subject.length === 0));
+  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, subject.empty));
   const request = await x509.Pkcs10CertificateRequestGenerator.create(
-    { name: subject, keys, signingAlgorithm: signingAlgorithm(keyType), extensions },
+    { name: subject.name, keys, signingAlgorithm: signingAlgorithm(keyType), extensions },
     crypto,
   );
   return { keyType, csrPem: pemOf(request), keyPem: privateKeyPem(keys.privateKey), request };

@@ -83,7 +83,7 @@ export async function issueCertificate(options: IssueOptions): Promise<IssuedCer
   const eku = options.eku === undefined ? ['serverAuth'] : options.eku;
   if (eku !== null) extensions.push(new x509.ExtendedKeyUsageExtension(ekuOids(eku)));
   // RFC 5280 §4.2.1.6: the SAN must be critical when the subject is empty.
-  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, subject.length === 0));
+  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, subject.empty));
   if (options.caIssuersUrl !== undefined) {
     extensions.push(new x509.AuthorityInfoAccessExtension({ caIssuers: options.caIssuersUrl }));
   }
@@ -93,7 +93,7 @@ export async function issueCertificate(options: IssueOptions): Promise<IssuedCer
   let certificate: x509.X509Certificate;
   if (options.issuer === 'self-signed') {
     certificate = await x509.X509CertificateGenerator.createSelfSigned(
-      { serialNumber, name: subject, keys, signingAlgorithm: signingAlgorithm(keyType), ...window, extensions },
+      { serialNumber, name: subject.name, keys, signingAlgorithm: signingAlgorithm(keyType), ...window, extensions },
       crypto,
     );
   } else {
@@ -102,7 +102,7 @@ export async function issueCertificate(options: IssueOptions): Promise<IssuedCer
     certificate = await x509.X509CertificateGenerator.create(
       {
         serialNumber,
-        subject,
+        subject: subject.name,
         issuer: issuer.certificate.subjectName,
         publicKey: keys.publicKey,
         signingKey: issuer.signingKey,

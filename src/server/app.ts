@@ -62,8 +62,7 @@ export function buildApp(deps: AppDeps, options: AppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger,
     disableRequestLogging: true,
-    caseSensitive: false,
-    ignoreTrailingSlash: true,
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
     bodyLimit: BODY_LIMIT,
     trustProxy: options.trustProxy && options.trustProxy.length > 0 ? options.trustProxy : false,
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
