@@ -1,0 +1,164 @@
+/**
+ * Low-level readers shared by the summary, name-matching and chain modules: parse whatever form a certificate
+ * arrives in, read its names the way node:tls reads them, and link certificates to their issuers the way
+ * OpenSSL does.
+ */
+import { X509Certificate } from 'node:crypto';
+import { AutodiscoError } from '../errors.js';
+import * as x509 from '../pki/x509.js';
+
+/** A certificate as node:crypto object, DER bytes, or PEM text. */
+export type CertificateInput = X509Certificate | Uint8Array | string;
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+export function toX509(input: CertificateInput): X509Certificate {
+  if (input instanceof X509Certificate) return input;
+  try {
+    return new X509Certificate(typeof input === 'string' ? input : Buffer.from(input));
+  } catch (cause) {
+    throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', 'not a certificate (expected PEM or DER X.509)', { cause });
+  }
+}
+
+/** Every certificate in a PEM bundle (a CA file usually holds many; `new X509Certificate` reads only the first). */
+export function parsePemBundle(pem: string): X509Certificate[] {
+  return (pem.match(PEM_BLOCK) ?? []).map((block) => toX509(block));
+}
+
+/** Flattens a mixed list in which a PEM string may hold several certificates. */
+export function toX509List(inputs: readonly CertificateInput[]): X509Certificate[] {
+  return inputs.flatMap((input) => (typeof input === 'string' ? parsePemBundle(input) : [toX509(input)]));
+}
+
+/** The same certificate (same DER), whatever object holds it. */
+export function sameCertificate(a: X509Certificate, b: X509Certificate): boolean {
+  return a.fingerprint256 === b.fingerprint256;
+}
+
+// JSON string literal as node:crypto writes SAN values that contain separators (CVE-2021-44532 escaping).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: excluding control characters is the JSON grammar itself
+const JSON_STRING = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/;
+
+/**
+ * Splits node:crypto's `subjectAltName` string ("DNS:a, IP Address:b", values JSON-quoted when they hold a comma
+ * or quote). Mirrors the splitter inside `tls.checkServerIdentity`, so we see exactly the names Node sees.
+ */
+export function splitAltNames(altNames: string): string[] {
+  const result: string[] = [];
+  let token = '';
+  let offset = 0;
+  while (offset < altNames.length) {
+    const nextSep = altNames.indexOf(',', offset);
+    const nextQuote = altNames.indexOf('"', offset);
+    if (nextQuote !== -1 && (nextSep === -1 || nextQuote < nextSep)) {
+      token += altNames.slice(offset, nextQuote);
+      const match = JSON_STRING.exec(altNames.slice(nextQuote));
+      if (!match) return result; // malformed: keep what was read, as a diagnostic must not throw on odd input
+      token += JSON.parse(match[0]) as string;
+      offset = nextQuote + match[0].length;
+    } else if (nextSep !== -1) {
+      token += altNames.slice(offset, nextSep);
+      result.push(token);
+      token = '';
+      offset = nextSep + 2; // ", "
+    } else {
+      token += altNames.slice(offset);
+      offset = altNames.length;
+    }
+  }
+  result.push(token);
+  return result;
+}
+
+/** IPv6 in its canonical compressed lower-case form; IPv4 unchanged. node:crypto prints IPv6 SANs expanded. */
+export function canonicalIp(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip.toLowerCase();
+  }
+}
+
+export interface AltNames {
+  dnsNames: string[];
+  ipAddresses: string[];
+}
+
+export function altNames(cert: X509Certificate): AltNames {
+  const result: AltNames = { dnsNames: [], ipAddresses: [] };
+  if (cert.subjectAltName === undefined) return result;
+  for (const entry of splitAltNames(cert.subjectAltName)) {
+    if (entry.startsWith('DNS:')) result.dnsNames.push(entry.slice(4));
+    else if (entry.startsWith('IP Address:')) result.ipAddresses.push(canonicalIp(entry.slice(11)));
+  }
+  return result;
+}
+
+/** Short names for the attribute types RFC 4514 lists that the library does not name itself. */
+const EXTRA_ATTRIBUTE_NAMES = { SERIALNUMBER: '2.5.4.5', STREET: '2.5.4.9', UID: '0.9.2342.19200300.100.1.1' };
+
+function escapeValue(value: string): string {
+  // The library writes non-string values as "#<hex>" (RFC 4514 §2.4): leave those as they are.
+  if (/^#[0-9A-Fa-f]+$/.test(value)) return value;
+  return value
+    .replace(/["+,;<>\\]/g, '\\$&')
+    .replaceAll('\0', '\\00')
+    .replace(/^[ #]/, '\\$&')
+    .replace(/ $/, '\\ ');
+}
+
+/**
+ * RFC 4514 string of a DER Name: most specific RDN first ("CN=Contoso Test Root CA, O=Contoso"), which is the
+ * reverse of the encoding order that node:crypto's `subject` uses. Multi-valued RDNs are joined with "+".
+ * Attribute types the library knows print as short names (CN, O, OU, C, L, ST, DC, E, …), others as dotted OIDs.
+ * An empty name is "".
+ */
+export function formatName(name: x509.Name): string {
+  const rdns = new x509.Name(name.toArrayBuffer(), EXTRA_ATTRIBUTE_NAMES).toJSON();
+  return rdns
+    .map((rdn) =>
+      Object.entries(rdn)
+        .flatMap(([type, values]) => values.map((value) => `${type}=${escapeValue(value)}`))
+        .join('+'),
+    )
+    .reverse()
+    .join(', ');
+}
+
+/** The subject's CN values, most specific (last encoded) first. */
+export function commonNames(cert: x509.X509Certificate): string[] {
+  return cert.subjectName.getField('CN').reverse();
+}
+
+/**
+ * Self-signed as OpenSSL means it for DEPTH_ZERO_SELF_SIGNED_CERT / SELF_SIGNED_CERT_IN_CHAIN: subject equals
+ * issuer and the certificate's own key verifies its signature. Deliberately not `checkIssued(self)`, which also
+ * demands keyCertSign and so says "no" for a self-signed server certificate whose key usage is digitalSignature.
+ */
+export function isSelfSigned(cert: X509Certificate): boolean {
+  if (cert.subject !== cert.issuer) return false;
+  try {
+    return cert.verify(cert.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `parent` issued `child`, by OpenSSL's own test (X509_check_issued: names, AKI/SKI, parent allowed to sign
+ * certificates) plus the signature itself. This is how OpenSSL links a chain, so our paths match Node's.
+ */
+export function isIssuedBy(child: X509Certificate, parent: X509Certificate): boolean {
+  try {
+    return child.checkIssued(parent) && child.verify(parent.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** The same certificate parsed by `@peculiar/x509`, for what node:crypto 20 does not expose (dates, names). */
+export function parsed(cert: X509Certificate): x509.X509Certificate {
+  return new x509.X509Certificate(new Uint8Array(cert.raw));
+}

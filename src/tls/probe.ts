@@ -1,0 +1,308 @@
+/**
+ * The TLS probe: one handshake (sometimes two), no application data ever (never a request, let alone
+ * credentials), and every piece of certificate evidence captured even when the certificate is rejected. This is the only file in src/tls that touches the network.
+ */
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import tls, { type DetailedPeerCertificate } from 'node:tls';
+import { AutodiscoError } from '../errors.js';
+import { sameCertificate, toX509List } from './certificate.js';
+import { analyzeChain, type ChainAnalysis } from './chain.js';
+import { verifyErrorMessage } from './codes.js';
+import { matchName, type NameMatch } from './names.js';
+import { type CertificateSummary, summarizeCertificate } from './summary.js';
+
+export interface TlsProbeOptions {
+  /** IP address to connect to. Names are resolved by the caller, so DNS (and `--dns`) stays under its control. */
+  address: string;
+  port: number;
+  /** SNI to send; `null` sends none. An IP literal is not sent either (RFC 6066 forbids it; https omits it too). */
+  servername: string | null;
+  /** Name the certificate must carry. Default: `servername`, else `address`. */
+  host?: string;
+  /** Extra trusted roots (PEM), ADDED to `tls.rootCertificates`, never replacing them. */
+  ca?: readonly string[];
+  /** Limit for connect + handshake, per handshake (default 10000). */
+  timeoutMs?: number;
+  /** Reference time for the chain analysis (default: now). */
+  now?: Date;
+  /** Allow the second handshake that resolves the served chain when the first is ambiguous (default true). */
+  secondLook?: boolean;
+}
+
+/**
+ * How `servedChain` was obtained. Node only exposes the chain OpenSSL linked from the leaf, with the local
+ * trust-store root appended when the server did not send it, so:
+ * - `handshake`: the linked chain does not end in a trust-store certificate, so nothing was appended: exact.
+ * - `second-look`: it did; a second handshake with an empty trust store (which appends nothing) and the same
+ *   leaf gave the chain as sent.
+ * - `assumed`: the second look failed or saw another leaf (load balancer); trailing trust-store certificates
+ *   were dropped on the assumption the server did not send its root (the common case; sending it is harmless).
+ */
+export type ServedChainMethod = 'handshake' | 'second-look' | 'assumed';
+
+export interface TlsProbeResult {
+  address: string;
+  port: number;
+  /** The SNI actually sent, null when none was. */
+  servername: string | null;
+  /** The name the certificate was checked against. */
+  host: string;
+  /** Whether the TLS handshake completed (with `rejectUnauthorized: false`, so also for bad certificates). */
+  handshake: boolean;
+  /** Where a failed probe stopped: `connect` (no TCP connection), `handshake` (TCP up, TLS failed), else null. */
+  failedAt: 'connect' | 'handshake' | null;
+  /**
+   * The error a normal HTTPS client reports: the connection error (ECONNREFUSED, ECONNRESET, ETIMEDOUT,
+   * ERR_SSL_WRONG_VERSION_NUMBER, …), else OpenSSL's chain verdict (CERT_HAS_EXPIRED, …), else
+   * ERR_TLS_CERT_ALTNAME_INVALID when the name does not match; null when the certificate is accepted.
+   */
+  code: string | null;
+  message: string | null;
+  protocol: string | null;
+  cipher: string | null;
+  /** OpenSSL's chain verdict against `tls.rootCertificates` + `ca` (the name is not part of it). */
+  authorized: boolean;
+  authorizationError: string | null;
+  /** `tls.checkServerIdentity`'s reason when the name does not match, else null. */
+  identityError: string | null;
+  /** The leaf, captured even when rejected. */
+  certificate: CertificateSummary | null;
+  /** The certificates the server sent that chain from the leaf, leaf first (see `chainMethod`). */
+  chain: CertificateSummary[];
+  /** The same certificates as objects, for further checks (not JSON material). */
+  servedChain: X509Certificate[];
+  chainMethod: ServedChainMethod | null;
+  /** Our own analysis of `servedChain` against the same trust store: every problem, not just the first. */
+  chainAnalysis: ChainAnalysis | null;
+  /** The three name verdicts for `host`. */
+  names: NameMatch | null;
+  /** Wall time of the probe, all handshakes included. */
+  ms: number;
+}
+
+type Handshake =
+  | {
+      ok: true;
+      protocol: string | null;
+      cipher: string | null;
+      authorized: boolean;
+      authorizationError: string | null;
+      chain: X509Certificate[];
+    }
+  | { ok: false; failedAt: 'connect' | 'handshake'; code: string; message: string };
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * Node's bundled roots, parsed once (about 17 ms for 144 certificates). `tls.rootCertificates` is frozen for the
+ * life of the process, so this memo can never go stale; extra roots are parsed per probe.
+ */
+let bundledRoots: X509Certificate[] | undefined;
+function trustStore(extra: readonly X509Certificate[]): X509Certificate[] {
+  bundledRoots ??= toX509List(tls.rootCertificates);
+  return [...bundledRoots, ...extra];
+}
+
+/** Parses the extra roots up front, so a bad `ca` is the caller's error rather than a failed probe. */
+function extraRoots(ca: readonly string[]): X509Certificate[] {
+  return ca.flatMap((pem, i) => {
+    const certs = toX509List([pem]);
+    if (certs.length === 0) throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', `ca[${i}] holds no PEM certificate`);
+    return certs;
+  });
+}
+const CLOSE_GRACE_MS = 1_000;
+
+/** Node's error code; an AggregateError (several addresses tried) carries it on itself or its first error. */
+function errorCode(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    if ('code' in error && typeof error.code === 'string') return error.code;
+    if ('errors' in error && Array.isArray(error.errors)) return errorCode(error.errors[0]);
+  }
+  return 'UNKNOWN';
+}
+
+/** The issuer-linked chain Node reconstructed, leaf first. Self-signed certificates point at themselves. */
+function walkPeerChain(peer: DetailedPeerCertificate): X509Certificate[] {
+  const chain: X509Certificate[] = [];
+  const seen = new Set<string>();
+  let current: DetailedPeerCertificate | undefined = peer;
+  while (current?.raw !== undefined && !seen.has(current.fingerprint256)) {
+    seen.add(current.fingerprint256);
+    chain.push(new X509Certificate(current.raw));
+    current = current.issuerCertificate;
+  }
+  return chain;
+}
+
+function handshake(
+  options: { address: string; port: number; sni: string | null; ca: string[] },
+  timeoutMs: number,
+): Promise<Handshake> {
+  return new Promise((resolve) => {
+    let connected = false;
+    let done = false;
+    const socket = tls.connect({
+      host: options.address,
+      port: options.port,
+      servername: options.sni ?? '', // '' sends no SNI
+      ca: options.ca,
+      rejectUnauthorized: false,
+      // Node's built-in name check would run against `servername` (or the address when there is none) and mix
+      // its verdict into authorizationError. We keep authorizationError for the chain and check the name ourselves.
+      checkServerIdentity: () => undefined,
+    });
+    const finish = (outcome: Handshake) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (outcome.ok) {
+        // Close politely, sending nothing but close_notify: destroy() would drop our TLS 1.3 Finished still queued,
+        // and the server would log a failed handshake for every probe. The unref'd timer bounds the wait.
+        socket.end();
+        setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      } else {
+        socket.destroy();
+      }
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => {
+      const phase = connected ? 'TLS handshake' : 'connection';
+      const message = `${phase} to ${options.address}:${options.port} timed out after ${timeoutMs} ms`;
+      finish({ ok: false, failedAt: connected ? 'handshake' : 'connect', code: 'ETIMEDOUT', message });
+    }, timeoutMs);
+    socket.once('connect', () => {
+      connected = true;
+    });
+    socket.once('secureConnect', () => {
+      const cipher = socket.getCipher();
+      const error = socket.authorizationError;
+      finish({
+        ok: true,
+        protocol: socket.getProtocol(),
+        cipher: cipher?.standardName ?? cipher?.name ?? null,
+        authorized: socket.authorized,
+        authorizationError: error === undefined || error === null ? null : String(error),
+        chain: walkPeerChain(socket.getPeerCertificate(true)),
+      });
+    });
+    // Stays attached after the outcome is known: a reset while closing must not become an uncaught error.
+    socket.on('error', (error: Error) => {
+      finish({
+        ok: false,
+        failedAt: connected ? 'handshake' : 'connect',
+        code: errorCode(error),
+        message: error.message,
+      });
+    });
+  });
+}
+
+/** Resolves which of the linked certificates the server really sent (see ServedChainMethod). */
+async function servedChainOf(
+  first: X509Certificate[],
+  trust: X509Certificate[],
+  second: () => Promise<Handshake> | null,
+): Promise<{ chain: X509Certificate[]; method: ServedChainMethod }> {
+  const inStore = (cert: X509Certificate) => trust.some((t) => sameCertificate(t, cert));
+  const tail = first[first.length - 1];
+  // The leaf is always sent; only certificates after it can have come from our own store.
+  if (first.length < 2 || tail === undefined || !inStore(tail)) return { chain: first, method: 'handshake' };
+  const look = await second();
+  if (look?.ok && look.chain[0] !== undefined && first[0] !== undefined && sameCertificate(look.chain[0], first[0])) {
+    return { chain: look.chain, method: 'second-look' };
+  }
+  const chain = [...first];
+  while (chain.length > 1 && inStore(chain[chain.length - 1] as X509Certificate)) chain.pop();
+  return { chain, method: 'assumed' };
+}
+
+function messageFor(code: string | null, identityError: string | null): string | null {
+  if (code === null) return null;
+  // The same text `tls.connect` puts in the error it throws when it rejects the name.
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `Hostname/IP does not match certificate's altnames: ${identityError}`;
+  return verifyErrorMessage(code);
+}
+
+/**
+ * Connects to `address:port`, completes a TLS handshake with `rejectUnauthorized: false` so a bad certificate is
+ * captured rather than refused, and reports what a normal HTTPS client would have decided (`code`) together with
+ * every piece of evidence (leaf, served chain, chain analysis, the three name verdicts). Network failures come
+ * back as a result with `code` and no certificate; only invalid arguments (an address that is not an IP
+ * literal, a bad port, a `ca` entry that is not a PEM certificate) reject, with ADK_ERR_INVALID_ARGUMENT.
+ */
+export async function probeTls(options: TlsProbeOptions): Promise<TlsProbeResult> {
+  const started = performance.now();
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const sni = options.servername === null || isIP(options.servername) !== 0 ? null : options.servername;
+  const host = options.host ?? options.servername ?? options.address;
+  if (isIP(options.address) === 0) {
+    throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', `address "${options.address}" is not an IP address`);
+  }
+  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65_535) {
+    throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', `port ${options.port} is not a TCP port`);
+  }
+  const extra = [...(options.ca ?? [])];
+  const extraCerts = extraRoots(extra);
+  const target = { address: options.address, port: options.port, sni };
+  const base = { address: options.address, port: options.port, servername: sni, host };
+
+  const first = await handshake({ ...target, ca: [...tls.rootCertificates, ...extra] }, timeoutMs);
+  if (!first.ok) {
+    return {
+      ...base,
+      handshake: false,
+      failedAt: first.failedAt,
+      code: first.code,
+      message: first.message,
+      protocol: null,
+      cipher: null,
+      authorized: false,
+      authorizationError: null,
+      identityError: null,
+      certificate: null,
+      chain: [],
+      servedChain: [],
+      chainMethod: null,
+      chainAnalysis: null,
+      names: null,
+      ms: Math.round(performance.now() - started),
+    };
+  }
+
+  const trust = trustStore(extraCerts);
+  const secondLook = options.secondLook ?? true;
+  const { chain, method } = await servedChainOf(first.chain, trust, () =>
+    secondLook ? handshake({ ...target, ca: [] }, timeoutMs) : null,
+  );
+  const leaf = chain[0];
+  const names = leaf === undefined ? null : matchName(host, leaf);
+  const identityError = names === null || names.node.ok ? null : (names.node.reason ?? null);
+  let code = first.authorizationError;
+  if (code === null && identityError !== null) code = 'ERR_TLS_CERT_ALTNAME_INVALID';
+  const chainAnalysis =
+    leaf === undefined
+      ? null
+      : analyzeChain({ servedChain: chain, trustedRoots: trust, now: options.now ?? new Date() });
+  return {
+    ...base,
+    handshake: true,
+    failedAt: null,
+    code,
+    message: messageFor(code, identityError),
+    protocol: first.protocol,
+    cipher: first.cipher,
+    authorized: first.authorized,
+    authorizationError: first.authorizationError,
+    identityError,
+    certificate: leaf === undefined ? null : summarizeCertificate(leaf),
+    chain: chain.map((cert) => summarizeCertificate(cert)),
+    servedChain: chain,
+    chainMethod: method,
+    chainAnalysis,
+    names,
+    ms: Math.round(performance.now() - started),
+  };
+}
