@@ -3,7 +3,9 @@
  * error catalogue page. `npm run generate` writes them; test/generated.test.ts fails when they are stale.
  */
 import { z } from 'zod';
+import { FINDINGS, RETIRED_FINDING_CODES } from '../src/diagnose/catalogue.js';
 import { ERROR_CATALOGUE, RETIRED_ERROR_CODES } from '../src/errors.js';
+import { SCENARIO_SCHEMA_PATH, scenarioSchemaJson } from '../src/lab/json-schema.js';
 import { configFile } from '../src/settings/schema.js';
 
 export function configSchemaJson(): string {
@@ -39,7 +41,45 @@ export function errorsMarkdown(): string {
   return lines.join('\n');
 }
 
+export function findingsMarkdown(): string {
+  const lines = [
+    '# Finding codes',
+    '',
+    '<!-- Generated from src/diagnose/catalogue.ts by `npm run generate`. Do not edit by hand. -->',
+    '',
+    'The diagnosis fills `findings` in the discovery report (`autodisco discover --json`) with these codes.',
+    'Codes are stable and never reused. Text in {braces} is filled with the hosts, URLs and names of the case.',
+    '',
+  ];
+  for (const [code, f] of Object.entries(FINDINGS)) {
+    lines.push(
+      `## \`${code}\``,
+      '',
+      `Severity: ${f.severity}. ${f.when}`,
+      '',
+      `> ${f.title}`,
+      '>',
+      `> ${f.detail}`,
+      '',
+      'Fixes, preferred first:',
+      '',
+    );
+    f.fixes.forEach((fix, i) => {
+      lines.push(`${i + 1}. ${fix}`);
+    });
+    if (f.references.length > 0) lines.push('', `References: ${f.references.join('; ')}.`);
+    lines.push('');
+  }
+  lines.push(
+    `Retired codes: ${RETIRED_FINDING_CODES.length === 0 ? 'none yet' : RETIRED_FINDING_CODES.join(', ')}.`,
+    '',
+  );
+  return lines.join('\n');
+}
+
 export const GENERATED: Record<string, () => string> = {
+  'docs/findings.md': findingsMarkdown,
   'schemas/config.schema.json': configSchemaJson,
   'docs/errors.md': errorsMarkdown,
+  [SCENARIO_SCHEMA_PATH]: scenarioSchemaJson,
 };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { GENERATED } from '../scripts/generated.js';
+import { FINDINGS, RETIRED_FINDING_CODES } from '../src/diagnose/catalogue.js';
 import { ERROR_CATALOGUE, RETIRED_ERROR_CODES } from '../src/errors.js';
 
 for (const [path, make] of Object.entries(GENERATED)) {
@@ -23,4 +24,25 @@ test('the configuration schema describes the example configuration', () => {
   assert.equal(schema.additionalProperties, false);
   assert.ok(schema.properties.domains.items.properties.exchange);
   assert.deepEqual(schema.properties.domains.items.properties.unknownUsers.enum, ['domain', 'not-found']);
+});
+
+test('every finding code is documented, including every code the contract requires', () => {
+  const page = readFileSync(new URL('../docs/findings.md', import.meta.url), 'utf8');
+  const documented = [...page.matchAll(/^## `([A-Z_]+)`$/gm)].map((m) => m[1]);
+  assert.deepEqual(documented, Object.keys(FINDINGS));
+  const contract = [
+    'CERT_NAME_MISMATCH',
+    'CERT_UNTRUSTED',
+    'CERT_CHAIN_INCOMPLETE',
+    'CERT_EXPIRED',
+    'CERT_NOT_YET_VALID',
+    'ROOT_DOMAIN_BLOCKS_FALLBACK',
+    'REDIRECT_NEEDS_CONSENT',
+    'INSECURE_REDIRECT',
+    'REDIRECT_LIMIT',
+    'CERT_PRINCIPAL_NAME_MISMATCH',
+    'NO_AUTODISCOVER_ENDPOINT',
+  ];
+  for (const code of contract) assert.ok(code in FINDINGS, `${code} is required by discover-contract.md`);
+  for (const code of RETIRED_FINDING_CODES) assert.equal(code in FINDINGS, false, code);
 });

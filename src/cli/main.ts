@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerConfigCommands } from './commands/config.js';
+import { registerDiscoverCommand } from './commands/discover.js';
 import { registerServeCommand } from './commands/serve.js';
 import { EXIT } from './output.js';
 
@@ -16,5 +17,6 @@ const program = new Command()
 
 registerServeCommand(program);
 registerConfigCommands(program);
+registerDiscoverCommand(program);
 
 await program.parseAsync(process.argv);

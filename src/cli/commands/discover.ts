@@ -1,0 +1,181 @@
+/**
+ * `autodisco discover <email>`: the command line of discover-contract.md. Options are validated before any
+ * network traffic; bad usage exits 2 with a message naming the option, the value and what was expected.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { parseDnsServer } from '../../adapters/node/dns.js';
+import { diagnose } from '../../diagnose/diagnose.js';
+import { runDiscovery } from '../../discover/engine.js';
+import { createNodePorts } from '../../discover/node-ports.js';
+import { PROFILE_NAMES, PROFILES } from '../../discover/profiles.js';
+import type { DiscoveryReport, ProfileName, StepMethod } from '../../discover/report.js';
+import { compareReports, renderComparison, renderText } from '../../discover/text.js';
+import { AutodiscoError } from '../../errors.js';
+import { EXIT, reportError } from '../output.js';
+
+interface DiscoverCliOptions {
+  client: string;
+  dns: string[];
+  ca: string[];
+  ldap?: string;
+  ldapBindDn?: string;
+  ldapPasswordEnv?: string;
+  site?: string;
+  exclude?: string;
+  user?: string;
+  passwordEnv?: string;
+  accept?: string;
+  timeout: string;
+  json?: boolean;
+}
+
+const EXCLUDABLE: readonly StepMethod[] = ['scp', 'root-domain', 'autodiscover-domain', 'http-redirect', 'srv'];
+const ANSWERS = ['redirect', 'certificate'] as const;
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function usage(message: string): AutodiscoError {
+  return new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', message);
+}
+
+function commaList<T extends string>(option: string, raw: string | undefined, allowed: readonly T[]): T[] {
+  if (raw === undefined) return [];
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    if (!allowed.includes(item as T))
+      throw usage(`${option} "${item}": expected a comma list of ${allowed.join(', ')}`);
+  }
+  return items as T[];
+}
+
+function secretFromEnv(option: string, name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const value = process.env[name];
+  if (value === undefined || value === '') throw usage(`${option} ${name}: that environment variable is not set`);
+  return value;
+}
+
+async function readCa(files: readonly string[]): Promise<string[]> {
+  const pems: string[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (cause) {
+      throw usage(`--ca ${file}: cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (!text.includes('-----BEGIN CERTIFICATE-----'))
+      throw usage(`--ca ${file}: expected PEM certificates (-----BEGIN CERTIFICATE-----)`);
+    pems.push(text);
+  }
+  return pems;
+}
+
+export function registerDiscoverCommand(program: Command): void {
+  program
+    .command('discover')
+    .description(
+      "reproduce a mail client's Autodiscover lookup for an address, step by step, with certificate evidence",
+    )
+    .argument('<email>', 'the address to look up')
+    .option(
+      '--client <profile>',
+      `whose lookup to reproduce: ${PROFILE_NAMES.join(', ')}, or all (side by side)`,
+      'outlook',
+    )
+    .option('--dns <ip[:port]>', 'resolve every name through this DNS server (repeatable, tried in order)', collect, [])
+    .option(
+      '--ca <pem-file>',
+      'extra trusted root certificates (repeatable; the system roots stay trusted)',
+      collect,
+      [],
+    )
+    .option('--ldap <url>', 'domain-joined: run the SCP step against this domain controller (ldap:// or ldaps://)')
+    .option('--ldap-bind-dn <dn>', 'bind DN for the SCP search (anonymous when absent)')
+    .option('--ldap-password-env <VAR>', 'environment variable holding the bind password')
+    .option('--site <name>', "the client's directory site, for SCP site affinity")
+    .option('--exclude <steps>', `comma list of steps to skip: ${EXCLUDABLE.join(', ')}`)
+    .option('--user <name>', 'user name for the POST (Basic)')
+    .option('--password-env <VAR>', 'environment variable holding the password')
+    .option('--accept <answers>', 'answer prompts in advance: redirect, certificate')
+    .option('--timeout <ms>', 'limit for each network request', '10000')
+    .option('--json', 'print the JSON report on stdout, and nothing else there')
+    .action(async (email: string, opts: DiscoverCliOptions) => {
+      try {
+        const report = await discoverFromCli(email, opts);
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+        process.exitCode =
+          report.outcome === 'settings' ? EXIT.ok : report.outcome === 'prompt' ? EXIT.prompt : EXIT.failed;
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+}
+
+function exitFor(report: DiscoveryReport): number {
+  return report.outcome === 'settings' ? EXIT.ok : report.outcome === 'prompt' ? EXIT.prompt : EXIT.failed;
+}
+
+/** --client all: 0 when every client gets settings, 1 when any fails, else 3 (some stop at a prompt). */
+function exitForAll(reports: readonly DiscoveryReport[]): number {
+  if (reports.every((r) => r.outcome === 'settings')) return EXIT.ok;
+  return reports.some((r) => r.outcome === 'failed') ? EXIT.failed : EXIT.prompt;
+}
+
+export async function discoverFromCli(email: string, opts: DiscoverCliOptions): Promise<DiscoveryReport> {
+  if (!PROFILE_NAMES.includes(opts.client as ProfileName)) {
+    throw usage(`--client "${opts.client}": expected one of ${PROFILE_NAMES.join(', ')} or all`);
+  }
+  const timeoutMs = Number(opts.timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) {
+    throw usage(`--timeout "${opts.timeout}": expected a whole number of milliseconds from 1 to 600000`);
+  }
+  const dnsServers = opts.dns.map((spec) => {
+    try {
+      return parseDnsServer(spec);
+    } catch {
+      throw usage(`--dns "${spec}": expected an IP address with an optional port, e.g. 127.0.0.53 or 127.0.0.53:5353`);
+    }
+  });
+  if (opts.ldap !== undefined && !/^ldaps?:\/\/[^/]+\/?$/i.test(opts.ldap)) {
+    throw usage(`--ldap "${opts.ldap}": expected ldap://host[:port] or ldaps://host[:port]`);
+  }
+  if ((opts.ldapBindDn === undefined) !== (opts.ldapPasswordEnv === undefined)) {
+    throw usage('--ldap-bind-dn and --ldap-password-env go together');
+  }
+  if ((opts.user === undefined) !== (opts.passwordEnv === undefined))
+    throw usage('--user and --password-env go together');
+  const exclude = new Set(commaList('--exclude', opts.exclude, EXCLUDABLE));
+  const answers = commaList('--accept', opts.accept, ANSWERS);
+  const ldapPassword = secretFromEnv('--ldap-password-env', opts.ldapPasswordEnv);
+  const password = secretFromEnv('--password-env', opts.passwordEnv);
+  const ca = await readCa(opts.ca);
+
+  const report = await runDiscovery(
+    {
+      email,
+      profile: PROFILES[opts.client as ProfileName],
+      exclude,
+      accept: { redirect: answers.includes('redirect'), certificate: answers.includes('certificate') },
+      timeoutMs,
+      ca,
+      ...(opts.ldap
+        ? {
+            ldap: {
+              url: opts.ldap,
+              ...(opts.ldapBindDn && ldapPassword ? { bindDN: opts.ldapBindDn, password: ldapPassword } : {}),
+            },
+          }
+        : {}),
+      ...(opts.site ? { site: opts.site } : {}),
+      ...(opts.user && password ? { credentials: { user: opts.user, password } } : {}),
+    },
+    createNodePorts({ dnsServers, timeoutMs }),
+  );
+  report.findings = diagnose(report);
+  return report;
+}

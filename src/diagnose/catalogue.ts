@@ -1,0 +1,279 @@
+/**
+ * The one catalogue of finding codes: the report's `findings`, the human output and docs/findings.md all come
+ * from here (test/generated.test.ts keeps the page in sync). Codes are never reused: retire one by moving it to
+ * RETIRED_FINDING_CODES. Templates take {placeholders} that the rules fill with the hosts, URLs and names seen.
+ */
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface CatalogueEntry {
+  severity: Severity;
+  title: string;
+  /** When the finding is raised (for the docs page). */
+  when: string;
+  /** The explanation, with {placeholders}. */
+  detail: string;
+  /** Fixes, preferred first, with {placeholders}. */
+  fixes: readonly string[];
+  references: readonly string[];
+}
+
+const KB3211279 = 'Microsoft KB 3211279, "Outlook 2016 implementation of Autodiscover"';
+const MS_OXDISCO = '[MS-OXDISCO] Autodiscover HTTP Service Protocol, §3.1.5';
+const KB2772058 = 'Microsoft KB 2772058, certificate name warning in Outlook';
+const RFC9525 = 'RFC 9525 §6.3 (wildcards match exactly one label)';
+
+export const FINDINGS = {
+  ROOT_DOMAIN_BLOCKS_FALLBACK: {
+    severity: 'error',
+    title: 'The root-domain URL fails on its certificate before autodiscover.{domain} is tried',
+    when: 'The root-domain step fails on TLS in a way that stops (or, for clients that prompt, interrupts) the lookup before autodiscover.<domain> is tried: typically the public website answers https://<domain> with a certificate for www.<domain> only.',
+    detail:
+      'Outlook tries {url} first. The server at {host} ({addresses}) answered with the certificate for {names} (issued by {issuer}), which does not name {host}{websiteNote}. {clientEffect}',
+    fixes: [
+      "Add {host} to the website's certificate (reissue it for {names} and {host}). Outlook then reads the website's answer, sees it is not Autodiscover, and goes on to autodiscover.{domain}. This is the preferred fix: the website stays encrypted.",
+      'Stop answering HTTPS on {host}:443 (close the port, or do not listen on it): a refused connection lets Outlook move on at once. Only do this if nothing on https://{host} needs encryption.',
+      'For managed Windows clients only: set the policy ExcludeHttpsRootDomain=1 (HKCU\\Software\\Policies\\Microsoft\\Office\\16.0\\Outlook\\AutoDiscover), or pre-approve hosts under RedirectServers. This only helps the machines the policy reaches.',
+    ],
+    references: [
+      KB3211279,
+      'Microsoft KB 2783881, suppressing the Autodiscover certificate mismatch warning',
+      MS_OXDISCO,
+    ],
+  },
+  CERT_NAME_MISMATCH: {
+    severity: 'error',
+    title: '{host} answers with a certificate that does not name it',
+    when: "A server's certificate does not name the host that was asked for.",
+    detail:
+      'At {url} the server presented a certificate for {names} (issued by {issuer}). {host} is not among them, so clients refuse it{promptNote}.',
+    fixes: [
+      'Reissue the certificate for {host} as well (add it as a subject alternative name), or point {host} at a server whose certificate names it.',
+      'If {host} should not answer at all, remove its DNS record so clients move on without a warning.',
+    ],
+    references: [KB2772058, RFC9525],
+  },
+  CERT_WILDCARD_MISMATCH: {
+    severity: 'error',
+    title: 'The wildcard certificate {wildcard} cannot cover {host}',
+    when: 'The served certificate is a wildcard that does not cover the host: the bare domain, a deeper level, or another domain.',
+    detail:
+      'The certificate at {url} is for {names}. A wildcard matches exactly one label: {wildcard} covers names like www.{wildcardBase} but not {host} ({why}).',
+    fixes: [
+      'Add {host} itself to the certificate as its own name.',
+      'Use a host name the wildcard does cover, and point DNS and the configuration at it.',
+    ],
+    references: [RFC9525, 'Microsoft KB 258858, accepted wildcards in server certificates'],
+  },
+  CERT_UNTRUSTED: {
+    severity: 'error',
+    title: 'The certificate of {host} does not lead to a trusted root',
+    when: 'The chain does not lead to a trusted root (self-signed included).',
+    detail: 'The certificate at {url} ({names}) {chainProblem}. Clients show a security warning or refuse it.',
+    fixes: [
+      'Install a certificate from a public certification authority (for example a free ACME certificate) that names {host}.',
+      'For a private CA, deploy its root certificate to every client (Group Policy on Windows, a profile on iOS and macOS); phones and home computers will still warn.',
+    ],
+    references: ['tls-and-security §2.1 rows 2 to 5'],
+  },
+  CERT_CHAIN_INCOMPLETE: {
+    severity: 'error',
+    title: '{host} does not send its intermediate certificate',
+    when: 'The server does not send the intermediate certificates its leaf needs.',
+    detail:
+      'The server at {url} sent its certificate ({names}) without the intermediate {missingIssuer}. Outlook on Windows usually fetches the missing certificate itself (AIA), so it may appear to work there, but phones, Thunderbird, Node, curl and Python clients fail with "unable to verify the first certificate".',
+    fixes: [
+      'Configure the server with the full chain file (the certificate followed by its intermediates), not the certificate alone.',
+    ],
+    references: [
+      'RFC 5280 §4.2.2.1 (AIA caIssuers)',
+      'Node.js issue 16336 (Node does not fetch missing intermediates)',
+    ],
+  },
+  CERT_EXPIRED: {
+    severity: 'error',
+    title: 'The certificate of {host} has expired',
+    when: "The certificate's validity has ended.",
+    detail:
+      'The certificate at {url} ({names}) expired on {notAfter}. Outlook shows a security warning on every Autodiscover run until it is renewed.',
+    fixes: [
+      'Renew the certificate and install it with its intermediates; automate renewal (ACME) so it cannot happen again.',
+    ],
+    references: [KB2772058],
+  },
+  CERT_NOT_YET_VALID: {
+    severity: 'error',
+    title: 'The certificate of {host} is not valid yet',
+    when: "The certificate's validity has not begun.",
+    detail:
+      'The certificate at {url} ({names}) is valid only from {notBefore}. Either it was installed too early or a clock is wrong.',
+    fixes: [
+      "Check the server's and the clients' clocks (NTP).",
+      'Reissue the certificate with a start date in the past.',
+    ],
+    references: [KB2772058],
+  },
+  CERT_EXPIRING_SOON: {
+    severity: 'warning',
+    title: 'The certificate of {host} expires in {days} day(s)',
+    when: 'A certificate that works today expires within 30 days.',
+    detail:
+      'The certificate at {url} ({names}) expires on {notAfter}. When it does, clients will show security warnings.',
+    fixes: [
+      'Renew it now, and automate renewal (ACME) with a reload of the server (autodisco serve reloads on SIGHUP).',
+    ],
+    references: [],
+  },
+  SNI_DEFAULT_CERTIFICATE: {
+    severity: 'error',
+    title: '{host} is answered by another site’s default certificate',
+    when: "The server has no certificate for the host's name and answers with its default one (a hosting provider's or another site's).",
+    detail:
+      'At {url} the server answered with a certificate for {names}, whose names belong to {otherDomains}, not to {domain}. The server at {addresses} has no certificate (no virtual host) for {host}: it used its default. This often happens when {host} points, on purpose or through a wildcard DNS record, at a shared web host.',
+    fixes: [
+      'Point {host} at the mail server that holds a certificate for it (replace a wildcard DNS record with an explicit record for {host}).',
+      'Configure a virtual host with a certificate for {host} on that server.',
+      'If the hosting provider cannot do either, publish an SRV record _autodiscover._tcp.{domain} pointing at a host whose certificate is valid (Outlook asks the user once).',
+    ],
+    references: ['tls-and-security §3.2'],
+  },
+  CERT_PRINCIPAL_NAME_MISMATCH: {
+    severity: 'error',
+    title: 'CertPrincipalName {principal} does not match the certificate of {host}',
+    when: 'The Outlook Anywhere CertPrincipalName (msstd:…) does not match the certificate of that server.',
+    detail:
+      'The settings tell Outlook to accept only a proxy certificate named {principalName} for {host}, but {host} presents a certificate for {names}. Outlook then keeps asking for the password or cannot connect.',
+    fixes: [
+      'Set the Outlook Anywhere certificate principal to a name on the certificate: msstd:{suggested} (Exchange: Set-OutlookProvider EXPR -CertPrincipalName msstd:{suggested}).',
+    ],
+    references: ['POX reference: CertPrincipalName', 'tls-and-security §1.4'],
+  },
+  SERVICE_URL_NOT_COVERED: {
+    severity: 'error',
+    title: 'The {service} URL {url} is not covered by the certificate of {host}',
+    when: 'A URL the settings hand out (EWS, OAB, Outlook Anywhere, ActiveSync, IMAP/SMTP host) leads to a server whose certificate does not cover it.',
+    detail:
+      'Autodiscover answered with {service} at {url}; the server there presents a certificate for {names}{problem}.',
+    fixes: [
+      'Put {host} on that server’s certificate, or change the {service} URL (Exchange: Set-WebServicesVirtualDirectory and friends, InternalUrl/ExternalUrl) to a name the certificate has.',
+    ],
+    references: ['Exchange: certificates for client access, "every name clients use must be on the certificate"'],
+  },
+  SCP_URL_NOT_ON_CERTIFICATE: {
+    severity: 'error',
+    title: 'The SCP points at {host}, a name the certificate does not have',
+    when: 'A URL found in Active Directory (SCP) uses a NetBIOS or server name that is not on the certificate.',
+    detail:
+      'Domain-joined Outlook reads {url} from the directory (Service Connection Point {dn}). The server there presents a certificate for {names}, which does not include {host}{netbiosNote}. Domain-joined users get a certificate warning.',
+    fixes: [
+      'Set AutoDiscoverServiceInternalUri to a name on the certificate: Set-ClientAccessService -Identity {server} -AutoDiscoverServiceInternalUri https://{suggested}/Autodiscover/Autodiscover.xml (Set-ClientAccessServer on Exchange 2007-2013).',
+      'Public CAs no longer issue certificates for NetBIOS or internal server names, so adding {host} to the certificate is not an option with a public certificate.',
+    ],
+    references: ['Exchange: Set-ClientAccessService -AutoDiscoverServiceInternalUri', MS_OXDISCO],
+  },
+  SRV_PORT_IGNORED: {
+    severity: 'warning',
+    title: 'The SRV record asks for port {port}, which Outlook ignores',
+    when: 'An _autodiscover._tcp SRV record names a port other than 443.',
+    detail:
+      '{record} names port {port}. Outlook (and Thunderbird) always connect to 443 on the SRV target, so the port is not used.',
+    fixes: ['Serve Autodiscover on {target}:443 and set the record’s port to 443.'],
+    references: ['gromox autodiscover(7): "Outlook ignores the port number in the DNS SRV response"'],
+  },
+  REDIRECT_NEEDS_CONSENT: {
+    severity: 'warning',
+    title: 'Settings come through {host}, and the client asks the user first',
+    when: 'Settings are only reachable through a redirect or SRV target that the client asks the user about.',
+    detail:
+      'The lookup reaches settings only through {url} ({via}). Outlook shows "Allow this website to configure {email} server settings?" and goes on only if the user agrees; it asks again at later runs unless "Don’t ask me again" is ticked.',
+    fixes: [
+      'Publish autodiscover.{domain} (an A or CNAME record) pointing at a server whose certificate names autodiscover.{domain}: no prompt at all.',
+      'For managed Windows clients, pre-approve {host} under the RedirectServers policy key.',
+    ],
+    references: ['Microsoft KB 2480582, suppressing the Autodiscover redirect warning', MS_OXDISCO],
+  },
+  INSECURE_REDIRECT: {
+    severity: 'error',
+    title: 'A redirect points to plain HTTP and is refused',
+    when: 'A redirect pointed to http:// and was refused.',
+    detail:
+      '{from} redirects to {url}. Clients follow Autodiscover redirects only to https:// (credentials would travel in clear text), so this redirect is dead.',
+    fixes: ['Redirect to the https:// URL instead.'],
+    references: [KB3211279],
+  },
+  REDIRECT_LIMIT: {
+    severity: 'error',
+    title: 'The redirects loop or exceed the limit of 10',
+    when: 'The chain of redirects looped or passed the limit of 10.',
+    detail:
+      'The lookup was sent from one place to another {count} time(s) ({chain}); clients stop at a loop or after 10 redirects.',
+    fixes: [
+      'Make each redirect point at the final Autodiscover URL (or address) directly, and check that the target does not redirect back.',
+    ],
+    references: ['POX reference: RedirectUrl ("stop redirecting after 10 redirects")'],
+  },
+  AUTH_REJECTED_EVERYWHERE: {
+    severity: 'error',
+    title: 'Every Autodiscover URL answered 401',
+    when: 'Every candidate that answered wanted authentication the lookup could not give.',
+    detail: 'The servers at {urls} answered 401 ({schemes}){credentialNote}.',
+    fixes: [
+      'Check the user name and password (for Microsoft 365 and many servers: the full e-mail address as user name).',
+      'Check that the server offers an authentication scheme the client supports here ({schemes}); Basic is refused by modern Exchange Online.',
+    ],
+    references: ['Handling Autodiscover error messages (HTTP 401)'],
+  },
+  NEW_DOMAIN_WITHOUT_AUTODISCOVER: {
+    severity: 'error',
+    title: '{domain} has no Autodiscover name or SRV record',
+    when: 'A (new) SMTP domain has neither autodiscover.<domain> (A/CNAME) nor an SRV record, so clients find nothing for it.',
+    detail:
+      'For {domain}, autodiscover.{domain} does not exist in DNS and there is no _autodiscover._tcp.{domain} SRV record{rootNote}. Clients of {email} cannot find their settings.',
+    fixes: [
+      'Add a DNS record and a certificate name: autodiscover.{domain}. CNAME {target}. and add autodiscover.{domain} to the certificate of {target}.',
+      'Without a new certificate name: _autodiscover._tcp.{domain}. SRV 0 0 443 {target}. Outlook then asks each user once whether {target} may configure their account.',
+    ],
+    references: ['Exchange: Autodiscover DNS records for each accepted domain', MS_OXDISCO],
+  },
+  NO_AUTODISCOVER_ENDPOINT: {
+    severity: 'error',
+    title: 'No step reached an Autodiscover service for {domain}',
+    when: 'No step reached an Autodiscover service for the domain.',
+    detail: 'Every candidate failed: {summary}.',
+    fixes: [
+      'Publish autodiscover.{domain} pointing at the Autodiscover server, with a certificate naming it.',
+      'Publish _autodiscover._tcp.{domain} SRV pointing at a host with a valid certificate.',
+    ],
+    references: [MS_OXDISCO],
+  },
+  AUTODISCOVER_ERROR: {
+    severity: 'error',
+    title: '{host} answered with Autodiscover error {code}',
+    when: 'An Autodiscover server answered with an <Error> (500: the address is unknown there; 600/601: the request or schema is not accepted).',
+    detail: '{url} answered error {code}: "{message}". {meaning}',
+    fixes: ['{fix}'],
+    references: ['[MS-OXDSCLI] ErrorCode'],
+  },
+  SETTINGS_OVER_HTTP_IGNORED: {
+    severity: 'warning',
+    title: 'http://autodiscover.{domain} answers with content instead of a redirect',
+    when: 'The plain-HTTP URL of the HTTP redirect method answered 200; clients ignore that.',
+    detail: '{url} answered HTTP 200. Outlook uses this URL only for a redirect to https://; anything else it ignores.',
+    fixes: [
+      'Answer GET http://autodiscover.{domain}/autodiscover/autodiscover.xml with a 302 to the https:// Autodiscover URL (autodisco serve does this with --http-mode redirect).',
+    ],
+    references: [KB3211279],
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type FindingCode = keyof typeof FINDINGS;
+
+/** Codes that existed once; never give them a new meaning. */
+export const RETIRED_FINDING_CODES: readonly string[] = [];
+
+/** Fills {placeholders}; an unknown placeholder is left visible rather than silently dropped. */
+export function fillTemplate(template: string, vars: Readonly<Record<string, string | number | undefined>>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const value = vars[name];
+    return value === undefined ? whole : String(value);
+  });
+}

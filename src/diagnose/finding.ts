@@ -1,0 +1,57 @@
+import type { DiscoveryReport, Finding, Step } from '../discover/report.js';
+import { FINDINGS, type FindingCode, fillTemplate, type Severity } from './catalogue.js';
+
+/** What a rule found: a code, the words to fill its templates, and the steps that are the evidence. */
+export interface Draft {
+  code: FindingCode;
+  vars: Record<string, string | number | undefined>;
+  steps: number[];
+  /** Lower than the catalogue's when this client gets past the problem (e.g. Outlook 2016 at the root domain). */
+  severity?: Severity;
+}
+
+export interface RuleContext {
+  report: DiscoveryReport;
+  now: Date;
+}
+
+export type Rule = (ctx: RuleContext) => Draft[];
+
+export function toFinding(draft: Draft): Finding {
+  const entry = FINDINGS[draft.code];
+  return {
+    code: draft.code,
+    severity: draft.severity ?? entry.severity,
+    title: fillTemplate(entry.title, draft.vars),
+    detail: fillTemplate(entry.detail, draft.vars),
+    fixes: entry.fixes.map((f) => fillTemplate(f, draft.vars)),
+    steps: draft.steps,
+  };
+}
+
+/** Steps with their index in the report, so findings can point at them. */
+export function indexed(report: DiscoveryReport): { step: Step; index: number }[] {
+  return report.steps.map((step, index) => ({ step, index }));
+}
+
+export function names(step: Step): string {
+  const c = step.tls?.certificate;
+  if (!c) return 'an unknown name';
+  const list = c.dnsNames.length > 0 ? c.dnsNames : [c.subject];
+  return list.length === 1 ? (list[0] ?? '') : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`;
+}
+
+export function certVars(step: Step): Record<string, string | undefined> {
+  const c = step.tls?.certificate;
+  return {
+    url: step.url,
+    host: step.host,
+    addresses: step.addresses.join(', ') || 'no address',
+    names: names(step),
+    issuer: c?.issuer,
+    notAfter: c?.notAfter.slice(0, 10),
+    notBefore: c?.notBefore.slice(0, 10),
+    email: step.email,
+    domain: step.email.slice(step.email.lastIndexOf('@') + 1),
+  };
+}

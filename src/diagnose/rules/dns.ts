@@ -1,0 +1,86 @@
+/** DNS-shaped rules: SRV ports, a domain without any Autodiscover name, plain-HTTP answers. */
+import { type Draft, indexed, type Rule } from '../finding.js';
+
+export const srvPortRule: Rule = ({ report }) => {
+  const drafts: Draft[] = [];
+  for (const { step, index } of indexed(report)) {
+    if (step.method !== 'srv' || step.url || !Array.isArray(step.records)) continue;
+    for (const r of step.records as { port: number; target: string; priority: number; weight: number }[]) {
+      if (r.port === 443) continue;
+      drafts.push({
+        code: 'SRV_PORT_IGNORED',
+        steps: [index],
+        vars: {
+          port: r.port,
+          target: r.target.replace(/\.$/, ''),
+          record: `${step.host}. SRV ${r.priority} ${r.weight} ${r.port} ${r.target}`,
+        },
+      });
+    }
+  }
+  return drafts;
+};
+
+export const plainHttpRule: Rule = ({ report }) =>
+  indexed(report)
+    .filter(({ step }) => step.method === 'http-redirect' && step.refusal === 'plain-http-answer')
+    .map(({ step, index }) => ({
+      code: 'SETTINGS_OVER_HTTP_IGNORED' as const,
+      steps: [index],
+      vars: { url: step.url, domain: step.email.slice(step.email.lastIndexOf('@') + 1) },
+    }));
+
+/** A domain (often a new primary SMTP domain) with neither autodiscover.<domain> nor an SRV record. */
+export const missingNamesRule: Rule = ({ report }) => {
+  const drafts: Draft[] = [];
+  const steps = indexed(report);
+  const rounds = new Set(steps.map(({ step }) => step.round ?? 0));
+  for (const round of rounds) {
+    const inRound = steps.filter(({ step }) => (step.round ?? 0) === round);
+    const autodiscover = inRound.find(({ step }) => step.method === 'autodiscover-domain');
+    const srv = inRound.find(({ step }) => step.method === 'srv' && !step.url);
+    if (
+      !autodiscover ||
+      autodiscover.step.result !== 'not-found' ||
+      !/does not exist|no address/.test(autodiscover.step.detail)
+    )
+      continue;
+    if (!srv || srv.step.result !== 'not-found') continue;
+    if (inRound.some(({ step }) => step.result === 'settings')) continue;
+    const email = autodiscover.step.email;
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    const root = inRound.find(({ step }) => step.method === 'root-domain');
+    const settingsHost = report.settings ? new URL(report.settings.url).hostname : undefined;
+    const target = settingsHost ?? report.evidence?.mx?.[0] ?? `mail.${domain}`;
+    drafts.push({
+      code: 'NEW_DOMAIN_WITHOUT_AUTODISCOVER',
+      steps: [autodiscover.index, srv.index, ...(root ? [root.index] : [])],
+      vars: {
+        domain,
+        email,
+        target,
+        rootNote:
+          root && root.step.result !== 'settings' ? `, and https://${domain} does not answer Autodiscover either` : '',
+      },
+    });
+  }
+  return drafts;
+};
+
+export const noEndpointRule: Rule = ({ report }) => {
+  if (report.outcome !== 'failed') return [];
+  const reached = report.steps.some((s) => ['settings', 'error-response', 'redirect-addr'].includes(s.result));
+  if (reached) return [];
+  const domain = report.email.slice(report.email.lastIndexOf('@') + 1);
+  const summary = report.steps
+    .filter((s) => s.result !== 'skipped')
+    .map((s) => `${s.method} ${s.result}`)
+    .join('; ');
+  return [
+    {
+      code: 'NO_AUTODISCOVER_ENDPOINT',
+      steps: report.steps.map((_, i) => i),
+      vars: { domain, summary: summary || 'nothing was tried' },
+    },
+  ];
+};

@@ -1,0 +1,70 @@
+/** Redirect rules: consent prompts, http:// targets, loops and the limit of 10. */
+import { certVars, type Draft, indexed, type Rule } from '../finding.js';
+
+export const redirectRules: Rule = ({ report }) => {
+  const drafts: Draft[] = [];
+  const steps = indexed(report);
+  for (const { step, index } of steps) {
+    if (step.result !== 'refused') continue;
+    if (step.refusal === 'insecure-redirect') {
+      const from =
+        step.method === 'http-redirect'
+          ? step.url
+          : steps
+              .slice(0, index)
+              .reverse()
+              .find((s) => s.step.redirectTo === step.url)?.step.url;
+      drafts.push({
+        code: 'INSECURE_REDIRECT',
+        steps: [index],
+        vars: {
+          ...certVars(step),
+          url: step.method === 'http-redirect' ? (step.redirectTo ?? '') : step.url,
+          from: from ?? 'A previous step',
+        },
+      });
+    }
+    if (step.refusal === 'redirect-loop' || step.refusal === 'redirect-limit') {
+      const chain = steps.filter(
+        (s) => s.step.result === 'redirect-url' || s.step.result === 'redirect-addr' || s.index === index,
+      );
+      drafts.push({
+        code: 'REDIRECT_LIMIT',
+        steps: chain.map((s) => s.index),
+        vars: {
+          count: chain.length,
+          chain: chain
+            .map((s) => s.step.redirectTo ?? s.step.url ?? s.step.email)
+            .slice(0, 6)
+            .join(' → '),
+        },
+      });
+    }
+  }
+  // Settings (or the lookup) depend on a target the client asks about.
+  const promptStep = report.prompt?.kind === 'redirect' ? steps.findLast((s) => s.step.result === 'prompt') : undefined;
+  const consented =
+    report.outcome === 'settings' &&
+    (report.settings?.method === 'srv' ||
+      (report.settings?.method === 'redirect' &&
+        steps.some((s) => s.step.method === 'http-redirect' && s.step.result === 'redirect-url')));
+  if (promptStep || consented) {
+    const target = promptStep?.step ?? steps.findLast((s) => s.step.result === 'settings')?.step;
+    const url = report.prompt?.url ?? target?.url ?? '';
+    let host = '';
+    try {
+      host = new URL(url).hostname;
+    } catch {
+      host = target?.host ?? '';
+    }
+    const via = steps.some((s) => s.step.method === 'srv' && s.step.url === url)
+      ? 'an SRV record'
+      : 'the HTTP redirect method';
+    drafts.push({
+      code: 'REDIRECT_NEEDS_CONSENT',
+      steps: steps.filter((s) => s.step.url === url || s.step.redirectTo === url).map((s) => s.index),
+      vars: { url, host, via, email: report.email, domain: report.email.slice(report.email.lastIndexOf('@') + 1) },
+    });
+  }
+  return drafts;
+};

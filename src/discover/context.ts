@@ -1,0 +1,116 @@
+/**
+ * What the engine and its steps share: the ports (DNS, TLS probe, HTTP, SCP, clock, randomness), the options
+ * of the run, and the state of one lookup. Steps get everything through here, never from node:* directly, so
+ * tests and the lab can swap any port.
+ */
+import type { AddressResult, DnsResolver } from '../dns/resolver.js';
+import type { TlsProbeOptions, TlsProbeResult } from '../tls/index.js';
+import type { AddressParts } from './candidates.js';
+import type { HttpExchangeRequest, HttpExchangeResult } from './http.js';
+import type { Profile } from './profiles.js';
+import type { DiscoveredSettings, Prompt, Step, StepMethod } from './report.js';
+import type { ScpLookup, ScpLookupOptions } from './scp.js';
+
+export interface DiscoverPorts {
+  dns: DnsResolver;
+  probeTls(options: TlsProbeOptions): Promise<TlsProbeResult>;
+  exchange(request: HttpExchangeRequest): Promise<HttpExchangeResult>;
+  lookupScp(options: ScpLookupOptions): Promise<ScpLookup>;
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  /** [0, 1): SRV weighted selection. */
+  random(): number;
+}
+
+export interface DiscoverOptions {
+  email: string;
+  profile: Profile;
+  ldap?: { url: string; bindDN?: string; password?: string };
+  site?: string;
+  exclude: ReadonlySet<StepMethod>;
+  credentials?: { user: string; password: string };
+  accept: { redirect: boolean; certificate: boolean };
+  timeoutMs: number;
+  /** Extra trusted roots (PEM), added to the bundled ones. */
+  ca: readonly string[];
+}
+
+/** What a step tells the engine to do next. */
+export type Next =
+  | { kind: 'continue' }
+  | { kind: 'settings'; settings: DiscoveredSettings }
+  | { kind: 'prompt'; prompt: Prompt }
+  /** The lookup ends without settings (an Autodiscover error the client takes as final). */
+  | { kind: 'fail' }
+  | { kind: 'redirect-url'; url: URL }
+  | { kind: 'redirect-addr'; address: string };
+
+export interface StepRun {
+  step: Step;
+  next: Next;
+}
+
+/** One lookup: the steps so far, the redirects used, and memos shared by concurrent prefetches. */
+export class Lookup {
+  readonly steps: Step[] = [];
+  redirects = 0;
+  readonly addressesSeen = new Set<string>();
+  readonly urlsSeen = new Set<string>();
+  readonly #memo = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly ports: DiscoverPorts,
+    readonly options: DiscoverOptions,
+  ) {}
+
+  get profile(): Profile {
+    return this.options.profile;
+  }
+
+  /** Runs `make` once per key: prefetches and the sequential walk share the same DNS answers and handshakes. */
+  once<T>(key: string, make: () => Promise<T>): Promise<T> {
+    let p = this.#memo.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = make();
+      this.#memo.set(key, p);
+    }
+    return p;
+  }
+
+  resolve(host: string): Promise<Timed<AddressResult>> {
+    return this.once(`dns:${host}`, () => timed(this.ports, () => this.ports.dns.lookupAddresses(host)));
+  }
+
+  probe(address: string, port: number, host: string): Promise<Timed<TlsProbeResult>> {
+    return this.once(`tls:${address}:${port}:${host}`, () =>
+      timed(this.ports, () =>
+        this.ports.probeTls({
+          address,
+          port,
+          servername: host,
+          host,
+          ca: this.options.ca,
+          timeoutMs: this.options.timeoutMs,
+        }),
+      ),
+    );
+  }
+
+  record(step: Step): number {
+    this.steps.push(step);
+    return this.steps.length - 1;
+  }
+}
+
+export interface Timed<T> {
+  value: T;
+  ms: number;
+}
+
+export async function timed<T>(ports: Pick<DiscoverPorts, 'now'>, run: () => Promise<T>): Promise<Timed<T>> {
+  const start = ports.now();
+  const value = await run();
+  return { value, ms: Math.round((ports.now() - start) * 10) / 10 };
+}
+
+export type { AddressParts };

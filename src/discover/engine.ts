@@ -1,0 +1,265 @@
+/**
+ * The one engine: walks a profile's plan for an address, step by step, exactly in the client's order, and
+ * records every step. Redirects (redirectUrl, HTTP 3xx) are followed in place; redirectAddr restarts the plan for
+ * the new address. DNS lookups and TLS handshakes may be prefetched concurrently, but nothing that carries
+ * credentials is, so the outcome, the order of steps and where credentials go are those of the sequential client.
+ */
+import { type AddressParts, baseDomain, checkAddress, fillTemplate } from './candidates.js';
+import { type DiscoverOptions, type DiscoverPorts, Lookup, type Next } from './context.js';
+import type { PlanStep } from './profiles.js';
+import { type DiscoveryReport, REPORT_SCHEMA_ID, type Refusal, type Step, type StepMethod } from './report.js';
+import { checkServices } from './service-checks.js';
+import { autoconfigStep } from './steps/autoconfig.js';
+import { httpRedirectStep } from './steps/http-redirect.js';
+import { postStep } from './steps/post.js';
+import { scpSteps } from './steps/scp.js';
+import { srvSteps } from './steps/srv.js';
+
+export interface EngineOptions extends DiscoverOptions {
+  /** Prefetch DNS answers and TLS evidence for every candidate at once (default true). */
+  concurrent?: boolean;
+}
+
+function methodOf(step: PlanStep): StepMethod {
+  switch (step.kind) {
+    case 'scp':
+      return 'scp';
+    case 'post':
+      return step.method;
+    case 'http-redirect':
+      return 'http-redirect';
+    case 'srv':
+      return 'srv';
+    case 'autoconfig':
+      return 'autoconfig';
+  }
+}
+
+function skipped(method: StepMethod, email: string, host: string, detail: string, round: number, url?: URL): Step {
+  return {
+    method,
+    email,
+    ...(url ? { url: url.href } : {}),
+    host,
+    addresses: [],
+    result: 'skipped',
+    status: null,
+    redirectTo: null,
+    detail,
+    ms: 0,
+    round,
+  };
+}
+
+/** Starts the DNS lookups and handshakes of every candidate of the plan; the walk picks them up as it gets there. */
+function prefetch(lookup: Lookup, address: AddressParts): void {
+  for (const planStep of lookup.profile.plan) {
+    if (lookup.options.exclude.has(methodOf(planStep))) continue;
+    if (planStep.kind === 'srv') {
+      const name = planStep.name.replace('{domain}', address.domain);
+      void lookup.once(`srv:${name}`, () => lookup.ports.dns.resolveSrv(name));
+      continue;
+    }
+    if (planStep.kind === 'scp') continue;
+    const url = fillTemplate(planStep.url, address);
+    void lookup.resolve(url.hostname).then((dns) => {
+      const first = dns.value.status === 'ok' ? dns.value.addresses[0] : undefined;
+      if (first && url.protocol === 'https:') void lookup.probe(first.address, Number(url.port || 443), url.hostname);
+    });
+  }
+}
+
+/** Follows redirectUrl / HTTP 3xx answers: https only, no loops, at most the profile's number of redirects. */
+async function followRedirects(
+  lookup: Lookup,
+  first: Next,
+  address: AddressParts,
+  round: number,
+  consented: boolean,
+): Promise<Next> {
+  let next = first;
+  while (next.kind === 'redirect-url') {
+    const to = next.url;
+    lookup.redirects++;
+    const refuse = (refusal: Refusal, detail: string): Next => {
+      lookup.record({
+        ...skipped('redirect', address.email, to.hostname, detail, round, to),
+        result: 'refused',
+        refusal,
+      });
+      return { kind: 'continue' };
+    };
+    if (lookup.redirects > lookup.profile.maxRedirects) {
+      return refuse(
+        'redirect-limit',
+        `More than ${lookup.profile.maxRedirects} redirects: the client stops following them.`,
+      );
+    }
+    if (to.protocol !== 'https:') {
+      return refuse(
+        'insecure-redirect',
+        `The redirect points to ${to.href}: clients follow only https:// URLs, never plain HTTP.`,
+      );
+    }
+    const key = `${address.email} ${to.href.toLowerCase()}`;
+    if (lookup.urlsSeen.has(key)) {
+      return refuse('redirect-loop', `${to.href} was already asked for ${address.email}: a redirect loop.`);
+    }
+    lookup.urlsSeen.add(key);
+    // Credentials may follow a redirect inside the user's own organisation, or anywhere the user agreed to.
+    const foreign = baseDomain(to.hostname) !== baseDomain(address.domain);
+    const run = await postStep(lookup, {
+      method: 'redirect',
+      url: to,
+      email: address.email,
+      round,
+      foreign,
+      consented: consented || lookup.options.accept.redirect,
+    });
+    lookup.record(run.step);
+    next = run.next;
+  }
+  return next;
+}
+
+/** Handles Action=redirectAddr: the whole plan again for the new address, within the redirect budget. */
+async function restartFor(lookup: Lookup, target: string, round: number): Promise<Next> {
+  const producer = lookup.steps.at(-1);
+  const refuse = (refusal: Refusal, detail: string): Next => {
+    if (producer) {
+      producer.result = 'refused';
+      producer.refusal = refusal;
+      producer.detail = `${producer.detail} ${detail}`;
+    }
+    return { kind: 'fail' };
+  };
+  lookup.redirects++;
+  if (lookup.redirects > lookup.profile.maxRedirects) {
+    return refuse('redirect-limit', `Not followed: more than ${lookup.profile.maxRedirects} redirects in all.`);
+  }
+  const check = checkAddress(target);
+  if (!check.ok) return refuse('invalid-address', `Not followed: ${check.reason}.`);
+  if (lookup.addressesSeen.has(check.address.email)) {
+    return refuse('redirect-loop', `Not followed: ${check.address.email} was already looked up (a redirect loop).`);
+  }
+  return walk(lookup, check.address, round + 1);
+}
+
+async function runPlanStep(lookup: Lookup, planStep: PlanStep, address: AddressParts, round: number): Promise<Next> {
+  const { email, domain } = address;
+  switch (planStep.kind) {
+    case 'scp':
+      return scpSteps(
+        lookup,
+        address,
+        round,
+        (s) => lookup.record(s),
+        (first) => followRedirects(lookup, first, address, round, false),
+      );
+    case 'post': {
+      const run = await postStep(lookup, {
+        method: planStep.method,
+        url: fillTemplate(planStep.url, address),
+        email,
+        round,
+        foreign: false,
+        consented: true,
+      });
+      lookup.record(run.step);
+      return followRedirects(lookup, run.next, address, round, false);
+    }
+    case 'http-redirect': {
+      const run = await httpRedirectStep(lookup, fillTemplate(planStep.url, address), email, domain, round);
+      lookup.record(run.step);
+      // Reaching here with a redirect means the user agreed (or no consent was needed).
+      return followRedirects(lookup, run.next, address, round, true);
+    }
+    case 'srv':
+      return srvSteps(lookup, planStep.name.replace('{domain}', domain), email, domain, round, (s) => lookup.record(s));
+    case 'autoconfig': {
+      const run = await autoconfigStep(lookup, fillTemplate(planStep.url, address), email, round);
+      lookup.record(run.step);
+      return run.next;
+    }
+  }
+}
+
+async function walk(lookup: Lookup, address: AddressParts, round: number): Promise<Next> {
+  lookup.addressesSeen.add(address.email);
+  if ((lookup.options as EngineOptions).concurrent !== false) prefetch(lookup, address);
+  for (const planStep of lookup.profile.plan) {
+    const method = methodOf(planStep);
+    if (lookup.options.exclude.has(method)) {
+      const url = planStep.kind === 'scp' || planStep.kind === 'srv' ? undefined : fillTemplate(planStep.url, address);
+      const host = url?.hostname ?? (planStep.kind === 'srv' ? planStep.name.replace('{domain}', address.domain) : '');
+      lookup.record(
+        skipped(
+          method,
+          address.email,
+          host,
+          `Excluded (--exclude ${method}), as Outlook's Exclude* policy values do.`,
+          round,
+          url,
+        ),
+      );
+      continue;
+    }
+    const next = await runPlanStep(lookup, planStep, address, round);
+    if (next.kind === 'redirect-addr') return restartFor(lookup, next.address, round);
+    if (next.kind !== 'continue') return next;
+  }
+  return { kind: 'fail' };
+}
+
+/** Runs one client's lookup and returns the contract's report (findings are added by the diagnosis). */
+export async function runDiscovery(options: EngineOptions, ports: DiscoverPorts): Promise<DiscoveryReport> {
+  const started = ports.now();
+  const lookup = new Lookup(ports, options);
+  const check = checkAddress(options.email);
+  let end: Next;
+  if (!check.ok) {
+    const first = options.profile.plan[0];
+    lookup.record({
+      ...skipped(first ? methodOf(first) : 'root-domain', options.email, '', `Refused: ${check.reason}.`, 0),
+      result: 'refused',
+      refusal: 'invalid-address',
+    });
+    end = { kind: 'fail' };
+  } else {
+    end = await walk(lookup, check.address, 0);
+  }
+  const serviceChecks = end.kind === 'settings' ? await checkServices(lookup, end.settings) : undefined;
+  let evidence: DiscoveryReport['evidence'];
+  if (end.kind === 'fail' && check.ok) {
+    // Where mail for the domain goes is the likeliest home of its Autodiscover service: the diagnosis suggests it.
+    const mx = await ports.dns.resolveMx(check.address.domain);
+    if (mx.status === 'ok') {
+      evidence = {
+        mx: [...mx.records].sort((a, b) => a.priority - b.priority).map((r) => r.exchange.replace(/\.$/, '')),
+      };
+    }
+  }
+  const steps = lookup.steps;
+  const sequentialMs = steps.reduce((sum, s) => sum + s.ms, 0);
+  const clientSequentialMs = steps.reduce(
+    (sum, s) => sum + (s.result === 'timeout' ? Math.max(s.ms, options.profile.clientTimeoutMs) : s.ms),
+    0,
+  );
+  return {
+    schema: REPORT_SCHEMA_ID,
+    email: check.ok ? check.address.email : options.email,
+    client: options.profile.name,
+    outcome: end.kind === 'settings' ? 'settings' : end.kind === 'prompt' ? 'prompt' : 'failed',
+    settings: end.kind === 'settings' ? end.settings : null,
+    prompt: end.kind === 'prompt' ? end.prompt : null,
+    steps,
+    findings: [],
+    ...(serviceChecks ? { serviceChecks } : {}),
+    ...(evidence ? { evidence } : {}),
+    timing: {
+      wallMs: Math.round((ports.now() - started) * 10) / 10,
+      sequentialMs: Math.round(sequentialMs * 10) / 10,
+      clientSequentialMs: Math.round(clientSequentialMs * 10) / 10,
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * One HTTP(S) exchange for a discovery step: connects to an address the DNS port chose (so `--dns` steers the
+ * connection too), never follows redirects, caps the body, and on HTTPS is pinned to the certificate the
+ * evidence probe saw, so the answer recorded comes from the certificate recorded.
+ */
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
+import { rootCertificates, type TLSSocket } from 'node:tls';
+
+export interface HttpExchangeRequest {
+  url: URL;
+  method: 'GET' | 'POST';
+  /** The address to connect to (already resolved). */
+  address: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  /** Extra trusted roots, added to Node's bundled ones. */
+  ca?: readonly string[];
+  /**
+   * HTTPS only. `verify`: a normal client (the chain and the name must be valid). `pinned`: the user accepted this
+   * certificate (a click-through): any certificate is taken, but only the one with this SHA-256 fingerprint.
+   */
+  tls?: { mode: 'verify' } | { mode: 'pinned'; fingerprint256: string };
+  /** The largest body kept; the rest is read and dropped. */
+  maxBody?: number;
+}
+
+export type HttpExchangeResult =
+  | { ok: true; status: number; headers: IncomingHttpHeaders; body: string; truncated: boolean; ms: number }
+  | { ok: false; code: string; message: string; ms: number };
+
+const DEFAULT_MAX_BODY = 256 * 1024;
+
+/** Trust store: the bundled roots plus extras, never instead of them (`--ca` adds). */
+export function trustStore(extra: readonly string[] = []): string[] {
+  return [...rootCertificates, ...extra];
+}
+
+export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  const https = req.url.protocol === 'https:';
+  const family = isIP(req.address) === 6 ? 6 : 4;
+  // Every name resolution of this connection returns the address the step already resolved.
+  const lookup: LookupFunction = (_host, options, callback) => {
+    if (options.all)
+      (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [
+        { address: req.address, family },
+      ]);
+    else callback(null, req.address, family);
+  };
+  const pin = req.tls?.mode === 'pinned' ? req.tls.fingerprint256 : undefined;
+
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: HttpExchangeResult) => {
+      if (settled) return;
+      settled = true;
+      resolve(result);
+    };
+    const options = {
+      method: req.method,
+      host: req.url.hostname,
+      port: req.url.port || (https ? 443 : 80),
+      path: `${req.url.pathname}${req.url.search}`,
+      headers: {
+        ...req.headers,
+        ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}),
+      },
+      lookup,
+      agent: false as const,
+      timeout: req.timeoutMs,
+      ...(https
+        ? {
+            servername: isIP(req.url.hostname) ? undefined : req.url.hostname,
+            ca: trustStore(req.ca),
+            rejectUnauthorized: pin === undefined,
+            ...(pin !== undefined ? { checkServerIdentity: () => undefined } : {}),
+          }
+        : {}),
+    };
+    const client = (https ? httpsRequest : httpRequest)(options, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let truncated = false;
+      const max = req.maxBody ?? DEFAULT_MAX_BODY;
+      res.on('data', (chunk: Buffer) => {
+        if (size >= max) {
+          truncated = true;
+          return;
+        }
+        chunks.push(chunk.subarray(0, max - size));
+        size += chunk.length;
+        if (size > max) truncated = true;
+      });
+      res.on('end', () =>
+        finish({
+          ok: true,
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          truncated,
+          ms: elapsed(),
+        }),
+      );
+      res.on('error', (err: NodeJS.ErrnoException) =>
+        finish({ ok: false, code: err.code ?? 'ECONNRESET', message: err.message, ms: elapsed() }),
+      );
+    });
+    client.on('socket', (socket) => {
+      if (!https || pin === undefined) return;
+      socket.once('secureConnect', () => {
+        const seen = (socket as TLSSocket).getPeerCertificate().fingerprint256;
+        if (seen !== pin) {
+          client.destroy(
+            Object.assign(new Error('the server presented another certificate than the one accepted'), {
+              code: 'ERR_CERT_CHANGED',
+            }),
+          );
+        }
+      });
+    });
+    client.on('timeout', () => {
+      client.destroy(Object.assign(new Error(`no answer within ${req.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    });
+    client.on('error', (err: NodeJS.ErrnoException) =>
+      finish({ ok: false, code: err.code ?? 'ERR_UNKNOWN', message: err.message, ms: elapsed() }),
+    );
+    if (req.body !== undefined) client.write(req.body);
+    client.end();
+  });
+}
+
+/** The schemes a 401 offers: `Negotiate`, `NTLM`, `Basic realm="x"` → ['Negotiate', 'NTLM', 'Basic']. */
+export function authSchemes(headers: Readonly<Record<string, string | string[] | undefined>>): string[] {
+  const raw = headers['www-authenticate'];
+  const values = Array.isArray(raw) ? raw : raw ? [raw] : [];
+  const schemes: string[] = [];
+  for (const value of values) {
+    // A header may carry several challenges: "Negotiate, NTLM" or "Basic realm="a, b"".
+    for (const m of value.matchAll(/(?:^|,)\s*([A-Za-z][A-Za-z0-9-]*)(?=\s|,|$)(?![^"]*"(?:[^"]*"[^"]*")*[^"]*$)/g)) {
+      const scheme = m[1];
+      if (scheme && !/=/.test(scheme) && !schemes.includes(scheme)) schemes.push(scheme);
+    }
+  }
+  return schemes;
+}

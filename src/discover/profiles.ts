@@ -1,0 +1,136 @@
+/**
+ * Each client's lookup as data: the steps in the client's order and how it treats what it meets. One engine
+ * (engine.ts) walks any of these plans; adding a client is adding a profile here.
+ */
+import type { ProfileName, StepMethod } from './report.js';
+
+export type PlanStep =
+  | { kind: 'scp' }
+  | { kind: 'post'; method: 'root-domain' | 'autodiscover-domain'; url: string }
+  | { kind: 'http-redirect'; url: string }
+  | { kind: 'srv'; name: string }
+  | { kind: 'autoconfig'; url: string };
+
+export type CertificatePolicy = 'move-on' | 'prompt';
+
+export interface Profile {
+  name: ProfileName;
+  title: string;
+  /** Short name for sentences: "At this step Outlook 2016+ moves on". */
+  short: string;
+  /** The request schema of the POX POST. */
+  schema: 'outlook' | 'mobilesync';
+  plan: readonly PlanStep[];
+  /** What a certificate error does at a step: the lookup moves on silently, or stops at a prompt. */
+  certificateErrors: Partial<Record<StepMethod, CertificatePolicy>> & { otherwise: CertificatePolicy };
+  /** Redirect and SRV targets: the client asks first, always or only when the target is another organisation. */
+  redirectConsent: 'always' | 'other-base-domain';
+  /** An Autodiscover <Error> from a non-SCP URL ends the lookup (stop) or is skipped (next). */
+  errorResponse: 'stop' | 'next';
+  /** Request headers the client sends with its POST. */
+  headers: Record<string, string>;
+  /** The real client's own timeout per request, for the "what the client would have taken" estimate. */
+  clientTimeoutMs: number;
+  /** Redirects of every kind the client follows in all (redirectUrl, redirectAddr, HTTP 3xx). */
+  maxRedirects: number;
+}
+
+const ROOT = 'https://{domain}/autodiscover/autodiscover.xml';
+const AUTODISCOVER = 'https://autodiscover.{domain}/autodiscover/autodiscover.xml';
+const HTTP_REDIRECT = 'http://autodiscover.{domain}/autodiscover/autodiscover.xml';
+const SRV = '_autodiscover._tcp.{domain}';
+
+/** MS-OXDISCO order; Outlook 2016 KB 3211279 steps 5, 6, 7, 9, 10 (local XML, LKG and Office 365 steps are not modelled). */
+const OUTLOOK_PLAN: readonly PlanStep[] = [
+  { kind: 'scp' },
+  { kind: 'post', method: 'root-domain', url: ROOT },
+  { kind: 'post', method: 'autodiscover-domain', url: AUTODISCOVER },
+  { kind: 'http-redirect', url: HTTP_REDIRECT },
+  { kind: 'srv', name: SRV },
+];
+
+const OUTLOOK_HEADERS = {
+  'content-type': 'text/xml; charset=utf-8',
+  'user-agent': 'Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0; autodisco discover)',
+};
+
+export const PROFILES: Record<ProfileName, Profile> = {
+  outlook: {
+    name: 'outlook',
+    short: 'Outlook 2016+',
+    title: 'Outlook 2016 and later (Microsoft 365 Apps)',
+    schema: 'outlook',
+    plan: OUTLOOK_PLAN,
+    // KB 3211279: certificate errors at the root domain are silenced "because many root domains aren't
+    // configured for Autodiscover"; everywhere else they raise the security prompt.
+    certificateErrors: { 'root-domain': 'move-on', otherwise: 'prompt' },
+    redirectConsent: 'always',
+    errorResponse: 'stop',
+    headers: { ...OUTLOOK_HEADERS, 'x-mapihttpcapability': '1', 'x-clientcanhandle': 'Negotiate, ExHttpInfo' },
+    clientTimeoutMs: 25_000, // WinHTTP timeout Outlook uses for Autodiscover (registry Timeout, default 25 s)
+    maxRedirects: 10,
+  },
+  'outlook-2013': {
+    name: 'outlook-2013',
+    short: 'Outlook 2007-2013',
+    title: 'Outlook 2007, 2010 and 2013',
+    schema: 'outlook',
+    plan: OUTLOOK_PLAN,
+    // Older Outlook prompts on a root-domain certificate error and does not go on to autodiscover.<domain>.
+    certificateErrors: { otherwise: 'prompt' },
+    redirectConsent: 'always',
+    errorResponse: 'stop',
+    headers: {
+      ...OUTLOOK_HEADERS,
+      'user-agent': 'Microsoft Office/15.0 (Windows NT 6.1; Microsoft Outlook 15.0; autodisco discover)',
+    },
+    clientTimeoutMs: 25_000,
+    maxRedirects: 10,
+  },
+  activesync: {
+    name: 'activesync',
+    short: 'an ActiveSync device',
+    title: 'Exchange ActiveSync device (mobilesync schema)',
+    schema: 'mobilesync',
+    // MS-ASCMD: the same candidates; devices are not domain-joined, so no SCP.
+    plan: OUTLOOK_PLAN.filter((s) => s.kind !== 'scp'),
+    certificateErrors: { 'root-domain': 'move-on', otherwise: 'prompt' },
+    redirectConsent: 'always',
+    errorResponse: 'stop',
+    headers: { 'content-type': 'text/xml', 'user-agent': 'Apple-iPhone/2101.123 (autodisco discover)' },
+    clientTimeoutMs: 30_000,
+    maxRedirects: 10,
+  },
+  thunderbird: {
+    name: 'thunderbird',
+    short: 'Thunderbird',
+    title: 'Thunderbird (autoconfig, then Exchange Autodiscover)',
+    schema: 'outlook',
+    // comm-central FindConfig: ISP autoconfig over https then http, then Exchange Autodiscover (autodiscover.<domain>
+    // before <domain>). Thunderbird runs the sources in parallel and takes the best; the report lists them in
+    // that priority. The ISPDB (Mozilla's database on the internet) is not asked by this offline tool.
+    plan: [
+      { kind: 'autoconfig', url: 'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={email}' },
+      { kind: 'autoconfig', url: 'https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={email}' },
+      { kind: 'autoconfig', url: 'http://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={email}' },
+      { kind: 'autoconfig', url: 'http://{domain}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={email}' },
+      { kind: 'post', method: 'autodiscover-domain', url: AUTODISCOVER },
+      { kind: 'post', method: 'root-domain', url: ROOT },
+      { kind: 'http-redirect', url: HTTP_REDIRECT },
+      { kind: 'srv', name: SRV },
+    ],
+    // A fetch with a bad certificate simply fails; Thunderbird goes on with the other sources.
+    certificateErrors: { otherwise: 'move-on' },
+    redirectConsent: 'other-base-domain',
+    errorResponse: 'next',
+    headers: { 'content-type': 'text/xml; charset=utf-8', 'user-agent': 'Thunderbird (autodisco discover)' },
+    clientTimeoutMs: 10_000,
+    maxRedirects: 10,
+  },
+};
+
+export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
+
+export function certificatePolicy(profile: Profile, method: StepMethod): CertificatePolicy {
+  return profile.certificateErrors[method] ?? profile.certificateErrors.otherwise;
+}

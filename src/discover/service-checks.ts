@@ -1,0 +1,86 @@
+/**
+ * After settings are found, the client goes on to the URLs they hand out (EWS, OAB, Outlook Anywhere, MAPI,
+ * ActiveSync). Their certificates are evidence too: a settings answer that points at a host whose certificate
+ * does not cover it fails later, in a way admins rarely connect with Autodiscover.
+ */
+import type { Lookup } from './context.js';
+import { describeConnectFailure, describeTlsFailure } from './messages.js';
+import type { DiscoveredSettings, ServiceCheck } from './report.js';
+import { stepTls } from './steps/connect.js';
+
+interface ServiceUrl {
+  service: string;
+  url: URL;
+}
+
+function urlsOf(settings: DiscoveredSettings): ServiceUrl[] {
+  const out: ServiceUrl[] = [];
+  const add = (service: string, value: unknown) => {
+    if (typeof value !== 'string') return;
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'https:') out.push({ service, url });
+    } catch {
+      // Not a URL: the parser already reported what it could.
+    }
+  };
+  for (const p of settings.protocols) {
+    const type = String(p.type);
+    add(`${type} EWS`, p['ewsUrl']);
+    add(`${type} OAB`, p['oabUrl']);
+    add(`${type} availability`, p['asUrl']);
+    if ((type === 'EXPR' || type === 'EXHTTP') && typeof p['server'] === 'string' && p['ssl'] !== false) {
+      add(`${type} Outlook Anywhere`, `https://${p['server']}/rpc/rpcproxy.dll`);
+    }
+    if (type === 'MobileSync') add('ActiveSync', p['url']);
+    const store = p['mailStore'] as { externalUrl?: unknown; internalUrl?: unknown } | undefined;
+    if (store) add('MAPI/HTTP', store.externalUrl ?? store.internalUrl);
+    const external = p['external'] as { owaUrl?: unknown } | undefined;
+    if (external) add('OWA', external.owaUrl);
+  }
+  // One check per host and port: the certificate is the same for every path.
+  const seen = new Set<string>();
+  return out.filter((s) => {
+    const key = `${s.url.hostname}:${s.url.port}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export async function checkServices(lookup: Lookup, settings: DiscoveredSettings): Promise<ServiceCheck[]> {
+  return Promise.all(
+    urlsOf(settings).map(async ({ service, url }): Promise<ServiceCheck> => {
+      const host = url.hostname;
+      const base = { service, url: url.href, host, addresses: [] as string[] };
+      const dns = (await lookup.resolve(host)).value;
+      if (dns.status !== 'ok') {
+        return {
+          ...base,
+          result: dns.status === 'error' && dns.code === 'ETIMEOUT' ? 'timeout' : 'not-found',
+          detail: `${host} does not resolve.`,
+        };
+      }
+      const addresses = dns.addresses.map((a) => a.address);
+      const first = addresses[0] ?? '';
+      const probe = (await lookup.probe(first, Number(url.port || 443), host)).value;
+      const tls = stepTls(probe);
+      const check: ServiceCheck = {
+        ...base,
+        addresses,
+        result: 'ok',
+        detail: 'The certificate is valid for this name.',
+        ...(tls ? { tls } : {}),
+      };
+      if (probe.failedAt === 'connect') {
+        return {
+          ...check,
+          result: probe.code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed',
+          detail: describeConnectFailure(probe.code ?? '', `${host}:443`, lookup.options.timeoutMs),
+        };
+      }
+      if (probe.code !== null) return { ...check, result: 'tls-error', detail: describeTlsFailure(probe) };
+      return check;
+    }),
+  );
+}

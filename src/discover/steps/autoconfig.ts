@@ -1,0 +1,67 @@
+/** Thunderbird's ISP autoconfig: GET config-v1.1.xml from autoconfig.<domain> or <domain>/.well-known. */
+import { AutoconfigRejected, parseAutoconfig } from '../../formats/autoconfig.js';
+import { XmlRejected } from '../../formats/xml.js';
+import { autoconfigToProtocols } from '../autoconfig-settings.js';
+import type { Lookup, StepRun } from '../context.js';
+import { describeConnectFailure } from '../messages.js';
+import { connect, stepFor } from './connect.js';
+
+export async function autoconfigStep(lookup: Lookup, url: URL, email: string, round: number): Promise<StepRun> {
+  const connected = await connect(lookup, 'autoconfig', email, url, round);
+  if (connected.kind === 'finished') return connected.run;
+  const c = connected.connection;
+  const step = stepFor('autoconfig', email, url, round, c);
+  step.httpMethod = 'GET';
+  step.credentialsSent = false;
+  const response = await lookup.ports.exchange({
+    url,
+    method: 'GET',
+    address: c.address,
+    headers: { 'user-agent': lookup.profile.headers['user-agent'] ?? 'autodisco' },
+    timeoutMs: lookup.options.timeoutMs,
+    ca: lookup.options.ca,
+    ...(url.protocol === 'https:'
+      ? {
+          tls: c.certificateValid
+            ? { mode: 'verify' as const }
+            : { mode: 'pinned' as const, fingerprint256: c.probe?.certificate?.sha256 ?? '' },
+        }
+      : {}),
+  });
+  step.ms = Math.round((step.ms + response.ms) * 10) / 10;
+  if (!response.ok) {
+    step.result = response.code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed';
+    step.detail = describeConnectFailure(response.code, url.host, lookup.options.timeoutMs);
+    return { step, next: { kind: 'continue' } };
+  }
+  step.status = response.status;
+  if (response.status !== 200) {
+    step.result = 'http-status';
+    step.detail = `HTTP ${response.status}: no autoconfig file here.`;
+    return { step, next: { kind: 'continue' } };
+  }
+  try {
+    const parsed = parseAutoconfig(response.body);
+    const protocols = autoconfigToProtocols(parsed, email);
+    step.result = 'settings';
+    step.detail = `Autoconfig for ${parsed.id} with ${protocols.length} server(s)${url.protocol === 'http:' ? ', over plain HTTP (anyone on the path could have changed it)' : ''}.`;
+    return {
+      step,
+      next: {
+        kind: 'settings',
+        settings: {
+          email,
+          url: url.href,
+          method: 'autoconfig',
+          user: { displayName: parsed.displayName ?? null, legacyDN: null, autoDiscoverSMTPAddress: null },
+          protocols,
+        },
+      },
+    };
+  } catch (err) {
+    if (!(err instanceof AutoconfigRejected || err instanceof XmlRejected)) throw err;
+    step.result = 'invalid-response';
+    step.detail = `HTTP 200, but not an autoconfig file: ${err.message}.`;
+    return { step, next: { kind: 'continue' } };
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The part every URL step shares: resolve the host (through the DNS port), open TLS for evidence, and decide
+ * what the client does with the certificate. Returns either a finished step (the lookup could not get as far as
+ * a request) or a connection plan for the request.
+ */
+import type { TlsProbeResult } from '../../tls/index.js';
+import type { Lookup, Next, StepRun } from '../context.js';
+import { certificatePromptMessage, describeConnectFailure, describeTlsFailure } from '../messages.js';
+import { certificatePolicy } from '../profiles.js';
+import type { Step, StepMethod, StepTls } from '../report.js';
+
+export interface Connected {
+  address: string;
+  addresses: string[];
+  /** HTTPS only: the evidence, and whether the client accepted the certificate (valid, or clicked through). */
+  probe?: TlsProbeResult;
+  tls?: StepTls;
+  /** The certificate passed every check: the only case in which credentials may be sent. */
+  certificateValid: boolean;
+  /** Time spent so far (DNS + handshakes). */
+  ms: number;
+}
+
+const roundMs = (ms: number) => Math.round(ms * 10) / 10;
+
+export type ConnectOutcome = { kind: 'connected'; connection: Connected } | { kind: 'finished'; run: StepRun };
+
+export function stepTls(probe: TlsProbeResult): StepTls | undefined {
+  if (probe.failedAt === 'connect') return undefined;
+  const tls: StepTls = {
+    protocol: probe.protocol,
+    error: probe.code,
+    certificate: probe.certificate,
+    chain: probe.chain,
+    servername: probe.servername,
+  };
+  if (probe.names)
+    tls.names = { strict: probe.names.strict.ok, node: probe.names.node.ok, outlook: probe.names.outlook.ok };
+  if (probe.chainAnalysis) tls.chainVerdict = probe.chainAnalysis.verdict;
+  return tls;
+}
+
+function base(method: StepMethod, email: string, url: URL, round: number): Step {
+  return {
+    method,
+    email,
+    url: url.href,
+    host: url.hostname,
+    addresses: [],
+    result: 'skipped',
+    status: null,
+    redirectTo: null,
+    detail: '',
+    ms: 0,
+    round,
+  };
+}
+
+/**
+ * Resolves and (for HTTPS) handshakes. `accept` says whether a certificate problem may be clicked through
+ * here (the user's --accept certificate, for steps whose policy is to prompt).
+ */
+export async function connect(
+  lookup: Lookup,
+  method: StepMethod,
+  email: string,
+  url: URL,
+  round: number,
+): Promise<ConnectOutcome> {
+  const step = base(method, email, url, round);
+  const finished = (next: Next = { kind: 'continue' }): ConnectOutcome => ({ kind: 'finished', run: { step, next } });
+  const { timeoutMs } = lookup.options;
+
+  const dns = await lookup.resolve(url.hostname);
+  step.ms = roundMs(step.ms + dns.ms);
+  const resolved = dns.value;
+  if (resolved.status !== 'ok') {
+    if (resolved.status === 'error') {
+      step.result = resolved.code === 'ETIMEOUT' ? 'timeout' : 'not-found';
+      step.detail = `The DNS lookup of ${url.hostname} failed: ${resolved.message}`;
+    } else {
+      step.result = 'not-found';
+      step.detail =
+        resolved.status === 'nxdomain'
+          ? `${url.hostname} does not exist in DNS.`
+          : `${url.hostname} exists in DNS but has no address (A or AAAA) record.`;
+    }
+    return finished();
+  }
+  step.addresses = resolved.addresses.map((a) => a.address);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+
+  if (url.protocol !== 'https:') {
+    return {
+      kind: 'connected',
+      connection: { address: step.addresses[0] ?? '', addresses: step.addresses, certificateValid: false, ms: step.ms },
+    };
+  }
+
+  // Like WinHTTP, try each address until one accepts the connection.
+  let probe: TlsProbeResult | undefined;
+  for (const address of step.addresses) {
+    const attempt = await lookup.probe(address, port, url.hostname);
+    step.ms = roundMs(step.ms + attempt.ms);
+    probe = attempt.value;
+    if (probe.failedAt !== 'connect') break;
+  }
+  if (!probe) return finished();
+  const tls = stepTls(probe);
+  if (tls) step.tls = tls;
+  const target = `${url.hostname}:${port}`;
+
+  if (probe.failedAt === 'connect' || (probe.failedAt === 'handshake' && !probe.certificate)) {
+    const code = probe.code ?? 'ECONNRESET';
+    step.result = code === 'ETIMEDOUT' ? 'timeout' : probe.failedAt === 'connect' ? 'connect-failed' : 'tls-error';
+    step.detail = describeConnectFailure(code, target, timeoutMs);
+    return finished();
+  }
+  if (probe.code === null) {
+    return {
+      kind: 'connected',
+      connection: {
+        address: probe.address,
+        addresses: step.addresses,
+        probe,
+        ...(tls ? { tls } : {}),
+        certificateValid: true,
+        ms: step.ms,
+      },
+    };
+  }
+
+  // The certificate is refused. The profile decides: move on silently, or stop at the security prompt.
+  const why = describeTlsFailure(probe);
+  if (certificatePolicy(lookup.profile, method) === 'move-on') {
+    step.result = 'tls-error';
+    step.detail = `${why} At this step ${lookup.profile.short} moves on without asking.`;
+    return finished();
+  }
+  if (!lookup.options.accept.certificate) {
+    step.result = 'prompt';
+    step.detail = `${why} ${lookup.profile.short} stops here and asks the user.`;
+    return finished({
+      kind: 'prompt',
+      prompt: {
+        kind: 'certificate',
+        url: url.href,
+        host: url.hostname,
+        message: certificatePromptMessage(url.hostname, probe),
+      },
+    });
+  }
+  // --accept certificate: the user pressed Yes. The request goes on, pinned to this certificate, without credentials.
+  return {
+    kind: 'connected',
+    connection: {
+      address: probe.address,
+      addresses: step.addresses,
+      probe,
+      ...(tls ? { tls } : {}),
+      certificateValid: false,
+      ms: step.ms,
+    },
+  };
+}
+
+/** A step record for a request step, ready to be completed by the caller. */
+export function stepFor(method: StepMethod, email: string, url: URL, round: number, connection: Connected): Step {
+  const step: Step = {
+    method,
+    email,
+    url: url.href,
+    host: url.hostname,
+    addresses: connection.addresses,
+    result: 'skipped',
+    status: null,
+    redirectTo: null,
+    detail: '',
+    ms: connection.ms,
+    round,
+  };
+  if (connection.tls) step.tls = connection.tls;
+  return step;
+}

@@ -1,0 +1,154 @@
+/**
+ * The authenticated POST of the POX request to one candidate URL, and what the client makes of the answer
+ * (protocol.md §1.3, the continue-or-stop table).
+ */
+import type { Lookup, StepRun } from '../context.js';
+import { authSchemes } from '../http.js';
+import { describeConnectFailure } from '../messages.js';
+import { parseAutodiscoverResponse } from '../parse-response.js';
+import type { StepMethod } from '../report.js';
+import { poxRequestBody } from '../request-body.js';
+import { connect, stepFor } from './connect.js';
+
+export interface PostTarget {
+  method: StepMethod;
+  url: URL;
+  email: string;
+  round: number;
+  /** A host the user did not name (redirect or SRV target): credentials only after consent. */
+  foreign: boolean;
+  /** The user agreed to this target (a prompt answered, or --accept redirect). */
+  consented: boolean;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+export async function postStep(lookup: Lookup, target: PostTarget): Promise<StepRun> {
+  const { method, url, email, round } = target;
+  const connected = await connect(lookup, method, email, url, round);
+  if (connected.kind === 'finished') return connected.run;
+  const c = connected.connection;
+  const step = stepFor(method, email, url, round, c);
+  const { options, profile } = lookup;
+
+  // Credentials go only over HTTPS, only to a certificate that passed every check, and never to a target the
+  // user has not agreed to (tls-and-security.md §5.4).
+  const mayAuthenticate =
+    options.credentials !== undefined && c.certificateValid && (!target.foreign || target.consented);
+  const headers: Record<string, string> = { ...profile.headers };
+  if (mayAuthenticate && options.credentials) {
+    headers['authorization'] =
+      `Basic ${Buffer.from(`${options.credentials.user}:${options.credentials.password}`).toString('base64')}`;
+  }
+  step.httpMethod = 'POST';
+  step.credentialsSent = mayAuthenticate;
+  const response = await lookup.ports.exchange({
+    url,
+    method: 'POST',
+    address: c.address,
+    headers,
+    body: poxRequestBody(email, profile.schema),
+    timeoutMs: options.timeoutMs,
+    ca: options.ca,
+    ...(url.protocol === 'https:'
+      ? {
+          tls: c.certificateValid
+            ? { mode: 'verify' as const }
+            : { mode: 'pinned' as const, fingerprint256: c.probe?.certificate?.sha256 ?? '' },
+        }
+      : {}),
+  });
+  step.ms = Math.round((step.ms + response.ms) * 10) / 10;
+  const accepted = c.certificateValid ? '' : ' (certificate accepted by the user)';
+
+  if (!response.ok) {
+    step.result = response.code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed';
+    step.detail = describeConnectFailure(response.code, url.host, options.timeoutMs);
+    return { step, next: { kind: 'continue' } };
+  }
+  step.status = response.status;
+
+  if (REDIRECT_STATUSES.has(response.status)) {
+    const location = response.headers.location;
+    let to: URL | undefined;
+    try {
+      to = location ? new URL(location, url) : undefined;
+    } catch {
+      to = undefined;
+    }
+    if (!to) {
+      step.result = 'http-status';
+      step.detail = `HTTP ${response.status} without a usable Location header.`;
+      return { step, next: { kind: 'continue' } };
+    }
+    step.result = 'redirect-url';
+    step.redirectTo = to.href;
+    step.detail = `HTTP ${response.status} redirect to ${to.href}.`;
+    return { step, next: { kind: 'redirect-url', url: to } };
+  }
+  if (response.status === 401) {
+    const schemes = authSchemes(response.headers);
+    step.result = 'http-status';
+    step.authSchemes = schemes;
+    step.detail = `HTTP 401: the server wants ${schemes.length ? schemes.join(', ') : 'authentication'}${
+      mayAuthenticate
+        ? ' and refused the credentials sent'
+        : options.credentials
+          ? '; no credentials were sent here'
+          : '; no credentials were given'
+    }. The client moves on.`;
+    return { step, next: { kind: 'continue' } };
+  }
+  if (response.status !== 200) {
+    step.result = 'http-status';
+    step.detail = `HTTP ${response.status}: not an Autodiscover answer${accepted}. The client moves on.`;
+    return { step, next: { kind: 'continue' } };
+  }
+
+  const parsed = parseAutodiscoverResponse(response.body, profile.schema);
+  switch (parsed.kind) {
+    case 'settings':
+      step.result = 'settings';
+      step.detail = `Autodiscover settings with ${parsed.protocols.length} protocol block(s)${accepted}.`;
+      return {
+        step,
+        next: {
+          kind: 'settings',
+          settings: { email, url: url.href, method, user: parsed.user, protocols: parsed.protocols },
+        },
+      };
+    case 'redirectAddr':
+      step.result = 'redirect-addr';
+      step.redirectTo = parsed.address;
+      step.detail = `Action redirectAddr: the lookup starts again for ${parsed.address}.`;
+      return { step, next: { kind: 'redirect-addr', address: parsed.address } };
+    case 'redirectUrl': {
+      let to: URL | undefined;
+      try {
+        to = new URL(parsed.url);
+      } catch {
+        to = undefined;
+      }
+      step.redirectTo = parsed.url;
+      if (!to) {
+        step.result = 'invalid-response';
+        step.detail = `Action redirectUrl with a RedirectUrl that is not a URL.`;
+        return { step, next: { kind: 'continue' } };
+      }
+      step.result = 'redirect-url';
+      step.detail = `Action redirectUrl: the request goes to ${to.href}.`;
+      return { step, next: { kind: 'redirect-url', url: to } };
+    }
+    case 'error': {
+      step.result = 'error-response';
+      // An error from an SCP URL is inconclusive (EWS Managed API); elsewhere it is the server's final word.
+      const final = method !== 'scp' && profile.errorResponse === 'stop';
+      step.detail = `Autodiscover error ${parsed.code}: ${parsed.message}${final ? ' The client stops here.' : ' The client tries the next URL.'}`;
+      return { step, next: final ? { kind: 'fail' } : { kind: 'continue' } };
+    }
+    case 'invalid':
+      step.result = 'invalid-response';
+      step.detail = `HTTP 200, but not an Autodiscover answer: ${parsed.reason}.`;
+      return { step, next: { kind: 'continue' } };
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The SRV method: `_autodiscover._tcp.<domain>`; each target, in RFC 2782 order, is asked with the POX POST at
+ * https://<target>/autodiscover/autodiscover.xml after the user agrees. Outlook ignores the port (it always uses
+ * 443); Thunderbird too. A port other than 443 is noted.
+ */
+import type { Lookup, StepRun } from '../context.js';
+import { redirectPromptMessage } from '../messages.js';
+import type { Step } from '../report.js';
+import { orderSrv } from '../srv.js';
+import { needsConsent } from './consent.js';
+import { postStep } from './post.js';
+
+export async function srvSteps(
+  lookup: Lookup,
+  name: string,
+  email: string,
+  domain: string,
+  round: number,
+  record: (step: Step) => void,
+): Promise<StepRun['next']> {
+  const started = lookup.ports.now();
+  const answer = await lookup.once(`srv:${name}`, () => lookup.ports.dns.resolveSrv(name));
+  const step: Step = {
+    method: 'srv',
+    email,
+    host: name,
+    addresses: [],
+    result: 'not-found',
+    status: null,
+    redirectTo: null,
+    detail: '',
+    ms: Math.round((lookup.ports.now() - started) * 10) / 10,
+    round,
+  };
+  if (answer.status !== 'ok') {
+    step.result = answer.status === 'error' && answer.code === 'ETIMEOUT' ? 'timeout' : 'not-found';
+    step.detail =
+      answer.status === 'nxdomain'
+        ? `${name} does not exist in DNS: no SRV record.`
+        : answer.status === 'nodata'
+          ? `${name} has no SRV record.`
+          : `The SRV lookup of ${name} failed: ${answer.message}`;
+    record(step);
+    return { kind: 'continue' };
+  }
+  const ordered = orderSrv(answer.records, () => lookup.ports.random());
+  step.records = answer.records.map((r) => ({ priority: r.priority, weight: r.weight, port: r.port, target: r.name }));
+  if (ordered.length === 0) {
+    step.detail = `${name} says there is no service here (target ".").`;
+    record(step);
+    return { kind: 'continue' };
+  }
+  const urls = ordered.map((r) => new URL(`https://${r.name.replace(/\.$/, '')}/autodiscover/autodiscover.xml`));
+  step.result = 'redirect-url';
+  step.redirectTo = urls[0]?.href ?? null;
+  const odd = ordered.filter((r) => r.port !== 443);
+  step.detail = `${ordered.length} SRV target(s): ${ordered.map((r) => `${r.name}:${r.port}`).join(', ')}.${
+    odd.length > 0
+      ? ` Port ${odd.map((r) => r.port).join(', ')} is ignored: ${lookup.profile.short} always connects to 443.`
+      : ''
+  }`;
+  record(step);
+
+  for (const url of urls) {
+    if (needsConsent(lookup, url, domain) && !lookup.options.accept.redirect) {
+      const prompt: Step = {
+        method: 'srv',
+        email,
+        url: url.href,
+        host: url.hostname,
+        addresses: [],
+        result: 'prompt',
+        status: null,
+        redirectTo: null,
+        detail: `The SRV record points to ${url.hostname}: ${lookup.profile.short} asks the user before sending anything there.`,
+        ms: 0,
+        round,
+      };
+      record(prompt);
+      return {
+        kind: 'prompt',
+        prompt: {
+          kind: 'redirect',
+          url: url.href,
+          host: url.hostname,
+          message: redirectPromptMessage(email, url.href),
+        },
+      };
+    }
+    const run = await postStep(lookup, { method: 'srv', url, email, round, foreign: true, consented: true });
+    record(run.step);
+    if (run.next.kind !== 'continue') return run.next;
+  }
+  return { kind: 'continue' };
+}
