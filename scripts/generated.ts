@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { FINDINGS, RETIRED_FINDING_CODES } from '../src/diagnose/catalogue.js';
 import { ERROR_CATALOGUE, RETIRED_ERROR_CODES } from '../src/errors.js';
 import { SCENARIO_SCHEMA_PATH, scenarioSchemaJson } from '../src/lab/json-schema.js';
+import { deploymentSchemaJson } from '../src/plan/deployment.js';
 import { configFile } from '../src/settings/schema.js';
 
 export function configSchemaJson(): string {
@@ -82,4 +83,5 @@ export const GENERATED: Record<string, () => string> = {
   'schemas/config.schema.json': configSchemaJson,
   'docs/errors.md': errorsMarkdown,
   [SCENARIO_SCHEMA_PATH]: scenarioSchemaJson,
+  'schemas/deployment.schema.json': deploymentSchemaJson,
 };

@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDiscoverCommand } from './commands/discover.js';
+import { registerLabCommands } from './commands/lab.js';
+import { registerPlanCommands } from './commands/plan.js';
 import { registerServeCommand } from './commands/serve.js';
 import { EXIT } from './output.js';
 
@@ -18,5 +20,7 @@ const program = new Command()
 registerServeCommand(program);
 registerConfigCommands(program);
 registerDiscoverCommand(program);
+registerPlanCommands(program);
+registerLabCommands(program);
 
 await program.parseAsync(process.argv);

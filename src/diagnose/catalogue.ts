@@ -28,7 +28,7 @@ export const FINDINGS = {
     title: 'The root-domain URL fails on its certificate before autodiscover.{domain} is tried',
     when: 'The root-domain step fails on TLS in a way that stops (or, for clients that prompt, interrupts) the lookup before autodiscover.<domain> is tried: typically the public website answers https://<domain> with a certificate for www.<domain> only.',
     detail:
-      'Outlook tries {url} first. The server at {host} ({addresses}) answered with the certificate for {names} (issued by {issuer}), which does not name {host}{websiteNote}. {clientEffect}',
+      '{url} is the first URL Outlook (and ActiveSync devices) try. The server at {host} ({addresses}) answered with the certificate for {names} (issued by {issuer}), which does not name {host}{websiteNote}. {clientEffect}',
     fixes: [
       "Add {host} to the website's certificate (reissue it for {names} and {host}). Outlook then reads the website's answer, sees it is not Autodiscover, and goes on to autodiscover.{domain}. This is the preferred fix: the website stays encrypted.",
       'Stop answering HTTPS on {host}:443 (close the port, or do not listen on it): a refused connection lets Outlook move on at once. Only do this if nothing on https://{host} needs encryption.',
@@ -184,7 +184,7 @@ export const FINDINGS = {
     title: 'Settings come through {host}, and the client asks the user first',
     when: 'Settings are only reachable through a redirect or SRV target that the client asks the user about.',
     detail:
-      'The lookup reaches settings only through {url} ({via}). Outlook shows "Allow this website to configure {email} server settings?" and goes on only if the user agrees; it asks again at later runs unless "Don’t ask me again" is ticked.',
+      'The lookup reaches settings only through {url} ({via}). Outlook shows "Allow this website to configure {email} server settings?" (phones and Thunderbird ask in their own words) and goes on only if the user agrees; Outlook asks again at later runs unless "Don’t ask me again" is ticked.',
     fixes: [
       'Publish autodiscover.{domain} (an A or CNAME record) pointing at a server whose certificate names autodiscover.{domain}: no prompt at all.',
       'For managed Windows clients, pre-approve {host} under the RedirectServers policy key.',
@@ -204,8 +204,7 @@ export const FINDINGS = {
     severity: 'error',
     title: 'The redirects loop or exceed the limit of 10',
     when: 'The chain of redirects looped or passed the limit of 10.',
-    detail:
-      'The lookup was sent from one place to another {count} time(s) ({chain}); clients stop at a loop or after 10 redirects.',
+    detail: 'The lookup was sent on {count} times ({chain}); clients stop at a loop or after 10 redirects.',
     fixes: [
       'Make each redirect point at the final Autodiscover URL (or address) directly, and check that the target does not redirect back.',
     ],

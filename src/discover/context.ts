@@ -57,6 +57,8 @@ export class Lookup {
   readonly addressesSeen = new Set<string>();
   readonly urlsSeen = new Set<string>();
   readonly #memo = new Map<string, Promise<unknown>>();
+  /** Memo keys whose time a step has already been charged with: a cached answer costs the next step nothing. */
+  readonly #charged = new Set<string>();
 
   constructor(
     readonly ports: DiscoverPorts,
@@ -77,13 +79,23 @@ export class Lookup {
     return p;
   }
 
-  resolve(host: string): Promise<Timed<AddressResult>> {
-    return this.once(`dns:${host}`, () => timed(this.ports, () => this.ports.dns.lookupAddresses(host)));
+  /** Like once(), for timed work: the first step to use the result is charged its time, later ones nothing. */
+  async #timedOnce<T>(key: string, make: () => Promise<T>, charge: boolean): Promise<Timed<T>> {
+    const result = await this.once(key, () => timed(this.ports, make));
+    if (!charge || this.#charged.has(key)) return { value: result.value, ms: charge ? 0 : result.ms };
+    this.#charged.add(key);
+    return result;
   }
 
-  probe(address: string, port: number, host: string): Promise<Timed<TlsProbeResult>> {
-    return this.once(`tls:${address}:${port}:${host}`, () =>
-      timed(this.ports, () =>
+  /** `charge`: false for a prefetch, so that the step which uses the answer is charged its time. */
+  resolve(host: string, charge = true): Promise<Timed<AddressResult>> {
+    return this.#timedOnce(`dns:${host}`, () => this.ports.dns.lookupAddresses(host), charge);
+  }
+
+  probe(address: string, port: number, host: string, charge = true): Promise<Timed<TlsProbeResult>> {
+    return this.#timedOnce(
+      `tls:${address}:${port}:${host}`,
+      () =>
         this.ports.probeTls({
           address,
           port,
@@ -92,8 +104,20 @@ export class Lookup {
           ca: this.options.ca,
           timeoutMs: this.options.timeoutMs,
         }),
-      ),
+      charge,
     );
+  }
+
+  /**
+   * One HTTP exchange. A request without credentials may have been started early by the prefetch (it carries
+   * nothing secret); one with credentials always goes out now, in the client's order.
+   */
+  exchange(request: HttpExchangeRequest): Promise<HttpExchangeResult> {
+    if (request.headers?.['authorization'] !== undefined) return this.ports.exchange(request);
+    const tlsMode =
+      request.tls?.mode === 'pinned' ? `pinned:${request.tls.fingerprint256}` : (request.tls?.mode ?? 'plain');
+    const key = `http:${request.method} ${request.url.href} @${request.address} ${tlsMode} ${request.body ?? ''}`;
+    return this.once(key, () => this.ports.exchange(request));
   }
 
   record(step: Step): number {

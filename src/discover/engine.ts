@@ -9,9 +9,10 @@ import { type DiscoverOptions, type DiscoverPorts, Lookup, type Next } from './c
 import type { PlanStep } from './profiles.js';
 import { type DiscoveryReport, REPORT_SCHEMA_ID, type Refusal, type Step, type StepMethod } from './report.js';
 import { checkServices } from './service-checks.js';
-import { autoconfigStep } from './steps/autoconfig.js';
-import { httpRedirectStep } from './steps/http-redirect.js';
-import { postStep } from './steps/post.js';
+import { autoconfigGet, autoconfigStep } from './steps/autoconfig.js';
+import { connect } from './steps/connect.js';
+import { httpRedirectStep, redirectGet } from './steps/http-redirect.js';
+import { buildPost, postStep } from './steps/post.js';
 import { scpSteps } from './steps/scp.js';
 import { srvSteps } from './steps/srv.js';
 
@@ -51,21 +52,43 @@ function skipped(method: StepMethod, email: string, host: string, detail: string
   };
 }
 
-/** Starts the DNS lookups and handshakes of every candidate of the plan; the walk picks them up as it gets there. */
-function prefetch(lookup: Lookup, address: AddressParts): void {
+const ignore = () => undefined;
+
+/**
+ * Starts, for every candidate of the plan at once, what carries no secret: DNS lookups, TLS handshakes and the
+ * requests that would go without credentials. The walk then takes each result in the client's order; requests
+ * with credentials are never started early, and nothing early changes which steps the report shows.
+ */
+function prefetch(lookup: Lookup, address: AddressParts, round: number): void {
   for (const planStep of lookup.profile.plan) {
-    if (lookup.options.exclude.has(methodOf(planStep))) continue;
+    const method = methodOf(planStep);
+    if (lookup.options.exclude.has(method) || planStep.kind === 'scp') continue;
     if (planStep.kind === 'srv') {
       const name = planStep.name.replace('{domain}', address.domain);
-      void lookup.once(`srv:${name}`, () => lookup.ports.dns.resolveSrv(name));
+      lookup.once(`srv:${name}`, () => lookup.ports.dns.resolveSrv(name)).catch(ignore);
       continue;
     }
-    if (planStep.kind === 'scp') continue;
     const url = fillTemplate(planStep.url, address);
-    void lookup.resolve(url.hostname).then((dns) => {
-      const first = dns.value.status === 'ok' ? dns.value.addresses[0] : undefined;
-      if (first && url.protocol === 'https:') void lookup.probe(first.address, Number(url.port || 443), url.hostname);
-    });
+    // An autoconfig URL over plain HTTP carries the address: it is only sent when the walk gets there.
+    if (planStep.kind === 'autoconfig' && url.protocol !== 'https:') continue;
+    connect(lookup, method, address.email, url, round, { prefetch: true })
+      .then((outcome) => {
+        if (outcome.kind !== 'connected') return;
+        const c = outcome.connection;
+        if (planStep.kind === 'post') {
+          const { request, mayAuthenticate } = buildPost(
+            lookup,
+            { method, url, email: address.email, round, foreign: false, consented: true },
+            c,
+          );
+          if (!mayAuthenticate) lookup.exchange(request).catch(ignore);
+        } else if (planStep.kind === 'http-redirect') {
+          lookup.exchange(redirectGet(lookup, url, c)).catch(ignore);
+        } else {
+          lookup.exchange(autoconfigGet(lookup, url, c)).catch(ignore);
+        }
+      })
+      .catch(ignore);
   }
 }
 
@@ -147,6 +170,8 @@ async function restartFor(lookup: Lookup, target: string, round: number): Promis
 
 async function runPlanStep(lookup: Lookup, planStep: PlanStep, address: AddressParts, round: number): Promise<Next> {
   const { email, domain } = address;
+  if (planStep.kind === 'post')
+    lookup.urlsSeen.add(`${email} ${fillTemplate(planStep.url, address).href.toLowerCase()}`);
   switch (planStep.kind) {
     case 'scp':
       return scpSteps(
@@ -186,7 +211,7 @@ async function runPlanStep(lookup: Lookup, planStep: PlanStep, address: AddressP
 
 async function walk(lookup: Lookup, address: AddressParts, round: number): Promise<Next> {
   lookup.addressesSeen.add(address.email);
-  if ((lookup.options as EngineOptions).concurrent !== false) prefetch(lookup, address);
+  if ((lookup.options as EngineOptions).concurrent !== false) prefetch(lookup, address, round);
   for (const planStep of lookup.profile.plan) {
     const method = methodOf(planStep);
     if (lookup.options.exclude.has(method)) {
@@ -242,7 +267,9 @@ export async function runDiscovery(options: EngineOptions, ports: DiscoverPorts)
   const steps = lookup.steps;
   const sequentialMs = steps.reduce((sum, s) => sum + s.ms, 0);
   const clientSequentialMs = steps.reduce(
-    (sum, s) => sum + (s.result === 'timeout' ? Math.max(s.ms, options.profile.clientTimeoutMs) : s.ms),
+    // The real client waits its own timeout where we waited --timeout (DNS timeouts are the resolver's, not its).
+    (sum, s) =>
+      sum + (s.result === 'timeout' && s.phase !== 'dns' ? Math.max(s.ms, options.profile.clientTimeoutMs) : s.ms),
     0,
   );
   return {

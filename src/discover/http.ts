@@ -7,7 +7,8 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
-import { rootCertificates, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
+import { trustContext } from '../tls/trust.js';
 
 export interface HttpExchangeRequest {
   url: URL;
@@ -33,11 +34,6 @@ export type HttpExchangeResult =
   | { ok: false; code: string; message: string; ms: number };
 
 const DEFAULT_MAX_BODY = 256 * 1024;
-
-/** Trust store: the bundled roots plus extras, never instead of them (`--ca` adds). */
-export function trustStore(extra: readonly string[] = []): string[] {
-  return [...rootCertificates, ...extra];
-}
 
 export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> {
   const started = performance.now();
@@ -76,7 +72,7 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
       ...(https
         ? {
             servername: isIP(req.url.hostname) ? undefined : req.url.hostname,
-            ca: trustStore(req.ca),
+            secureContext: trustContext(req.ca),
             rejectUnauthorized: pin === undefined,
             ...(pin !== undefined ? { checkServerIdentity: () => undefined } : {}),
           }

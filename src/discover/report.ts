@@ -82,6 +82,8 @@ export interface Step {
   round?: number;
   /** Why a `refused` step was refused, as a stable word. */
   refusal?: Refusal;
+  /** Where a `timeout` or failure happened: DNS, the connection, TLS, or the HTTP exchange. */
+  phase?: 'dns' | 'connect' | 'tls' | 'http';
 }
 
 export type Refusal =

@@ -50,7 +50,9 @@ export function renderText(report: DiscoveryReport, options: { color?: boolean }
   const lines: string[] = [`${profile?.title ?? report.client}: looking up ${report.email}`, ''];
   report.steps.forEach((step, i) => {
     const who = step.round ? ` [${step.email}]` : '';
-    lines.push(`${pad(String(i + 1), 3)}${pad(step.method, 20)}${pad(step.result, 17)}${requestOf(step)}${who}`);
+    lines.push(
+      `${pad(String(i + 1), 3)}${pad(step.method, 20)}${pad(step.result, 17)}${requestOf(step)}${who}`.trimEnd(),
+    );
     if (step.addresses.length > 0)
       lines.push(`     ${step.host} → ${step.addresses.join(', ')}${step.ms ? ` (${step.ms} ms)` : ''}`);
     lines.push(`     ${step.detail}`);
@@ -129,7 +131,11 @@ export function renderComparison(reports: readonly DiscoveryReport[]): string {
     lines.push(`${' '.repeat(14)}path: ${path.join(' → ') || 'nothing tried'}`, '');
   }
   const seen = new Set<string>();
-  const findings = reports.flatMap((r) => r.findings.map((f) => ({ f, client: r.client })));
+  const rank = { error: 0, warning: 1, info: 2 } as const;
+  // The same finding seen by several clients is shown once, in the words of the client it hurts most.
+  const findings = reports
+    .flatMap((r) => r.findings.map((f) => ({ f, client: r.client })))
+    .sort((a, b) => rank[a.f.severity] - rank[b.f.severity]);
   if (findings.length > 0) lines.push('Findings:');
   for (const { f, client } of findings) {
     const key = `${f.code} ${f.title}`;

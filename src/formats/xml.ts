@@ -5,16 +5,21 @@
 import { SaxesParser } from 'saxes';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const escapeChar = (c: string) => ENTITIES[c] ?? c;
+
+/** Anything escapeXml changes: one test of this decides whether the text can be used as it is. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const NEEDS_ESCAPING = /[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 export function escapeXml(text: string): string {
-  return text
-    .replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c)
-    .replace(
-      // Characters XML 1.0 cannot carry at all: drop them rather than emit a document no client can parse.
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of this expression
-      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g,
-      '',
-    );
+  // Most values (host names, URLs, ports) have nothing to escape: they are returned as they are.
+  if (!NEEDS_ESCAPING.test(text)) return text;
+  return text.replace(/[&<>"']/g, escapeChar).replace(
+    // Characters XML 1.0 cannot carry at all: drop them rather than emit a document no client can parse.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of this expression
+    /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g,
+    '',
+  );
 }
 
 export type XmlChild = string | XmlNode | undefined | false | null;
@@ -40,9 +45,11 @@ export function el(
   return { xml: inner === '' ? `<${name}${attrs}/>` : `<${name}${attrs}>${inner}</${name}>` };
 }
 
-/** An element with text content, or nothing when the value is undefined. */
+/** An element with text content, or nothing when the value is undefined. Written as el(name, {}, text) would. */
 export function textEl(name: string, value: string | number | undefined): XmlNode | undefined {
-  return value === undefined ? undefined : el(name, {}, String(value));
+  if (value === undefined) return undefined;
+  const text = escapeXml(String(value));
+  return { xml: text === '' ? `<${name}/>` : `<${name}>${text}</${name}>` };
 }
 
 export function xmlDocument(root: XmlNode): string {
@@ -92,7 +99,8 @@ export function parseXml(text: string, maxDepth = 32): XmlElement {
     failure ??= new XmlRejected('a DTD is not allowed', 'doctype');
   });
   parser.on('opentag', (tag) => {
-    const attributes: Record<string, string> = {};
+    // No prototype: an attribute named __proto__ or constructor is just an attribute.
+    const attributes: Record<string, string> = Object.create(null);
     for (const attr of Object.values(tag.attributes)) {
       if (typeof attr === 'string') continue;
       if (attr.prefix === 'xmlns' || attr.name === 'xmlns') continue;

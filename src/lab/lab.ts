@@ -110,6 +110,8 @@ export interface LabRequest {
   servername?: string;
   /** The kind of answer given, or 'not-found' when no route took the request. */
   answer: AnswerKind | 'not-found';
+  /** The scheme of an Authorization header (e.g. "Basic"), so tests see where credentials went; never the secret. */
+  authScheme?: string;
 }
 
 export interface RunningLab {
@@ -381,6 +383,8 @@ function handler(host: HostRuntime, scheme: 'https' | 'http', resources: Resourc
     };
     if (req.headers.host !== undefined) entry.hostHeader = req.headers.host;
     if (typeof servername === 'string') entry.servername = servername;
+    const authorization = req.headers.authorization;
+    if (authorization) entry.authScheme = authorization.split(' ')[0] ?? '';
     resources.requests.push(entry);
     if (resources.requests.length > MAX_REQUEST_LOG) resources.requests.shift();
     if (route === undefined) {

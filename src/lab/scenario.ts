@@ -307,6 +307,11 @@ const isoDate = z.string().refine((v) => ISO_DATE.test(v) && !Number.isNaN(Date.
 export const directorySchema = z.strictObject({
   baseDN: z.string().min(1).describe('Domain naming context, e.g. DC=contoso,DC=test.'),
   organization: z.string().min(1).optional().describe('Exchange organisation name. Default: First Organization.'),
+  clientSite: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The directory site of the client machine: what `lab run` passes as discover's --site."),
   port: port.default(389),
   scps: z
     .array(

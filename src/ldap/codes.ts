@@ -6,11 +6,16 @@ export const ResultCode = {
   sizeLimitExceeded: 4,
   authMethodNotSupported: 7,
   unavailableCriticalExtension: 12,
+  attributeOrValueExists: 20,
   noSuchObject: 32,
   invalidDNSyntax: 34,
   invalidCredentials: 49,
+  insufficientAccessRights: 50,
   unavailable: 52,
   unwillingToPerform: 53,
+  namingViolation: 64,
+  objectClassViolation: 65,
+  entryAlreadyExists: 68,
 } as const;
 
 export type ResultCodeValue = (typeof ResultCode)[keyof typeof ResultCode];

@@ -51,6 +51,12 @@ export type LdapRequest =
       /** As the client wrote them (ldapts would lower-case them). */
       attributes: string[];
     }
+  | {
+      kind: 'add';
+      dn: string;
+      /** In the order the client sent them; types as written, values as UTF-8 text. */
+      attributes: { type: string; values: string[] }[];
+    }
   | { kind: 'unbind' }
   | { kind: 'abandon'; abandonId: number }
   | { kind: 'extended'; oid: string }
@@ -162,8 +168,9 @@ function readRequest(reader: BerReader, tag: number, end: number): LdapRequest {
       return { kind: 'abandon', abandonId: readRawInteger(reader, end) };
     case RequestTag.extended:
       return { kind: 'extended', oid: need(reader.readString(EXTENDED_NAME_TAG), 'requestName') };
-    case RequestTag.modify:
     case RequestTag.add:
+      return readAdd(reader, end);
+    case RequestTag.modify:
     case RequestTag.delete:
     case RequestTag.modifyDN:
     case RequestTag.compare:
@@ -211,6 +218,28 @@ function readSearch(reader: BerReader, end: number): LdapRequest {
   const attributes: string[] = [];
   while (reader.offset < attrsEnd) attributes.push(need(reader.readString(), 'attribute'));
   return { kind: 'search', base, scope, sizeLimit: Math.max(0, sizeLimit), typesOnly, filter, attributes };
+}
+
+/** AddRequest (RFC 4511 §4.7): entry LDAPDN, attributes SEQUENCE OF SEQUENCE { type, vals SET OF value }. */
+function readAdd(reader: BerReader, end: number): LdapRequest {
+  const dn = need(reader.readString(), 'entry');
+  need(reader.readSequence(0x30), 'attributes');
+  const listEnd = reader.offset + reader.length;
+  if (reader.length < 0 || listEnd > end) throw new LdapDecodeError('attribute list longer than request');
+  const attributes: { type: string; values: string[] }[] = [];
+  while (reader.offset < listEnd) {
+    need(reader.readSequence(0x30), 'attribute');
+    const attributeEnd = reader.offset + reader.length;
+    if (reader.length < 0 || attributeEnd > listEnd) throw new LdapDecodeError('attribute longer than list');
+    const type = need(reader.readString(), 'attribute type');
+    need(reader.readSequence(0x31), 'attribute values');
+    const valuesEnd = reader.offset + reader.length;
+    if (reader.length < 0 || valuesEnd !== attributeEnd) throw new LdapDecodeError('attribute values overrun');
+    const values: string[] = [];
+    while (reader.offset < valuesEnd) values.push(need(reader.readString(), 'attribute value'));
+    attributes.push({ type, values });
+  }
+  return { kind: 'add', dn, attributes };
 }
 
 /** AbandonRequest is a bare INTEGER under an application tag, which BerReader.readInt cannot read. */

@@ -7,6 +7,7 @@ import { AutodiscoError } from '../errors.js';
 import { ResultCode } from './codes.js';
 import { dnKey, dnsDomainOf, isWithin, parseDn, type Rdn } from './dn.js';
 import { evaluate, type MatchTarget } from './filter.js';
+import { toGeneralizedTime } from './scp.js';
 
 export type AttributeValues = string | readonly string[];
 
@@ -50,6 +51,21 @@ export class StoredEntry implements MatchTarget {
   hasClass(objectClass: string): boolean {
     return (this.get('objectClass') ?? []).some((c) => c.toLowerCase() === objectClass);
   }
+}
+
+/** What an add did: success, or the LDAP result code and text to answer with. */
+export type AddOutcome =
+  | { code: typeof ResultCode.success; entry: StoredEntry }
+  | { code: number; message: string; matchedDN?: string };
+
+/** AD's schema CN of a class (its defaultObjectCategory): serviceConnectionPoint → Service-Connection-Point. */
+function categoryCn(objectClass: string): string {
+  if (objectClass.toLowerCase() === 'user') return 'Person';
+  return objectClass
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .split('-')
+    .map((part) => (part === '' ? part : `${part[0]?.toUpperCase()}${part.slice(1)}`))
+    .join('-');
 }
 
 export type SearchOutcome =
@@ -98,6 +114,58 @@ export class Directory {
       );
     }
     this.rootDse = new StoredEntry('', [], this.rootDseAttributes(rootDse), true);
+  }
+
+  /**
+   * Adds one entry below an existing one, as a DC does: the RDN's attribute is filled in when absent (and must
+   * agree when present), and like AD the directory sets `whenCreated` and, for a class with a schema entry under
+   * the configuration naming context, `objectCategory`, unless the client gave them. Adds go at the end, so
+   * earlier entries keep their search order (and paged-results offsets stay valid).
+   */
+  add(dn: string, attributes: readonly { type: string; values: readonly string[] }[], now = new Date()): AddOutcome {
+    const rdns = parseDn(dn);
+    if (rdns === undefined || rdns.length === 0) {
+      return { code: ResultCode.invalidDNSyntax, message: `invalid DN syntax: ${dn}` };
+    }
+    const key = dnKey(rdns);
+    if (this.byKey.has(key)) return { code: ResultCode.entryAlreadyExists, message: `the entry already exists: ${dn}` };
+    const parentKey = rdns.length > 1 ? dnKey(rdns.slice(1)) : undefined;
+    if (parentKey === undefined || !this.byKey.has(parentKey)) {
+      const matched = this.nearestAbove(rdns, (k) => this.byKey.has(k));
+      const matchedDN = matched === undefined ? '' : (this.byKey.get(matched)?.dn ?? '');
+      return { code: ResultCode.noSuchObject, message: `the parent of ${dn} does not exist`, matchedDN };
+    }
+    const seen = new Set<string>();
+    const stored: StoredAttribute[] = [];
+    for (const a of attributes) {
+      const name = a.type.toLowerCase();
+      if (seen.has(name)) {
+        return { code: ResultCode.attributeOrValueExists, message: `attribute ${a.type} is given twice` };
+      }
+      seen.add(name);
+      if (a.values.length === 0) return { code: ResultCode.protocolError, message: `attribute ${a.type} has no value` };
+      stored.push({ name: a.type, values: [...a.values] });
+    }
+    const classes = stored.find((a) => a.name.toLowerCase() === 'objectclass')?.values ?? [];
+    if (classes.length === 0) return { code: ResultCode.objectClassViolation, message: 'the entry has no objectClass' };
+    for (const ava of rdns[0] ?? []) {
+      const existing = stored.find((a) => a.name.toLowerCase() === ava.type.toLowerCase());
+      if (existing === undefined) stored.push({ name: ava.type.toLowerCase(), values: [ava.value] });
+      else if (!existing.values.some((v) => v.toLowerCase() === ava.value.toLowerCase())) {
+        return { code: ResultCode.namingViolation, message: `${ava.type} does not hold the RDN value "${ava.value}"` };
+      }
+    }
+    if (!seen.has('whencreated')) stored.push({ name: 'whenCreated', values: [toGeneralizedTime(now)] });
+    const config = this.rootDse.get('configurationNamingContext')?.[0];
+    const structural = classes[classes.length - 1];
+    if (!seen.has('objectcategory') && config !== undefined && structural !== undefined) {
+      stored.push({ name: 'objectCategory', values: [`CN=${categoryCn(structural)},CN=Schema,${config}`] });
+    }
+    const entry = new StoredEntry(dn, rdns, stored);
+    this.entries.push(entry);
+    this.byKey.set(key, entry);
+    this.ncOf.set(key, this.ncOf.get(parentKey) ?? '');
+    return { code: ResultCode.success, entry };
   }
 
   /** Key of the closest strict ancestor DN satisfying `test`. */

@@ -1,6 +1,6 @@
 /**
- * A small read-only LDAPv3 server on loopback, for tests and the lab: enough of Active Directory for a client to
- * read the root DSE, bind, and find Autodiscover SCP objects. Plain TCP only (no TLS, no SASL), in-process.
+ * A small LDAPv3 server on loopback, for tests and the lab: enough of Active Directory for a client to read the root
+ * DSE, bind, and find Autodiscover SCP objects, and (with `writable`) for a bound account to add them. Plain TCP only (no TLS, no SASL), in-process.
  * Loopback is enforced because passwords cross the socket in clear text.
  */
 import { createServer, isIPv4, type Server } from 'node:net';
@@ -19,6 +19,12 @@ export interface DirectoryServerOptions {
    * may still bind and read the root DSE but any other search gets operationsError (000004DC).
    */
   bind?: readonly BindAccount[] | 'anonymous-only';
+  /**
+   * Accept LDAP adds (default false: every write is refused with unwillingToPerform). Only a connection bound as one
+   * of the `bind` accounts may add; anonymous adds get insufficientAccessRights (50), an existing DN
+   * entryAlreadyExists (68), a missing parent noSuchObject (32). The directory sets whenCreated (and objectCategory).
+   */
+  writable?: boolean;
   /** A loopback address: 127.0.0.0/8 or ::1. Default 127.0.0.1. */
   address?: string;
   /** Default 0: any free port. */
@@ -84,7 +90,14 @@ export function createDirectoryServer(options: DirectoryServerOptions): Director
   async function start(): Promise<DirectoryServerAddress> {
     if (running !== undefined) return running;
     const srv = createServer((socket) => {
-      const session = new Session(socket, { id: nextConnection++, directory, accounts, maxMessageBytes, record });
+      const session = new Session(socket, {
+        id: nextConnection++,
+        directory,
+        accounts,
+        writable: options.writable === true,
+        maxMessageBytes,
+        record,
+      });
       sessions.add(session);
       socket.on('close', () => sessions.delete(session));
     });

@@ -50,9 +50,19 @@ export type DirectoryOperation = { connection: number } & (
       references: number;
       resultCode: number;
     }
+  | {
+      op: 'add';
+      messageId: number;
+      /** DN (or name) the connection was bound as; '' for anonymous. */
+      boundAs: string;
+      dn: string;
+      /** Attribute types as the client sent them. */
+      attributes: string[];
+      resultCode: number;
+    }
   | { op: 'abandon'; messageId: number; abandonId: number }
   | { op: 'unbind' }
-  /** An operation this read-only server does not perform (add, modify, extended, …). */
+  /** An operation this server does not perform (modify, extended, …; add unless writable). */
   | { op: 'refused'; messageId: number; operation: string; resultCode: number }
   | { op: 'disconnect'; reason: string }
 );
@@ -62,12 +72,15 @@ export interface SessionContext {
   directory: Directory;
   /** undefined: only anonymous binds. A list: these may bind, and anonymous connections may read only the root DSE. */
   accounts: readonly BindAccount[] | undefined;
+  /** Accept AddRequests from connections bound as one of `accounts`. */
+  writable: boolean;
   maxMessageBytes: number;
   record(op: DirectoryOperation): void;
 }
 
 type BindRequestIn = Extract<LdapRequest, { kind: 'bind' }>;
 type SearchRequestIn = Extract<LdapRequest, { kind: 'search' }>;
+type AddRequestIn = Extract<LdapRequest, { kind: 'add' }>;
 
 const SCOPES: readonly SearchScope[] = ['base', 'one', 'sub', 'children'];
 
@@ -76,6 +89,7 @@ const AD_BIND_REQUIRED =
   '000004DC: LdapErr: DSID-0C090A5C, comment: In order to perform this operation a successful bind must be completed on the connection., data 0, v4563';
 const AD_INVALID_CREDENTIALS =
   '80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 52e, v4563';
+const AD_INSUFFICIENT_ACCESS = '00000005: SecErr: DSID-03152857, problem 4003 (INSUFF_ACCESS_RIGHTS), data 0';
 
 /** Refused operations: request tag → response tag and a name for the log. */
 const REFUSED: ReadonlyMap<number, { response: ProtocolOperationValues; name: string }> = new Map([
@@ -167,6 +181,10 @@ export class Session {
       case 'search':
         this.search(messageId, request, controls);
         return;
+      case 'add':
+        if (this.ctx.writable) this.add(messageId, request, controls);
+        else this.refuse(messageId, RequestTag.add);
+        return;
       case 'unbind':
         record({ connection, op: 'unbind' });
         this.closeReason = 'unbind';
@@ -185,16 +203,47 @@ export class Session {
         record({ connection, op: 'refused', messageId, operation: `extended ${request.oid}`, resultCode });
         return;
       }
-      case 'other': {
-        const refused = REFUSED.get(request.tag);
-        if (refused === undefined) throw new LdapDecodeError(`unexpected request 0x${request.tag.toString(16)}`);
-        const resultCode = ResultCode.unwillingToPerform;
-        const text = `${refused.name} is not supported: this directory is read-only`;
-        this.send(encodeResult(refused.response, messageId, { code: resultCode, message: text }));
-        record({ connection, op: 'refused', messageId, operation: refused.name, resultCode });
+      case 'other':
+        this.refuse(messageId, request.tag);
         return;
-      }
     }
+  }
+
+  /** A write this server does not perform: unwillingToPerform, connection kept. */
+  private refuse(messageId: number, tag: number): void {
+    const refused = REFUSED.get(tag);
+    if (refused === undefined) throw new LdapDecodeError(`unexpected request 0x${tag.toString(16)}`);
+    const resultCode = ResultCode.unwillingToPerform;
+    const text = `${refused.name} is not supported: this directory is read-only`;
+    this.send(encodeResult(refused.response, messageId, { code: resultCode, message: text }));
+    this.ctx.record({ connection: this.ctx.id, op: 'refused', messageId, operation: refused.name, resultCode });
+  }
+
+  private add(messageId: number, request: AddRequestIn, controls: RequestControl[]): void {
+    const result = this.runAdd(request, controls);
+    this.send(encodeResult(ProtocolOperation.LDAP_RES_ADD, messageId, result));
+    this.ctx.record({
+      connection: this.ctx.id,
+      op: 'add',
+      messageId,
+      boundAs: this.boundAs,
+      dn: request.dn,
+      attributes: request.attributes.map((a) => a.type),
+      resultCode: result.code,
+    });
+  }
+
+  private runAdd(request: AddRequestIn, controls: RequestControl[]): ResultFields {
+    const critical = unsupportedCritical(controls, []);
+    if (critical)
+      return { code: ResultCode.unavailableCriticalExtension, message: `control ${critical} is not supported` };
+    // Only a connection bound as a configured account may write; anonymous ones (and failed binds) may not.
+    if (this.boundAs === '') return { code: ResultCode.insufficientAccessRights, message: AD_INSUFFICIENT_ACCESS };
+    const outcome = this.ctx.directory.add(request.dn, request.attributes);
+    if (outcome.code === ResultCode.success) return { code: ResultCode.success };
+    return 'message' in outcome
+      ? { code: outcome.code, message: outcome.message, matchedDN: outcome.matchedDN ?? '' }
+      : { code: outcome.code };
   }
 
   private bind(messageId: number, request: BindRequestIn, controls: RequestControl[]): void {
@@ -313,7 +362,7 @@ function unsupportedCritical(controls: readonly RequestControl[], supported: rea
 
 /**
  * Which slice of the results this request gets. The paged-results cookie is simply the offset of the next entry:
- * the data never changes while the server runs, so no per-connection state is needed.
+ * entries are only ever appended (adds go at the end), so an offset still names the same place and no per-connection state is needed.
  */
 function pageOf(
   control: RequestControl | undefined,

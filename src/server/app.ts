@@ -4,7 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerFactory,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import type { ProfileSigner } from '../formats/sign-profile.js';
 import type { SettingsStore } from '../store/store.js';
 import { maskAddresses } from './mask.js';
@@ -53,6 +59,79 @@ declare module 'fastify' {
   }
 }
 
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+type Bindings = Parameters<FastifyBaseLogger['child']>[0];
+type LogMethod = (...args: unknown[]) => void;
+
+/** Whether `logger` would write at `level` (pino says so; a logger that cannot tell is assumed to write). */
+function levelEnabled(logger: FastifyBaseLogger, level: Level): boolean {
+  const check = (logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
+  return typeof check === 'function' ? check.call(logger, level) : true;
+}
+
+/**
+ * `request.log`: the per-request child logger (with its reqId binding) is made the first time a line is
+ * actually written, not for every request. At `info` (the default) the access line makes it anyway; at `warn`
+ * a request that logs nothing costs no child logger.
+ */
+class RequestLogger implements FastifyBaseLogger {
+  readonly #parent: FastifyBaseLogger;
+  readonly #bindings: Bindings;
+  #child: FastifyBaseLogger | undefined;
+
+  constructor(parent: FastifyBaseLogger, bindings: Bindings) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+  }
+
+  #logger(): FastifyBaseLogger {
+    this.#child ??= this.#parent.child(this.#bindings);
+    return this.#child;
+  }
+
+  #write(level: Level, args: unknown[]): void {
+    if (!levelEnabled(this.#child ?? this.#parent, level)) return;
+    const logger = this.#logger();
+    (logger[level] as LogMethod).apply(logger, args);
+  }
+
+  get level(): string {
+    return (this.#child ?? this.#parent).level;
+  }
+  set level(level: string) {
+    this.#logger().level = level;
+  }
+  isLevelEnabled(level: Level): boolean {
+    return levelEnabled(this.#child ?? this.#parent, level);
+  }
+  fatal(...args: unknown[]): void {
+    this.#write('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.#write('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.#write('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.#write('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.#write('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.#write('trace', args);
+  }
+  silent(): void {}
+  child(...args: Parameters<FastifyBaseLogger['child']>): FastifyBaseLogger {
+    return this.#logger().child(...args);
+  }
+}
+
+const requestLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = (logger, bindings, options) =>
+  // Route-level log options (none are set here today) need a real child at once.
+  options.level || options.serializers ? logger.child(bindings, options) : new RequestLogger(logger, bindings);
+
 /** A stable number that identifies this server in Error@Id, without revealing its name. */
 export function serverIdFor(name = hostname()): number {
   return createHash('sha256').update(name).digest().readUInt32BE(0);
@@ -61,7 +140,9 @@ export function serverIdFor(name = hostname()): number {
 export function buildApp(deps: AppDeps, options: AppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger,
-    disableRequestLogging: true,
+    // Fastify's own per-request lines are off: the onResponse hook below writes one access line instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: requestLogger,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
     bodyLimit: BODY_LIMIT,
     trustProxy: options.trustProxy && options.trustProxy.length > 0 ? options.trustProxy : false,
@@ -75,27 +156,36 @@ export function buildApp(deps: AppDeps, options: AppOptions): FastifyInstance {
   app.decorateRequest('address', undefined);
 
   // Bodies are read as text whatever the Content-Type says: clients send text/xml, application/xml or nothing.
+  const asText = (_req: unknown, body: string | Buffer, done: (err: null, body: string | Buffer) => void) =>
+    done(null, body);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, asText);
+  // The same parser by name for the usual types: Fastify remembers a named match per header value, whereas the
+  // catch-all makes it parse the Content-Type header again on every request.
+  app.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string', bodyLimit: BODY_LIMIT }, asText);
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const endpoint = request.endpoint ?? 'other';
     const outcome = request.outcome ?? (reply.statusCode >= 400 ? `http-${reply.statusCode}` : 'ok');
-    const seconds = reply.elapsedTime / 1000;
-    if (endpoint !== 'other') deps.metrics.observe(endpoint, outcome, seconds);
-    const address = request.address && (options.logAddresses ? request.address : maskAddresses(request.address));
-    request.log.info(
-      {
-        method: request.method,
-        url: options.logAddresses ? request.url : maskAddresses(request.url),
-        status: reply.statusCode,
-        endpoint,
-        outcome,
-        address,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      'request',
-    );
+    const ms = reply.elapsedTime;
+    if (endpoint !== 'other') deps.metrics.observe(endpoint, outcome, ms / 1000);
+    // The access line (and the masking that goes into it) only when it will be written.
+    if (levelEnabled(request.log, 'info')) {
+      const address = request.address && (options.logAddresses ? request.address : maskAddresses(request.address));
+      request.log.info(
+        {
+          method: request.method,
+          url: options.logAddresses ? request.url : maskAddresses(request.url),
+          status: reply.statusCode,
+          endpoint,
+          outcome,
+          address,
+          ms: Math.round(ms * 10) / 10,
+        },
+        'request',
+      );
+    }
+    done();
   });
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {

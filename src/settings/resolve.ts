@@ -61,6 +61,7 @@ export function splitAddress(email: string): { local: string; domain: string } {
 
 /** Replaces %EMAILADDRESS%, %EMAILLOCALPART% and %EMAILDOMAIN% (the autoconfig placeholders). */
 export function expandPlaceholders(pattern: string, email: string): string {
+  if (!pattern.includes('%')) return pattern;
   const { local, domain } = splitAddress(email);
   return pattern
     .replaceAll('%EMAILADDRESS%', email)

@@ -42,6 +42,15 @@ function userToRow(user: UserRecord): UserRow {
   };
 }
 
+/** Freezes a parsed JSON value all the way down: cached settings are shared by every request. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = MIGRATIONS.at(-1)?.version ?? 0;
@@ -59,11 +68,23 @@ function migrate(db: Database.Database): void {
   })();
 }
 
-/** The embedded default store: one SQLite file (or `:memory:`). */
+/**
+ * The embedded default store: one SQLite file (or `:memory:`).
+ *
+ * Domains are few and read on every request, so they are kept parsed (and frozen: every caller shares them) in
+ * a name → settings map. The map is dropped when the database changes: by this store's own writes, and by any
+ * other connection or process (`autodisco import` while `serve` runs), which `PRAGMA data_version` reveals.
+ * That pragma is checked before each use of the map; it costs about a microsecond. Users are not cached: they
+ * can be millions, and their indexed lookup is cheap.
+ */
 export class SqliteStore implements SettingsStore {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #statements;
+  /** Name or alias → parsed settings; undefined until first needed or after a change. */
+  #domains: Map<string, DomainSettings> | undefined;
+  /** `PRAGMA data_version` when #domains was loaded. */
+  #domainsVersion = -1;
 
   constructor(path: string) {
     this.path = path;
@@ -72,6 +93,9 @@ export class SqliteStore implements SettingsStore {
       this.#db = new Database(path);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('foreign_keys = ON');
+      // Up to 64 MiB of pages in memory (SQLite's default is 2 MiB): a million users' rows fit, so a lookup
+      // does not read the file again; the cache only grows as pages are actually read.
+      this.#db.pragma('cache_size = -65536');
       migrate(this.#db);
     } catch (cause) {
       if (cause instanceof AutodiscoError) throw cause;
@@ -81,8 +105,10 @@ export class SqliteStore implements SettingsStore {
     }
     const db = this.#db;
     this.#statements = {
-      domainByName: db.prepare<[string], { settings: string }>(
-        'SELECT d.settings FROM domain_names n JOIN domains d ON d.name = n.domain WHERE n.name = ?',
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+      // One statement, so one consistent snapshot of names and settings.
+      domainNames: db.prepare<[], { name: string; domain: string; settings: string }>(
+        'SELECT n.name AS name, d.name AS domain, d.settings AS settings FROM domain_names n JOIN domains d ON d.name = n.domain',
       ),
       user: db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?'),
       userByLegacyDN: db.prepare<[string], UserRow>('SELECT * FROM users WHERE legacy_dn = ? COLLATE NOCASE LIMIT 1'),
@@ -100,8 +126,27 @@ export class SqliteStore implements SettingsStore {
   }
 
   async findDomain(name: string): Promise<DomainSettings | undefined> {
-    const row = this.#statements.domainByName.get(name);
-    return row ? (JSON.parse(row.settings) as DomainSettings) : undefined;
+    return this.#domainMap().get(name);
+  }
+
+  /** The cached name → settings map, reloaded when the database changed since it was loaded. */
+  #domainMap(): Map<string, DomainSettings> {
+    const version = this.#statements.dataVersion.get() as number;
+    if (this.#domains && version === this.#domainsVersion) return this.#domains;
+    // A commit between the pragma and this read only makes the map newer than `version`: the next call reloads.
+    const parsed = new Map<string, DomainSettings>();
+    const byName = new Map<string, DomainSettings>();
+    for (const row of this.#statements.domainNames.iterate()) {
+      let settings = parsed.get(row.domain);
+      if (!settings) {
+        settings = deepFreeze(JSON.parse(row.settings) as DomainSettings);
+        parsed.set(row.domain, settings);
+      }
+      byName.set(row.name, settings);
+    }
+    this.#domains = byName;
+    this.#domainsVersion = version;
+    return byName;
   }
 
   async findUser(email: string): Promise<UserRecord | undefined> {
@@ -116,14 +161,19 @@ export class SqliteStore implements SettingsStore {
 
   async replaceAll(config: Config): Promise<void> {
     const s = this.#statements;
-    this.#db.transaction(() => {
-      this.#db.exec('DELETE FROM users; DELETE FROM domain_names; DELETE FROM domains;');
-      config.domains.forEach((d, position) => {
-        s.insertDomain.run(d.name, position, JSON.stringify(d));
-        for (const name of [d.name, ...d.aliases]) s.insertName.run(name, d.name);
-      });
-      for (const u of config.users) s.upsertUser.run(userToRow(u));
-    })();
+    try {
+      this.#db.transaction(() => {
+        this.#db.exec('DELETE FROM users; DELETE FROM domain_names; DELETE FROM domains;');
+        config.domains.forEach((d, position) => {
+          s.insertDomain.run(d.name, position, JSON.stringify(d));
+          for (const name of [d.name, ...d.aliases]) s.insertName.run(name, d.name);
+        });
+        for (const u of config.users) s.upsertUser.run(userToRow(u));
+      })();
+    } finally {
+      // data_version does not move for this connection's own commits: forget the cached domains here.
+      this.#domains = undefined;
+    }
   }
 
   async upsertUsers(users: Iterable<UserRecord>): Promise<number> {

@@ -4,13 +4,14 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import tls, { type DetailedPeerCertificate } from 'node:tls';
+import tls, { type DetailedPeerCertificate, type SecureContext } from 'node:tls';
 import { AutodiscoError } from '../errors.js';
 import { sameCertificate, toX509List } from './certificate.js';
 import { analyzeChain, type ChainAnalysis } from './chain.js';
 import { verifyErrorMessage } from './codes.js';
 import { matchName, type NameMatch } from './names.js';
 import { type CertificateSummary, summarizeCertificate } from './summary.js';
+import { trustContext } from './trust.js';
 
 export interface TlsProbeOptions {
   /** IP address to connect to. Names are resolved by the caller, so DNS (and `--dns`) stays under its control. */
@@ -137,7 +138,7 @@ function walkPeerChain(peer: DetailedPeerCertificate): X509Certificate[] {
 }
 
 function handshake(
-  options: { address: string; port: number; sni: string | null; ca: string[] },
+  options: { address: string; port: number; sni: string | null; secureContext: SecureContext },
   timeoutMs: number,
 ): Promise<Handshake> {
   return new Promise((resolve) => {
@@ -147,7 +148,7 @@ function handshake(
       host: options.address,
       port: options.port,
       servername: options.sni ?? '', // '' sends no SNI
-      ca: options.ca,
+      secureContext: options.secureContext,
       rejectUnauthorized: false,
       // Node's built-in name check would run against `servername` (or the address when there is none) and mix
       // its verdict into authorizationError. We keep authorizationError for the chain and check the name ourselves.
@@ -249,7 +250,7 @@ export async function probeTls(options: TlsProbeOptions): Promise<TlsProbeResult
   const target = { address: options.address, port: options.port, sni };
   const base = { address: options.address, port: options.port, servername: sni, host };
 
-  const first = await handshake({ ...target, ca: [...tls.rootCertificates, ...extra] }, timeoutMs);
+  const first = await handshake({ ...target, secureContext: trustContext(extra) }, timeoutMs);
   if (!first.ok) {
     return {
       ...base,
@@ -275,7 +276,7 @@ export async function probeTls(options: TlsProbeOptions): Promise<TlsProbeResult
   const trust = trustStore(extraCerts);
   const secondLook = options.secondLook ?? true;
   const { chain, method } = await servedChainOf(first.chain, trust, () =>
-    secondLook ? handshake({ ...target, ca: [] }, timeoutMs) : null,
+    secondLook ? handshake({ ...target, secureContext: trustContext([], { bundled: false }) }, timeoutMs) : null,
   );
   const leaf = chain[0];
   const names = leaf === undefined ? null : matchName(host, leaf);

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { child, children, childText, parseXml, type XmlElement } from '../../src/formats/xml.js';
+import { buildApp } from '../../src/server/app.js';
+import { createLogger } from '../../src/server/logger.js';
+import { ServerMetrics } from '../../src/server/metrics.js';
 import { exampleApp, exampleStore, fixture } from '../helpers/app.js';
 
 const OUTLOOK_2006A = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';
@@ -82,6 +87,12 @@ describe('POST /autodiscover/autodiscover.xml (Outlook)', () => {
     assert.equal(childText(smtp, 'Port'), '587');
     assert.equal(childText(smtp, 'Encryption'), 'TLS');
     assert.equal(childText(smtp, 'SSL'), 'on');
+  });
+
+  test('is byte for byte the body the benchmark baseline sends (bench/fixtures/bare-response.xml)', async () => {
+    const res = await post(fixture('requests/outlook.xml'));
+    const bare = readFileSync(new URL('../../bench/fixtures/bare-response.xml', import.meta.url), 'utf8');
+    assert.equal(res.body, bare);
   });
 
   test('adds the mapiHttp block only when X-MapiHttpCapability is sent', async () => {
@@ -303,5 +314,59 @@ describe('bad requests', () => {
     const { app } = await exampleApp();
     const res = await app.inject({ method: 'GET', url: '/autodiscover/autodiscover.xml' });
     assert.equal(errorCode(res.body), '600');
+  });
+});
+
+describe('request logging', () => {
+  async function appAt(level: string, store?: Awaited<ReturnType<typeof exampleStore>>) {
+    const lines: Record<string, unknown>[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const app = buildApp(
+      {
+        store: store ?? (await exampleStore()),
+        logger: createLogger({ level, destination }),
+        metrics: new ServerMetrics(),
+      },
+      { transport: 'https' },
+    );
+    await app.ready();
+    return { app, lines };
+  }
+  const request = {
+    method: 'POST' as const,
+    url: '/autodiscover/autodiscover.xml',
+    payload: fixture('requests/outlook.xml'),
+  };
+
+  test('at info, one access line per request, with its request id and the address masked', async () => {
+    const { app, lines } = await appAt('info');
+    await app.inject(request);
+    await app.inject(request);
+    assert.equal(lines.length, 2);
+    assert.deepEqual(
+      lines.map((l) => [l['msg'], l['reqId'], l['endpoint'], l['outcome'], l['address'], l['status']]),
+      [
+        ['request', 'req-1', 'pox', 'settings', 'c***@example.test', 200],
+        ['request', 'req-2', 'pox', 'settings', 'c***@example.test', 200],
+      ],
+    );
+  });
+
+  test('at warn, no access line, but a failure is still logged with its request id', async () => {
+    const store = await exampleStore();
+    const { app, lines } = await appAt('warn', store);
+    assert.equal((await app.inject(request)).statusCode, 200);
+    assert.deepEqual(lines, []);
+    await store.close(); // every lookup now throws
+    assert.equal((await app.inject(request)).statusCode, 500);
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]?.['msg'], 'request failed');
+    assert.equal(lines[0]?.['reqId'], 'req-2');
+    assert.equal(lines[0]?.['level'], 50);
   });
 });

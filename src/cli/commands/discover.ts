@@ -14,7 +14,7 @@ import { compareReports, renderComparison, renderText } from '../../discover/tex
 import { AutodiscoError } from '../../errors.js';
 import { EXIT, reportError } from '../output.js';
 
-interface DiscoverCliOptions {
+export interface DiscoverCliOptions {
   client: string;
   dns: string[];
   ca: string[];
@@ -28,6 +28,8 @@ interface DiscoverCliOptions {
   accept?: string;
   timeout: string;
   json?: boolean;
+  /** No prefetch: only the requests the real client sends, one after another (slower). */
+  sequential?: boolean;
 }
 
 const EXCLUDABLE: readonly StepMethod[] = ['scp', 'root-domain', 'autodiscover-domain', 'http-redirect', 'srv'];
@@ -75,13 +77,9 @@ async function readCa(files: readonly string[]): Promise<string[]> {
   return pems;
 }
 
-export function registerDiscoverCommand(program: Command): void {
-  program
-    .command('discover')
-    .description(
-      "reproduce a mail client's Autodiscover lookup for an address, step by step, with certificate evidence",
-    )
-    .argument('<email>', 'the address to look up')
+/** The contract's options, shared by `discover` and `lab run`. */
+export function registerDiscoverOptions(command: Command, _options: { ldapDefault?: boolean } = {}): Command {
+  return command
     .option(
       '--client <profile>',
       `whose lookup to reproduce: ${PROFILE_NAMES.join(', ')}, or all (side by side)`,
@@ -104,16 +102,39 @@ export function registerDiscoverCommand(program: Command): void {
     .option('--accept <answers>', 'answer prompts in advance: redirect, certificate')
     .option('--timeout <ms>', 'limit for each network request', '10000')
     .option('--json', 'print the JSON report on stdout, and nothing else there')
-    .action(async (email: string, opts: DiscoverCliOptions) => {
-      try {
-        const report = await discoverFromCli(email, opts);
-        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
-        process.exitCode =
-          report.outcome === 'settings' ? EXIT.ok : report.outcome === 'prompt' ? EXIT.prompt : EXIT.failed;
-      } catch (err) {
-        process.exitCode = reportError(err);
-      }
-    });
+    .option('--sequential', "send nothing ahead of time: exactly the client's requests, one after another (slower)");
+}
+
+/** Runs the discovery (or every client's, with --client all), prints it, and returns the contract's exit status. */
+export async function discoverAndPrint(email: string, opts: DiscoverCliOptions): Promise<number> {
+  if (opts.client === 'all') {
+    const reports: DiscoveryReport[] = [];
+    // One client after another: they would not run at once on a user's machine either.
+    for (const client of PROFILE_NAMES) reports.push(await discoverFromCli(email, { ...opts, client }));
+    process.stdout.write(
+      opts.json ? `${JSON.stringify(compareReports(reports), null, 2)}\n` : renderComparison(reports),
+    );
+    return exitForAll(reports);
+  }
+  const report = await discoverFromCli(email, opts);
+  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+  return exitFor(report);
+}
+
+export function registerDiscoverCommand(program: Command): void {
+  const command = program
+    .command('discover')
+    .description(
+      "reproduce a mail client's Autodiscover lookup for an address, step by step, with certificate evidence",
+    )
+    .argument('<email>', 'the address to look up');
+  registerDiscoverOptions(command).action(async (email: string, opts: DiscoverCliOptions) => {
+    try {
+      process.exitCode = await discoverAndPrint(email, opts);
+    } catch (err) {
+      process.exitCode = reportError(err);
+    }
+  });
 }
 
 function exitFor(report: DiscoveryReport): number {
@@ -163,6 +184,7 @@ export async function discoverFromCli(email: string, opts: DiscoverCliOptions): 
       accept: { redirect: answers.includes('redirect'), certificate: answers.includes('certificate') },
       timeoutMs,
       ca,
+      concurrent: !opts.sequential,
       ...(opts.ldap
         ? {
             ldap: {

@@ -3,7 +3,7 @@
  * SCP name, wildcard limits, another site's default certificate, then the plain name/trust/date findings).
  */
 import { getDomain } from 'tldts';
-import type { Step } from '../../discover/report.js';
+import type { DiscoveryReport, Step } from '../../discover/report.js';
 import { certVars, type Draft, indexed, type Rule } from '../finding.js';
 
 const NAME = 'ERR_TLS_CERT_ALTNAME_INVALID';
@@ -46,7 +46,18 @@ function otherOrganisation(host: string, dnsNames: readonly string[]): string[] 
   return theirs.includes(own) ? undefined : theirs;
 }
 
-function nameFinding(step: Step, index: number, promptNote: string): Draft {
+/** The DN of the SCP entry that published `url`, from the directory search steps. */
+function scpDn(report: DiscoveryReport, url: string | undefined): string | undefined {
+  for (const s of report.steps) {
+    if (s.method !== 'scp' || s.url || !Array.isArray(s.records)) continue;
+    for (const r of s.records as { dn?: string; url?: string }[]) {
+      if (r.url && url && r.url.toLowerCase() === url.toLowerCase()) return r.dn;
+    }
+  }
+  return undefined;
+}
+
+function nameFinding(report: DiscoveryReport, step: Step, index: number, promptNote: string): Draft {
   const vars: Record<string, string | undefined> = { ...certVars(step), promptNote };
   const dnsNames = step.tls?.certificate?.dnsNames ?? [];
   if (step.method === 'scp' && step.url) {
@@ -56,12 +67,18 @@ function nameFinding(step: Step, index: number, promptNote: string): Draft {
       steps: [index],
       vars: {
         ...vars,
-        dn: 'in the directory',
+        dn: scpDn(report, step.url) ?? 'found in the directory',
         server: netbios ? step.host.toUpperCase() : (step.host.split('.')[0] ?? step.host).toUpperCase(),
         suggested: dnsNames.find((n) => !n.startsWith('*')) ?? `autodiscover.${vars['domain']}`,
         netbiosNote: netbios ? ` (a NetBIOS name: Exchange's default AutoDiscoverServiceInternalUri)` : '',
       },
     };
+  }
+  // Another organisation's certificate (a shared host's default, often its wildcard) first: its fixes are about
+  // DNS and hosting, not about a certificate the user cannot reissue.
+  const others = otherOrganisation(step.host, dnsNames);
+  if (others) {
+    return { code: 'SNI_DEFAULT_CERTIFICATE', steps: [index], vars: { ...vars, otherDomains: others.join(', ') } };
   }
   const wildcard = wildcardMiss(step.host, dnsNames);
   if (wildcard) {
@@ -71,9 +88,6 @@ function nameFinding(step: Step, index: number, promptNote: string): Draft {
       vars: { ...vars, wildcard: wildcard.wildcard, wildcardBase: wildcard.base, why: wildcard.why },
     };
   }
-  const others = otherOrganisation(step.host, dnsNames);
-  if (others)
-    return { code: 'SNI_DEFAULT_CERTIFICATE', steps: [index], vars: { ...vars, otherDomains: others.join(', ') } };
   return { code: 'CERT_NAME_MISMATCH', steps: [index], vars };
 }
 
@@ -83,11 +97,15 @@ export const certificateRules: Rule = ({ report }) => {
   for (const { step, index } of indexed(report)) {
     const error = step.tls?.error;
     if (!error || !step.tls?.certificate) continue;
-    // One finding per host and problem, pointing at every step that met it.
-    const key = `${step.host} ${error}`;
+    // One finding per served certificate and problem, pointing at every step (and naming every host) that met it.
+    const key = `${step.tls.certificate.sha256} ${error}`;
     if (seen.has(key)) {
-      const existing = drafts.find((d) => d.vars['host'] === step.host && d.vars['error'] === error);
-      existing?.steps.push(index);
+      const existing = drafts.find((d) => d.vars['key'] === key);
+      if (existing) {
+        existing.steps.push(index);
+        const hosts = String(existing.vars['host']).split(' and ');
+        if (!hosts.includes(step.host)) existing.vars['host'] = [...hosts, step.host].join(' and ');
+      }
       continue;
     }
     seen.add(key);
@@ -96,7 +114,7 @@ export const certificateRules: Rule = ({ report }) => {
     if (step.method === 'root-domain') {
       draft = rootDomainFinding(report.client, step, index);
     } else if (error === NAME) {
-      draft = nameFinding(step, index, promptNote);
+      draft = nameFinding(report, step, index, promptNote);
     } else if (error === 'CERT_HAS_EXPIRED') {
       draft = { code: 'CERT_EXPIRED', steps: [index], vars: certVars(step) };
     } else if (error === 'CERT_NOT_YET_VALID') {
@@ -122,6 +140,11 @@ export const certificateRules: Rule = ({ report }) => {
     }
     if (draft) {
       draft.vars['error'] = error;
+      draft.vars['key'] = key;
+      // The client skipped this server silently and found settings elsewhere: still worth fixing (other clients
+      // stop there), but not what failed this lookup.
+      if (step.result === 'tls-error' && report.outcome === 'settings' && draft.severity === undefined)
+        draft.severity = 'warning';
       drafts.push(draft);
     }
   }
@@ -159,10 +182,12 @@ export const expiryRule: Rule = ({ report, now }) => {
     notAfter: string,
     names: string,
     index: number | undefined,
+    sha256: string,
   ) => {
     const end = Date.parse(notAfter);
-    if (!(end > now.getTime() && end <= soon) || seen.has(host)) return;
-    seen.add(host);
+    // One finding per certificate, however many hosts serve it.
+    if (!(end > now.getTime() && end <= soon) || seen.has(sha256)) return;
+    seen.add(sha256);
     drafts.push({
       code: 'CERT_EXPIRING_SOON',
       steps: index === undefined ? [] : [index],
@@ -178,12 +203,12 @@ export const expiryRule: Rule = ({ report, now }) => {
   };
   for (const { step, index } of indexed(report)) {
     const c = step.tls?.certificate;
-    if (c && !step.tls?.error) consider(step.host, step.url, step, c.notAfter, c.dnsNames.join(', '), index);
+    if (c && !step.tls?.error) consider(step.host, step.url, step, c.notAfter, c.dnsNames.join(', '), index, c.sha256);
   }
   for (const check of report.serviceChecks ?? []) {
     const c = check.tls?.certificate;
     if (c && !check.tls?.error)
-      consider(check.host, check.url, undefined, c.notAfter, c.dnsNames.join(', '), undefined);
+      consider(check.host, check.url, undefined, c.notAfter, c.dnsNames.join(', '), undefined, c.sha256);
   }
   return drafts;
 };

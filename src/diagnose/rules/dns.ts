@@ -69,7 +69,15 @@ export const missingNamesRule: Rule = ({ report }) => {
 
 export const noEndpointRule: Rule = ({ report }) => {
   if (report.outcome !== 'failed') return [];
-  const reached = report.steps.some((s) => ['settings', 'error-response', 'redirect-addr'].includes(s.result));
+  // A server that answered like Autodiscover (settings, an error, a redirect, a 401 challenge) exists: the
+  // problem is elsewhere and other findings say where.
+  const reached = report.steps.some(
+    (s) =>
+      ['settings', 'error-response', 'redirect-addr', 'redirect-url'].includes(s.result) ||
+      (s.status === 401 && s.method !== 'http-redirect') ||
+      s.refusal === 'redirect-loop' ||
+      s.refusal === 'redirect-limit',
+  );
   if (reached) return [];
   const domain = report.email.slice(report.email.lastIndexOf('@') + 1);
   const summary = report.steps

@@ -25,19 +25,18 @@ export const redirectRules: Rule = ({ report }) => {
       });
     }
     if (step.refusal === 'redirect-loop' || step.refusal === 'redirect-limit') {
-      const chain = steps.filter(
-        (s) => s.step.result === 'redirect-url' || s.step.result === 'redirect-addr' || s.index === index,
+      const hops = steps.filter(
+        (s) => s.index < index && (s.step.result === 'redirect-url' || s.step.result === 'redirect-addr'),
       );
+      // Where it started, then every place it was sent, ending where the client refused to go again.
+      const places = [hops[0]?.step.url ?? hops[0]?.step.email, ...hops.map((s) => s.step.redirectTo)];
+      if (step.method !== 'redirect') places.push(step.redirectTo ?? undefined);
+      const chain = places.filter((p, i): p is string => !!p && p !== places[i - 1]);
+      const shown = chain.length > 7 ? [...chain.slice(0, 3), '…', ...chain.slice(-3)] : chain;
       drafts.push({
         code: 'REDIRECT_LIMIT',
-        steps: chain.map((s) => s.index),
-        vars: {
-          count: chain.length,
-          chain: chain
-            .map((s) => s.step.redirectTo ?? s.step.url ?? s.step.email)
-            .slice(0, 6)
-            .join(' → '),
-        },
+        steps: [...hops.map((s) => s.index), index],
+        vars: { count: hops.length, chain: shown.join(' → ') },
       });
     }
   }

@@ -22,7 +22,9 @@ export const errorResponseRule: Rule = ({ report }) =>
     .filter(({ step }) => step.result === 'error-response')
     .map(({ step, index }) => {
       const code = /error (\d+)/i.exec(step.detail)?.[1] ?? '?';
-      const message = /error \d+: ([^.]*\.?)/i.exec(step.detail)?.[1] ?? '';
+      const message = (
+        /error \d+: (.*?)(?: The client (?:stops here|tries the next URL)\.)?$/i.exec(step.detail)?.[1] ?? ''
+      ).replace(/\.$/, '');
       const m = MEANINGS[code] ?? {
         meaning: 'The server reported a problem of its own.',
         fix: 'Read the server’s logs for this request.',

@@ -19,7 +19,10 @@ export const serviceRules: Rule = ({ report }) => {
       },
     });
   }
-  // Outlook Anywhere accepts only a proxy certificate carrying the principal name it was given.
+  // Outlook Anywhere accepts only a proxy certificate carrying the principal name it was given (Outlook only:
+  // Thunderbird and phones never use it).
+  if (report.client === 'thunderbird' || report.client === 'activesync') return drafts;
+  const principalsSeen = new Set<string>();
   for (const p of report.settings?.protocols ?? []) {
     const principal = p['certPrincipalName'];
     if (
@@ -29,9 +32,13 @@ export const serviceRules: Rule = ({ report }) => {
     )
       continue;
     const server = String(p['server'] ?? '');
-    const check = report.serviceChecks?.find(
-      (c) => c.host === server.toLowerCase() && c.service.endsWith('Outlook Anywhere'),
-    );
+    // EXPR and EXHTTP (internal and external) often repeat the same server and principal: one finding for them.
+    const key = `${server.toLowerCase()} ${principal.toLowerCase()}`;
+    if (principalsSeen.has(key)) continue;
+    principalsSeen.add(key);
+    // Service checks are one per host and port (the certificate is the same for every path), so the check of
+    // this host may be filed under EWS or OAB rather than Outlook Anywhere.
+    const check = report.serviceChecks?.find((c) => c.host === server.toLowerCase());
     const cert = check?.tls?.certificate;
     if (!cert) continue;
     const wanted = principal.replace(/^msstd:/i, '').toLowerCase();

@@ -3,17 +3,12 @@ import { AutoconfigRejected, parseAutoconfig } from '../../formats/autoconfig.js
 import { XmlRejected } from '../../formats/xml.js';
 import { autoconfigToProtocols } from '../autoconfig-settings.js';
 import type { Lookup, StepRun } from '../context.js';
+import type { HttpExchangeRequest } from '../http.js';
 import { describeConnectFailure } from '../messages.js';
-import { connect, stepFor } from './connect.js';
+import { type Connected, connect, stepFor } from './connect.js';
 
-export async function autoconfigStep(lookup: Lookup, url: URL, email: string, round: number): Promise<StepRun> {
-  const connected = await connect(lookup, 'autoconfig', email, url, round);
-  if (connected.kind === 'finished') return connected.run;
-  const c = connected.connection;
-  const step = stepFor('autoconfig', email, url, round, c);
-  step.httpMethod = 'GET';
-  step.credentialsSent = false;
-  const response = await lookup.ports.exchange({
+export function autoconfigGet(lookup: Lookup, url: URL, c: Connected): HttpExchangeRequest {
+  return {
     url,
     method: 'GET',
     address: c.address,
@@ -27,10 +22,21 @@ export async function autoconfigStep(lookup: Lookup, url: URL, email: string, ro
             : { mode: 'pinned' as const, fingerprint256: c.probe?.certificate?.sha256 ?? '' },
         }
       : {}),
-  });
+  };
+}
+
+export async function autoconfigStep(lookup: Lookup, url: URL, email: string, round: number): Promise<StepRun> {
+  const connected = await connect(lookup, 'autoconfig', email, url, round);
+  if (connected.kind === 'finished') return connected.run;
+  const c = connected.connection;
+  const step = stepFor('autoconfig', email, url, round, c);
+  step.httpMethod = 'GET';
+  step.credentialsSent = false;
+  const response = await lookup.exchange(autoconfigGet(lookup, url, c));
   step.ms = Math.round((step.ms + response.ms) * 10) / 10;
   if (!response.ok) {
     step.result = response.code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed';
+    step.phase = 'http';
     step.detail = describeConnectFailure(response.code, url.host, lookup.options.timeoutMs);
     return { step, next: { kind: 'continue' } };
   }
@@ -38,6 +44,11 @@ export async function autoconfigStep(lookup: Lookup, url: URL, email: string, ro
   if (response.status !== 200) {
     step.result = 'http-status';
     step.detail = `HTTP ${response.status}: no autoconfig file here.`;
+    return { step, next: { kind: 'continue' } };
+  }
+  if (/^\s*(<!doctype html|<html)/i.test(response.body)) {
+    step.result = 'invalid-response';
+    step.detail = 'HTTP 200, but an HTML page, not an autoconfig file.';
     return { step, next: { kind: 'continue' } };
   }
   try {

@@ -66,15 +66,18 @@ export async function connect(
   email: string,
   url: URL,
   round: number,
+  options: { prefetch?: boolean } = {},
 ): Promise<ConnectOutcome> {
+  const charge = !options.prefetch;
   const step = base(method, email, url, round);
   const finished = (next: Next = { kind: 'continue' }): ConnectOutcome => ({ kind: 'finished', run: { step, next } });
   const { timeoutMs } = lookup.options;
 
-  const dns = await lookup.resolve(url.hostname);
+  const dns = await lookup.resolve(url.hostname, charge);
   step.ms = roundMs(step.ms + dns.ms);
   const resolved = dns.value;
   if (resolved.status !== 'ok') {
+    step.phase = 'dns';
     if (resolved.status === 'error') {
       step.result = resolved.code === 'ETIMEOUT' ? 'timeout' : 'not-found';
       step.detail = `The DNS lookup of ${url.hostname} failed: ${resolved.message}`;
@@ -100,7 +103,7 @@ export async function connect(
   // Like WinHTTP, try each address until one accepts the connection.
   let probe: TlsProbeResult | undefined;
   for (const address of step.addresses) {
-    const attempt = await lookup.probe(address, port, url.hostname);
+    const attempt = await lookup.probe(address, port, url.hostname, charge);
     step.ms = roundMs(step.ms + attempt.ms);
     probe = attempt.value;
     if (probe.failedAt !== 'connect') break;
@@ -113,6 +116,7 @@ export async function connect(
   if (probe.failedAt === 'connect' || (probe.failedAt === 'handshake' && !probe.certificate)) {
     const code = probe.code ?? 'ECONNRESET';
     step.result = code === 'ETIMEDOUT' ? 'timeout' : probe.failedAt === 'connect' ? 'connect-failed' : 'tls-error';
+    step.phase = probe.failedAt === 'connect' ? 'connect' : 'tls';
     step.detail = describeConnectFailure(code, target, timeoutMs);
     return finished();
   }

@@ -5,9 +5,21 @@
  */
 import { isAutodiscoverRedirectTarget, resolveLocation } from '../candidates.js';
 import type { Lookup, StepRun } from '../context.js';
+import type { HttpExchangeRequest } from '../http.js';
 import { describeConnectFailure, redirectPromptMessage } from '../messages.js';
-import { connect, stepFor } from './connect.js';
+import { type Connected, connect, stepFor } from './connect.js';
 import { needsConsent } from './consent.js';
+
+/** The unauthenticated GET of the HTTP redirect method: no credentials, no automatic following. */
+export function redirectGet(lookup: Lookup, url: URL, c: Connected): HttpExchangeRequest {
+  return {
+    url,
+    method: 'GET',
+    address: c.address,
+    headers: { 'user-agent': lookup.profile.headers['user-agent'] ?? 'autodisco' },
+    timeoutMs: lookup.options.timeoutMs,
+  };
+}
 
 export async function httpRedirectStep(
   lookup: Lookup,
@@ -22,16 +34,11 @@ export async function httpRedirectStep(
   const step = stepFor('http-redirect', email, url, round, c);
   step.httpMethod = 'GET';
   step.credentialsSent = false;
-  const response = await lookup.ports.exchange({
-    url,
-    method: 'GET',
-    address: c.address,
-    headers: { 'user-agent': lookup.profile.headers['user-agent'] ?? 'autodisco' },
-    timeoutMs: lookup.options.timeoutMs,
-  });
+  const response = await lookup.exchange(redirectGet(lookup, url, c));
   step.ms = Math.round((step.ms + response.ms) * 10) / 10;
   if (!response.ok) {
     step.result = response.code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed';
+    step.phase = 'http';
     step.detail = describeConnectFailure(response.code, url.host, lookup.options.timeoutMs);
     return { step, next: { kind: 'continue' } };
   }

@@ -3,12 +3,13 @@
  * (protocol.md §1.3, the continue-or-stop table).
  */
 import type { Lookup, StepRun } from '../context.js';
+import type { HttpExchangeRequest } from '../http.js';
 import { authSchemes } from '../http.js';
 import { describeConnectFailure } from '../messages.js';
 import { parseAutodiscoverResponse } from '../parse-response.js';
 import type { StepMethod } from '../report.js';
 import { poxRequestBody } from '../request-body.js';
-import { connect, stepFor } from './connect.js';
+import { type Connected, connect, stepFor } from './connect.js';
 
 export interface PostTarget {
   method: StepMethod;
@@ -23,6 +24,45 @@ export interface PostTarget {
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
+/**
+ * The POST a client sends to `target` over `c`. Credentials go only over HTTPS, only to a certificate that passed
+ * every check, and never to a target the user has not agreed to (tls-and-security.md §5.4).
+ */
+export function buildPost(
+  lookup: Lookup,
+  target: PostTarget,
+  c: Connected,
+): { request: HttpExchangeRequest; mayAuthenticate: boolean } {
+  const { options, profile } = lookup;
+  const mayAuthenticate =
+    options.credentials !== undefined && c.certificateValid && (!target.foreign || target.consented);
+  const headers: Record<string, string> = { ...profile.headers };
+  if (mayAuthenticate && options.credentials) {
+    headers['authorization'] =
+      `Basic ${Buffer.from(`${options.credentials.user}:${options.credentials.password}`).toString('base64')}`;
+  }
+  const { url } = target;
+  return {
+    mayAuthenticate,
+    request: {
+      url,
+      method: 'POST',
+      address: c.address,
+      headers,
+      body: poxRequestBody(target.email, profile.schema),
+      timeoutMs: options.timeoutMs,
+      ca: options.ca,
+      ...(url.protocol === 'https:'
+        ? {
+            tls: c.certificateValid
+              ? { mode: 'verify' as const }
+              : { mode: 'pinned' as const, fingerprint256: c.probe?.certificate?.sha256 ?? '' },
+          }
+        : {}),
+    },
+  };
+}
+
 export async function postStep(lookup: Lookup, target: PostTarget): Promise<StepRun> {
   const { method, url, email, round } = target;
   const connected = await connect(lookup, method, email, url, round);
@@ -31,38 +71,16 @@ export async function postStep(lookup: Lookup, target: PostTarget): Promise<Step
   const step = stepFor(method, email, url, round, c);
   const { options, profile } = lookup;
 
-  // Credentials go only over HTTPS, only to a certificate that passed every check, and never to a target the
-  // user has not agreed to (tls-and-security.md §5.4).
-  const mayAuthenticate =
-    options.credentials !== undefined && c.certificateValid && (!target.foreign || target.consented);
-  const headers: Record<string, string> = { ...profile.headers };
-  if (mayAuthenticate && options.credentials) {
-    headers['authorization'] =
-      `Basic ${Buffer.from(`${options.credentials.user}:${options.credentials.password}`).toString('base64')}`;
-  }
+  const { request, mayAuthenticate } = buildPost(lookup, target, c);
   step.httpMethod = 'POST';
   step.credentialsSent = mayAuthenticate;
-  const response = await lookup.ports.exchange({
-    url,
-    method: 'POST',
-    address: c.address,
-    headers,
-    body: poxRequestBody(email, profile.schema),
-    timeoutMs: options.timeoutMs,
-    ca: options.ca,
-    ...(url.protocol === 'https:'
-      ? {
-          tls: c.certificateValid
-            ? { mode: 'verify' as const }
-            : { mode: 'pinned' as const, fingerprint256: c.probe?.certificate?.sha256 ?? '' },
-        }
-      : {}),
-  });
+  const response = await lookup.exchange(request);
   step.ms = Math.round((step.ms + response.ms) * 10) / 10;
   const accepted = c.certificateValid ? '' : ' (certificate accepted by the user)';
 
   if (!response.ok) {
     step.result = response.code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed';
+    step.phase = 'http';
     step.detail = describeConnectFailure(response.code, url.host, options.timeoutMs);
     return { step, next: { kind: 'continue' } };
   }

@@ -67,6 +67,7 @@ export async function scpSteps(
       });
       continue;
     }
+    lookup.urlsSeen.add(`${address.email} ${url.href.toLowerCase()}`);
     // A URL published in the directory is the organisation's own: credentials may go there (if the TLS is valid).
     const run = await postStep(lookup, {
       method: 'scp',

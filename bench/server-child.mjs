@@ -1,5 +1,7 @@
 /**
  * One server for the benchmark, in its own process so the load generator does not share its event loop.
+ * Plain JavaScript over the BUILT code (dist/, `npm run bench` builds first): no TypeScript loader runs in the
+ * measured process, for the bare baseline and autodisco alike.
  * Modes: `bare` (node:http answering a constant body: the baseline) or `autodisco` with N stored users.
  * Prints {"port":…} on stdout once listening.
  */
@@ -7,14 +9,14 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Writable } from 'node:stream';
-import { parse } from 'yaml';
-import { startServer } from '../src/server/listen.js';
-import { createLogger } from '../src/server/logger.js';
-import { ServerMetrics } from '../src/server/metrics.js';
-import { validateConfig } from '../src/settings/validate.js';
-import { SqliteStore } from '../src/store/sqlite.js';
 
 const [mode = 'bare', usersText = '0', dbPath = ':memory:'] = process.argv.slice(2);
+// A normal exit on SIGTERM, so `node --cpu-prof bench/server-child.mjs …` writes its profile.
+process.on('SIGTERM', () => process.exit(0));
+
+/** @param {import('node:net').AddressInfo | string | null} address */
+const announce = (address) =>
+  process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
 
 if (mode === 'bare') {
   const body = readFileSync(new URL('./fixtures/bare-response.xml', import.meta.url));
@@ -25,11 +27,14 @@ if (mode === 'bare') {
       res.end(body);
     });
   });
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
-  });
+  server.listen(0, '127.0.0.1', () => announce(server.address()));
 } else {
+  const { parse } = await import('yaml');
+  const { startServer } = await import('../dist/server/listen.js');
+  const { createLogger } = await import('../dist/server/logger.js');
+  const { ServerMetrics } = await import('../dist/server/metrics.js');
+  const { validateConfig } = await import('../dist/settings/validate.js');
+  const { SqliteStore } = await import('../dist/store/sqlite.js');
   const users = Number(usersText);
   const store = new SqliteStore(dbPath);
   const config = validateConfig(parse(readFileSync(new URL('../examples/example.test.yaml', import.meta.url), 'utf8')));

@@ -1,0 +1,22 @@
+/**
+ * Copies the files the compiled code reads at run time and `tsc` does not emit: the built-in lab scenarios
+ * (src/lab/scenarios/*.yaml → dist/lab/scenarios/). Run by `npm run build` after tsc.
+ */
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+
+const ASSETS: { from: string; to: string; extensions: readonly string[] }[] = [
+  { from: 'src/lab/scenarios/', to: 'dist/lab/scenarios/', extensions: ['.yaml'] },
+];
+
+const root = new URL('../', import.meta.url);
+
+for (const { from, to, extensions } of ASSETS) {
+  const source = new URL(from, root);
+  const target = new URL(to, root);
+  // Start clean, so a scenario removed from src/ does not live on in dist/.
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  const files = readdirSync(source).filter((f) => extensions.some((e) => f.endsWith(e)));
+  for (const file of files) copyFileSync(new URL(file, source), new URL(file, target));
+  process.stdout.write(`copy-assets: ${files.length} file(s) ${from} → ${to}\n`);
+}

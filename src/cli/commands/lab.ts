@@ -1,0 +1,173 @@
+/**
+ * `autodisco lab up|run|list`: bring a scenario's whole environment (DNS, HTTPS hosts, directory) up on loopback,
+ * point a client at it, tear it all down. `up` stays in the foreground until Ctrl-C; `run` runs one discovery.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { AutodiscoError } from '../../errors.js';
+import { listBuiltinScenarios, loadBuiltinScenario } from '../../lab/builtin.js';
+import { DEFAULT_LAB_RANGE, type RunningLab, startLab } from '../../lab/lab.js';
+import { parseScenario, type Scenario } from '../../lab/scenario.js';
+import { EXIT, reportError } from '../output.js';
+import { type DiscoverCliOptions, discoverAndPrint, registerDiscoverOptions } from './discover.js';
+
+/** A built-in name (see `lab list`) or a path to a scenario file. */
+export async function loadScenario(ref: string): Promise<Scenario> {
+  const looksLikeFile = /[/\\]|\.ya?ml$|\.json$/i.test(ref) || existsSync(ref);
+  if (!looksLikeFile) {
+    const known = listBuiltinScenarios().map((s) => s.name);
+    if (!known.includes(ref)) {
+      throw new AutodiscoError(
+        'ADK_ERR_INVALID_ARGUMENT',
+        `scenario "${ref}": no built-in scenario has that name and no such file exists (built-in: ${known.join(', ')})`,
+      );
+    }
+    return loadBuiltinScenario(ref);
+  }
+  let text: string;
+  try {
+    text = await readFile(ref, 'utf8');
+  } catch (cause) {
+    throw new AutodiscoError(
+      'ADK_ERR_CONFIG_UNREADABLE',
+      `${ref}: cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`,
+      { cause },
+    );
+  }
+  return parseScenario(text, ref);
+}
+
+/** The discover command line that points at this lab. */
+export function discoverLine(lab: RunningLab): string {
+  const parts = ['autodisco discover', lab.scenario.email, `--dns ${lab.dns}`, `--ca ${lab.caFile}`];
+  if (lab.ldap) parts.push(`--ldap ${lab.ldap}`);
+  const site = lab.scenario.directory?.clientSite;
+  if (site) parts.push(`--site ${site}`);
+  return parts.join(' ');
+}
+
+function describe(lab: RunningLab): object {
+  return {
+    scenario: lab.scenario.name,
+    title: lab.scenario.title,
+    range: lab.range,
+    email: lab.scenario.email,
+    dns: lab.dns,
+    ca: lab.caFile,
+    ldap: lab.ldap ?? null,
+    site: lab.scenario.directory?.clientSite ?? null,
+    hosts: lab.hosts.map((h) => ({
+      name: h.name,
+      address: h.address,
+      httpsPort: h.httpsPort ?? null,
+      httpPort: h.httpPort ?? null,
+    })),
+    discover: discoverLine(lab),
+  };
+}
+
+function printUp(lab: RunningLab): void {
+  const out: string[] = [`Lab "${lab.scenario.name}" is up on ${lab.range}: ${lab.scenario.title}`, ''];
+  out.push(`  DNS   ${lab.dns.padEnd(24)} give clients --dns ${lab.dns}`);
+  out.push(`  CA    ${lab.caFile}   give clients --ca ${lab.caFile}`);
+  if (lab.ldap) out.push(`  LDAP  ${lab.ldap.padEnd(24)} give clients --ldap ${lab.ldap}`);
+  out.push('  hosts:');
+  for (const h of lab.hosts) {
+    const ports = [h.httpsPort ? `https :${h.httpsPort}` : '', h.httpPort ? `http :${h.httpPort}` : '']
+      .filter(Boolean)
+      .join(', ');
+    out.push(`    ${h.name.padEnd(16)} ${h.address.padEnd(16)} ${ports}`);
+  }
+  out.push(
+    '',
+    'Try:',
+    `  ${discoverLine(lab)}`,
+    `  ${discoverLine(lab)} --client all`,
+    '',
+    'Ctrl-C stops the lab and closes every listener.',
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** Closes the lab on Ctrl-C, SIGTERM, or an unexpected error, whichever comes first. */
+function untilStopped(lab: RunningLab): Promise<void> {
+  return new Promise((resolve) => {
+    let closing = false;
+    const stop = () => {
+      if (closing) return;
+      closing = true;
+      lab.close().finally(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    process.once('uncaughtException', (err) => {
+      process.stderr.write(`autodisco: ${err.message}\n`);
+      process.exitCode = EXIT.failed;
+      stop();
+    });
+  });
+}
+
+export function registerLabCommands(program: Command): void {
+  const lab = program
+    .command('lab')
+    .description('rebuild an Autodiscover environment (DNS, HTTPS hosts, directory) on loopback');
+
+  lab
+    .command('list')
+    .description('the built-in scenarios')
+    .option('--json', 'machine-readable')
+    .action((opts: { json?: boolean }) => {
+      const list = listBuiltinScenarios();
+      if (opts.json) process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+      else {
+        const width = Math.max(...list.map((s) => s.name.length)) + 2;
+        process.stdout.write(`${list.map((s) => `${s.name.padEnd(width)}${s.title}`).join('\n')}\n`);
+      }
+    });
+
+  lab
+    .command('up')
+    .description('bring a scenario up and keep it running until Ctrl-C')
+    .argument('<scenario>', 'a built-in scenario name (autodisco lab list) or a scenario file')
+    .option('--range <cidr>', 'loopback range for this lab (two labs need two ranges)', DEFAULT_LAB_RANGE)
+    .option('--json', 'print the values to give a client as JSON')
+    .action(async (ref: string, opts: { range: string; json?: boolean }) => {
+      try {
+        const running = await startLab(await loadScenario(ref), { range: opts.range });
+        if (opts.json) process.stdout.write(`${JSON.stringify(describe(running), null, 2)}\n`);
+        else printUp(running);
+        await untilStopped(running);
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+
+  const run = lab
+    .command('run')
+    .description('bring a scenario up, run one discovery against it, print the report, tear it down')
+    .argument('<scenario>', 'a built-in scenario name (autodisco lab list) or a scenario file')
+    .option('--range <cidr>', 'loopback range for this lab', DEFAULT_LAB_RANGE)
+    .option('--email <address>', "the address to look up (default: the scenario's)");
+  registerDiscoverOptions(run, { ldapDefault: false });
+  run.action(async (ref: string, opts: DiscoverCliOptions & { range: string; email?: string }) => {
+    let running: RunningLab | undefined;
+    try {
+      running = await startLab(await loadScenario(ref), { range: opts.range });
+      const scenario = running.scenario;
+      process.exitCode = await discoverAndPrint(opts.email ?? scenario.email, {
+        ...opts,
+        dns: [running.dns, ...opts.dns],
+        ca: [running.caFile, ...opts.ca],
+        // A scenario with a directory is a domain-joined client's network.
+        ...(running.ldap && !opts.ldap ? { ldap: running.ldap } : {}),
+        ...(scenario.directory?.clientSite && !opts.site ? { site: scenario.directory.clientSite } : {}),
+      });
+    } catch (err) {
+      process.exitCode = reportError(err);
+    } finally {
+      await running?.close();
+    }
+  });
+}

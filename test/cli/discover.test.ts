@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type RunningLab, startLab } from '../../src/lab/lab.js';
+import { parseScenario } from '../../src/lab/scenario.js';
+import { cli } from '../helpers/cli.js';
+import { assertValidReport } from '../helpers/report-schema.js';
+import { SMOKE_SCENARIO } from '../lab/smoke-scenario.js';
+
+describe('autodisco discover: usage', () => {
+  const cases: [string[], RegExp][] = [
+    [
+      ['--client', 'outlook2000'],
+      /--client "outlook2000": expected one of outlook, outlook-2013, activesync, thunderbird or all/,
+    ],
+    [['--timeout', 'soon'], /--timeout "soon": expected a whole number of milliseconds from 1 to 600000/],
+    [['--dns', 'dns.example'], /--dns "dns.example": expected an IP address with an optional port/],
+    [['--accept', 'everything'], /--accept "everything": expected a comma list of redirect, certificate/],
+    [
+      ['--exclude', 'scp,ftp'],
+      /--exclude "ftp": expected a comma list of scp, root-domain, autodiscover-domain, http-redirect, srv/,
+    ],
+    [['--user', 'chris'], /--user and --password-env go together/],
+    [
+      ['--user', 'chris', '--password-env', 'AUTODISCO_TEST_UNSET'],
+      /--password-env AUTODISCO_TEST_UNSET: that environment variable is not set/,
+    ],
+    [['--ca', '/nonexistent/ca.pem'], /--ca \/nonexistent\/ca\.pem: cannot read the file \(ENOENT\)/],
+    [['--ldap', 'http://dc1'], /--ldap "http:\/\/dc1": expected ldap:\/\/host\[:port\] or ldaps:\/\/host\[:port\]/],
+  ];
+  for (const [args, message] of cases) {
+    test(`exit 2 for ${args.join(' ')}`, async () => {
+      const res = await cli(['discover', 'chris@contoso.test', ...args]);
+      assert.equal(res.code, 2, res.stderr);
+      assert.match(res.stderr, message);
+      assert.equal(res.stdout, '');
+    });
+  }
+
+  test('an address above any organisation is refused without a single request', async () => {
+    const res = await cli(['discover', 'someone@co.uk', '--json', '--dns', '127.0.0.1:9']);
+    assert.equal(res.code, 1);
+    const report = JSON.parse(res.stdout);
+    assertValidReport(report);
+    assert.equal(report.outcome, 'failed');
+    assert.equal(report.steps.length, 1);
+    assert.equal(report.steps[0].result, 'refused');
+    assert.match(report.steps[0].detail, /co\.uk is a public suffix/);
+  });
+});
+
+describe('autodisco discover against a lab', () => {
+  let lab: RunningLab;
+  before(async () => {
+    lab = await startLab(parseScenario(SMOKE_SCENARIO, 'smoke'), { range: '127.46.0.0/24' });
+  });
+  after(() => lab.close());
+
+  test('--json prints only the report, which validates; exit status follows the outcome', async () => {
+    const res = await cli([
+      'discover',
+      'chris@contoso.test',
+      '--json',
+      '--dns',
+      lab.dns,
+      '--ca',
+      lab.caFile,
+      '--timeout',
+      '3000',
+    ]);
+    const report = JSON.parse(res.stdout);
+    assertValidReport(report);
+    assert.equal(res.code, { settings: 0, failed: 1, prompt: 3 }[report.outcome as 'settings']);
+    assert.equal(report.client, 'outlook');
+    assert.equal(report.steps[0].method, 'scp');
+    assert.equal(report.steps[0].result, 'skipped');
+    const root = report.steps[1];
+    assert.equal(root.method, 'root-domain');
+    assert.equal(root.url, 'https://contoso.test/autodiscover/autodiscover.xml');
+    assert.deepEqual(root.addresses, [lab.addresses.get('web')]);
+    assert.equal(root.tls.error, 'ERR_TLS_CERT_ALTNAME_INVALID');
+    assert.deepEqual(root.tls.certificate.dnsNames, ['www.contoso.test']);
+    assert.equal(root.result, 'tls-error');
+    assert.equal(res.stderr, '');
+  });
+
+  test('the readable trace names the served certificate and the outcome', async () => {
+    const res = await cli([
+      'discover',
+      'chris@contoso.test',
+      '--client',
+      'outlook-2013',
+      '--dns',
+      lab.dns,
+      '--ca',
+      lab.caFile,
+    ]);
+    assert.equal(res.code, 3);
+    assert.match(res.stdout, /root-domain +prompt +POST https:\/\/contoso\.test\/autodiscover\/autodiscover\.xml/);
+    assert.match(res.stdout, /certificate served: www\.contoso\.test; issued by CN=/);
+    assert.match(
+      res.stdout,
+      /Outcome: the client stops at a certificate prompt for https:\/\/contoso\.test\/autodiscover\/autodiscover\.xml/,
+    );
+    assert.match(res.stdout, /ROOT_DOMAIN_BLOCKS_FALLBACK/);
+  });
+
+  test('--client all shows every client side by side', async () => {
+    const res = await cli(['discover', 'chris@contoso.test', '--client', 'all', '--dns', lab.dns, '--ca', lab.caFile]);
+    for (const client of ['outlook', 'outlook-2013', 'activesync', 'thunderbird']) {
+      assert.match(res.stdout, new RegExp(`^${client} +(settings|prompt|failed) `, 'm'), client);
+    }
+    assert.match(res.stdout, /^outlook-2013 +prompt +stops at a certificate prompt for https:\/\/contoso\.test\//m);
+    const json = await cli([
+      'discover',
+      'chris@contoso.test',
+      '--client',
+      'all',
+      '--json',
+      '--dns',
+      lab.dns,
+      '--ca',
+      lab.caFile,
+    ]);
+    const comparison = JSON.parse(json.stdout);
+    assert.equal(comparison.reports.length, 4);
+    for (const report of comparison.reports) assertValidReport(report);
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * `plan --check` against real loopback servers: a DNS server from src/dns and TLS listeners on 127.58.0.x:443
+ * serving certificates from src/pki, one of them missing a required name.
+ */
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { createServer, type Server } from 'node:tls';
+import { createNodeResolver } from '../../src/adapters/node/dns.js';
+import { createDnsServer, type DnsServer } from '../../src/dns/server.js';
+import { type Authority, createAuthority, issueCertificate } from '../../src/pki/index.js';
+import { checkPlan } from '../../src/plan/check.js';
+import { parseDeploymentText } from '../../src/plan/deployment.js';
+import { fromDeployment } from '../../src/plan/input.js';
+import { buildPlan, type Plan } from '../../src/plan/plan.js';
+import { renderCheck } from '../../src/plan/render.js';
+
+const CONTOSO = '127.58.0.1';
+const FABRIKAM = '127.58.0.2';
+
+const closers: Array<() => Promise<void>> = [];
+after(async () => {
+  await Promise.all(closers.map((close) => close()));
+});
+
+async function tlsServer(address: string, pem: { cert: string; key: string }): Promise<void> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer({ cert: pem.cert, key: pem.key }, (socket) => {
+    socket.on('error', () => {});
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((resolve) => server.listen(443, address, resolve));
+  closers.push(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+}
+
+function planOf(yaml: string): Plan {
+  return buildPlan(fromDeployment(parseDeploymentText(yaml, 'test')));
+}
+
+describe('plan --check', () => {
+  let dns: DnsServer;
+  let root: Authority;
+  let resolver: ReturnType<typeof createNodeResolver>;
+
+  before(async () => {
+    root = await createAuthority({ name: 'Plan Check Test Root' });
+    // contoso's server forgot autodiscover.contoso.test; fabrikam's has both names.
+    const contoso = await issueCertificate({ issuer: root, dnsNames: ['webmail.contoso.test'] });
+    const fabrikam = await issueCertificate({
+      issuer: root,
+      dnsNames: ['mail.fabrikam.test', 'autodiscover.fabrikam.test'],
+    });
+    await tlsServer(CONTOSO, { cert: contoso.fullChainPem, key: contoso.keyPem });
+    await tlsServer(FABRIKAM, { cert: fabrikam.fullChainPem, key: fabrikam.keyPem });
+    dns = createDnsServer({
+      address: '127.58.0.53',
+      zones: [
+        {
+          origin: 'contoso.test',
+          records: [
+            { name: 'webmail', type: 'A', value: CONTOSO },
+            { name: 'autodiscover', type: 'CNAME', value: 'webmail.contoso.test' },
+          ],
+        },
+        {
+          origin: 'fabrikam.test',
+          records: [
+            { name: 'mail', type: 'A', value: FABRIKAM },
+            { name: 'autodiscover', type: 'CNAME', value: 'mail.fabrikam.test' },
+          ],
+        },
+      ],
+    });
+    const { server } = await dns.start();
+    closers.push(() => dns.close());
+    resolver = createNodeResolver({ servers: [server], timeoutMs: 3000 });
+  });
+
+  test('a certificate missing autodiscover.<domain>, and a name that does not resolve', async () => {
+    const plan = planOf(`
+acceptedDomains: [contoso.test, sub.contoso.test]
+namespaces: { mail: webmail.contoso.test }
+`);
+    const report = await checkPlan(plan, { resolver, ca: [root.certPem], timeoutMs: 3000 });
+    const required = ['webmail.contoso.test', 'autodiscover.contoso.test', 'autodiscover.sub.contoso.test'];
+    assert.deepEqual(
+      report.hosts.map((h) => [h.name, h.port, h.addresses, h.reachable, h.required, h.lacks, h.errors, h.ok]),
+      [
+        [
+          'webmail.contoso.test',
+          443,
+          [CONTOSO],
+          true,
+          required,
+          ['autodiscover.contoso.test', 'autodiscover.sub.contoso.test'],
+          [],
+          false,
+        ],
+        [
+          'autodiscover.contoso.test',
+          443,
+          [CONTOSO],
+          true,
+          required,
+          ['autodiscover.contoso.test', 'autodiscover.sub.contoso.test'],
+          [],
+          false,
+        ],
+        [
+          'autodiscover.sub.contoso.test',
+          443,
+          [],
+          false,
+          required,
+          [],
+          ['DNS: the name does not exist in DNS (NXDOMAIN)'],
+          false,
+        ],
+      ],
+    );
+    assert.equal(report.ok, false);
+    assert.deepEqual(report.hosts[0]?.certificate?.dnsNames, ['webmail.contoso.test']);
+    assert.equal(report.hosts[0]?.certificate?.subject, 'CN=webmail.contoso.test');
+    const text = renderCheck(report);
+    assert.ok(text.includes('  webmail.contoso.test:443  PROBLEM\n'), text);
+    assert.ok(text.includes('    lacks: autodiscover.contoso.test, autodiscover.sub.contoso.test\n'), text);
+    assert.ok(text.includes('    error: DNS: the name does not exist in DNS (NXDOMAIN)\n'), text);
+    assert.ok(text.endsWith('3 of 3 host(s) have problems.\n'), text);
+  });
+
+  test('a certificate with every required name passes; without --ca its root is not trusted', async () => {
+    const plan = planOf(`
+acceptedDomains: [fabrikam.test]
+namespaces: { mail: mail.fabrikam.test }
+`);
+    const good = await checkPlan(plan, { resolver, ca: [root.certPem], timeoutMs: 3000 });
+    assert.equal(good.ok, true);
+    assert.deepEqual(
+      good.hosts.map((h) => [h.name, h.lacks, h.errors, h.ok]),
+      [
+        ['mail.fabrikam.test', [], [], true],
+        ['autodiscover.fabrikam.test', [], [], true],
+      ],
+    );
+    assert.ok(renderCheck(good).endsWith('Every host answered with a certificate carrying its required names.\n'));
+
+    const untrusted = await checkPlan(plan, { resolver, timeoutMs: 3000 });
+    assert.equal(untrusted.ok, false);
+    assert.deepEqual(untrusted.hosts[0]?.lacks, []);
+    assert.deepEqual(untrusted.hosts[0]?.errors, [
+      'certificate not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE (add its root with --ca if it is yours)',
+    ]);
+  });
+});
