@@ -32,9 +32,12 @@ export function cli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutM
 }
 
 export function spawnCli(args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
+  // NODE_TEST_CONTEXT makes a Node process behave as a test-runner child (it then dies on SIGINT without running
+  // handlers): the CLI under test is not one.
+  const { NODE_TEST_CONTEXT: _testContext, ...inherited } = process.env;
   return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
