@@ -36,11 +36,11 @@
  * (valid | expired | not-yet-valid | expiring), keyType (ecdsa | rsa).
  */
 import { isIP, isIPv4 } from 'node:net';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { compileZones, type Zone, zoneRecordSchema } from '../dns/zone.js';
 import { AutodiscoError, type Problem } from '../errors.js';
 import { buildScpDirectory } from '../ldap/scp.js';
+import { parseYamlText } from '../settings/files.js';
 import { configFile, emailAddress } from '../settings/schema.js';
 import { formatPath, validateConfig } from '../settings/validate.js';
 
@@ -728,12 +728,5 @@ export function scpDirectoryOptions(directory: DirectorySpec) {
 
 /** Parses YAML (or JSON) text and validates it. Unparseable text is ADK_ERR_CONFIG_UNREADABLE. */
 export function parseScenario(text: string, source: string, options: ValidateScenarioOptions = {}): Scenario {
-  let document: unknown;
-  try {
-    document = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
-  } catch (cause) {
-    const message = cause instanceof Error ? cause.message : String(cause);
-    throw new AutodiscoError('ADK_ERR_CONFIG_UNREADABLE', `${source}: not valid YAML: ${message}`, { cause });
-  }
-  return validateScenario(document, source, options);
+  return validateScenario(parseYamlText(text, source), source, options);
 }

@@ -4,11 +4,10 @@
  * AutoDiscoverServiceInternalUri, sites), plus where the names should point in DNS. protocol.md §8 lists where each
  * setting ends up. The JSON schema in schemas/deployment.schema.json is generated from this one.
  */
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AutodiscoError, type Problem } from '../errors.js';
+import { parseYamlText, readTextFile } from '../settings/files.js';
 import { hostName, httpsUrl } from '../settings/schema.js';
 import { formatPath } from '../settings/validate.js';
 
@@ -181,25 +180,11 @@ export function validateDeployment(document: unknown, source = 'deployment'): De
 }
 
 export function parseDeploymentText(text: string, source: string): Deployment {
-  let document: unknown;
-  try {
-    document = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
-  } catch (cause) {
-    const message = cause instanceof Error ? cause.message : String(cause);
-    throw new AutodiscoError('ADK_ERR_CONFIG_UNREADABLE', `${source}: not valid YAML: ${message}`, { cause });
-  }
-  return validateDeployment(document, source);
+  return validateDeployment(parseYamlText(text, source), source);
 }
 
 export async function loadDeploymentFile(path: string): Promise<Deployment> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
-    throw new AutodiscoError('ADK_ERR_CONFIG_UNREADABLE', `${path}: cannot read the file (${code})`, { cause });
-  }
-  return parseDeploymentText(text, path);
+  return parseDeploymentText(await readTextFile(path), path);
 }
 
 /** The JSON schema's exact text (schemas/deployment.schema.json; `npm run generate` writes it). */

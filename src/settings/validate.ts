@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AutodiscoError, type Problem } from '../errors.js';
+import { parseYamlText, readTextFile } from './files.js';
 import {
   type Config,
   type DomainSettings,
@@ -128,23 +127,9 @@ export function validateConfig(document: unknown, source = 'configuration'): Con
 }
 
 export function parseConfigText(text: string, source: string): Config {
-  let document: unknown;
-  try {
-    document = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
-  } catch (cause) {
-    const message = cause instanceof Error ? cause.message : String(cause);
-    throw new AutodiscoError('ADK_ERR_CONFIG_UNREADABLE', `${source}: not valid YAML: ${message}`, { cause });
-  }
-  return validateConfig(document, source);
+  return validateConfig(parseYamlText(text, source), source);
 }
 
 export async function loadConfigFile(path: string): Promise<Config> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
-    throw new AutodiscoError('ADK_ERR_CONFIG_UNREADABLE', `${path}: cannot read the file (${code})`, { cause });
-  }
-  return parseConfigText(text, path);
+  return parseConfigText(await readTextFile(path), path);
 }

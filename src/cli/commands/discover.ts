@@ -1,8 +1,3 @@
-/**
- * `autodisco discover <email>`: the command line of discover-contract.md. Options are validated before any
- * network traffic; bad usage exits 2 with a message naming the option, the value and what was expected.
- */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseDnsServer } from '../../adapters/node/dns.js';
 import { diagnose } from '../../diagnose/diagnose.js';
@@ -11,7 +6,7 @@ import { createNodePorts } from '../../discover/node-ports.js';
 import { PROFILE_NAMES, PROFILES } from '../../discover/profiles.js';
 import type { DiscoveryReport, ProfileName, StepMethod } from '../../discover/report.js';
 import { compareReports, renderComparison, renderText } from '../../discover/text.js';
-import { AutodiscoError } from '../../errors.js';
+import { collect, readCaFiles, secretFromEnv, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 
 export interface DiscoverCliOptions {
@@ -35,12 +30,6 @@ export interface DiscoverCliOptions {
 const EXCLUDABLE: readonly StepMethod[] = ['scp', 'root-domain', 'autodiscover-domain', 'http-redirect', 'srv'];
 const ANSWERS = ['redirect', 'certificate'] as const;
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-function usage(message: string): AutodiscoError {
-  return new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', message);
-}
-
 function commaList<T extends string>(option: string, raw: string | undefined, allowed: readonly T[]): T[] {
   if (raw === undefined) return [];
   const items = raw
@@ -52,29 +41,6 @@ function commaList<T extends string>(option: string, raw: string | undefined, al
       throw usage(`${option} "${item}": expected a comma list of ${allowed.join(', ')}`);
   }
   return items as T[];
-}
-
-function secretFromEnv(option: string, name: string | undefined): string | undefined {
-  if (name === undefined) return undefined;
-  const value = process.env[name];
-  if (value === undefined || value === '') throw usage(`${option} ${name}: that environment variable is not set`);
-  return value;
-}
-
-async function readCa(files: readonly string[]): Promise<string[]> {
-  const pems: string[] = [];
-  for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (cause) {
-      throw usage(`--ca ${file}: cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    if (!text.includes('-----BEGIN CERTIFICATE-----'))
-      throw usage(`--ca ${file}: expected PEM certificates (-----BEGIN CERTIFICATE-----)`);
-    pems.push(text);
-  }
-  return pems;
 }
 
 /** The contract's options, shared by `discover` and `lab run`. */
@@ -174,7 +140,7 @@ export async function discoverFromCli(email: string, opts: DiscoverCliOptions): 
   const answers = commaList('--accept', opts.accept, ANSWERS);
   const ldapPassword = secretFromEnv('--ldap-password-env', opts.ldapPasswordEnv);
   const password = secretFromEnv('--password-env', opts.passwordEnv);
-  const ca = await readCa(opts.ca);
+  const ca = await readCaFiles(opts.ca);
 
   const report = await runDiscovery(
     {

@@ -3,12 +3,12 @@
  * point a client at it, tear it all down. `up` stays in the foreground until Ctrl-C; `run` runs one discovery.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { AutodiscoError } from '../../errors.js';
 import { listBuiltinScenarios, loadBuiltinScenario } from '../../lab/builtin.js';
 import { DEFAULT_LAB_RANGE, type RunningLab, startLab } from '../../lab/lab.js';
 import { parseScenario, type Scenario } from '../../lab/scenario.js';
+import { readTextFile } from '../../settings/files.js';
 import { EXIT, reportError } from '../output.js';
 import { type DiscoverCliOptions, discoverAndPrint, registerDiscoverOptions } from './discover.js';
 
@@ -25,17 +25,7 @@ export async function loadScenario(ref: string): Promise<Scenario> {
     }
     return loadBuiltinScenario(ref);
   }
-  let text: string;
-  try {
-    text = await readFile(ref, 'utf8');
-  } catch (cause) {
-    throw new AutodiscoError(
-      'ADK_ERR_CONFIG_UNREADABLE',
-      `${ref}: cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`,
-      { cause },
-    );
-  }
-  return parseScenario(text, ref);
+  return parseScenario(await readTextFile(ref), ref);
 }
 
 /** The discover command line that points at this lab. */

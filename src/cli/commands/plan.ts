@@ -7,7 +7,6 @@ import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import type { Command } from 'commander';
 import { createNodeResolver, parseDnsServer } from '../../adapters/node/dns.js';
-import { AutodiscoError } from '../../errors.js';
 import type { KeyType } from '../../pki/keys.js';
 import { type CheckReport, checkPlan } from '../../plan/check.js';
 import { type CsrWritten, writePlanCsr } from '../../plan/csr.js';
@@ -16,8 +15,9 @@ import { type DnsTarget, fromConfig, fromDeployment, type PlanInput } from '../.
 import { buildPlan, type Plan } from '../../plan/plan.js';
 import { renderCheck, renderPlan } from '../../plan/render.js';
 import { loadConfigFile } from '../../settings/validate.js';
+import { collect, readCaFiles, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
-import { readCaFiles, registerPublishCommand } from './publish.js';
+import { registerPublishCommand } from './publish.js';
 
 export interface PlanCliOptions {
   config?: string;
@@ -36,12 +36,6 @@ export interface PlanCliOptions {
 }
 
 const KEY_TYPES: readonly KeyType[] = ['rsa', 'ecdsa'];
-
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-function usage(message: string): AutodiscoError {
-  return new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', message);
-}
 
 function parseTimeout(raw: string): number {
   const timeoutMs = Number(raw);

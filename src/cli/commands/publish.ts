@@ -1,15 +1,9 @@
-/**
- * `autodisco publish scp <deployment.yaml>`: the Autodiscover SCP of every Client Access server in the deployment,
- * written into the directory over LDAP (or, with --dry-run, printed as LDIF). Bad usage exits 2; an SCP that could
- * not be written, or one already there with another URL, exits 1.
- */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { AutodiscoError } from '../../errors.js';
 import { parseDn } from '../../ldap/dn.js';
 import { loadDeploymentFile } from '../../plan/deployment.js';
 import { fromDeployment } from '../../plan/input.js';
 import { type PublishReport, publishScp } from '../../plan/publish.js';
+import { collect, readCaFiles, secretFromEnv, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 
 interface PublishCliOptions {
@@ -21,29 +15,6 @@ interface PublishCliOptions {
   ca: string[];
   timeout: string;
   json?: boolean;
-}
-
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-function usage(message: string): AutodiscoError {
-  return new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', message);
-}
-
-/** --ca files, checked to hold PEM certificates (shared with plan --check). */
-export async function readCaFiles(files: readonly string[]): Promise<string[]> {
-  const pems: string[] = [];
-  for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (cause) {
-      throw usage(`--ca ${file}: cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    if (!text.includes('-----BEGIN CERTIFICATE-----'))
-      throw usage(`--ca ${file}: expected PEM certificates (-----BEGIN CERTIFICATE-----)`);
-    pems.push(text);
-  }
-  return pems;
 }
 
 export async function publishFromCli(file: string, opts: PublishCliOptions): Promise<PublishReport> {
@@ -64,13 +35,7 @@ export async function publishFromCli(file: string, opts: PublishCliOptions): Pro
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) {
     throw usage(`--timeout "${opts.timeout}": expected a whole number of milliseconds from 1 to 600000`);
   }
-  let password: string | undefined;
-  if (opts.passwordEnv !== undefined) {
-    password = process.env[opts.passwordEnv];
-    if (password === undefined || password === '') {
-      throw usage(`--password-env ${opts.passwordEnv}: that environment variable is not set`);
-    }
-  }
+  const password = secretFromEnv('--password-env', opts.passwordEnv);
   const ca = await readCaFiles(opts.ca);
   const input = fromDeployment(await loadDeploymentFile(file));
   return publishScp(input, {

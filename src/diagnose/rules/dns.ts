@@ -39,13 +39,9 @@ export const missingNamesRule: Rule = ({ report }) => {
     const inRound = steps.filter(({ step }) => (step.round ?? 0) === round);
     const autodiscover = inRound.find(({ step }) => step.method === 'autodiscover-domain');
     const srv = inRound.find(({ step }) => step.method === 'srv' && !step.url);
-    if (
-      !autodiscover ||
-      autodiscover.step.result !== 'not-found' ||
-      !/does not exist|no address/.test(autodiscover.step.detail)
-    )
-      continue;
-    if (!srv || srv.step.result !== 'not-found') continue;
+    // The name itself is missing in DNS (not a server that failed): that is what a DNS record fixes.
+    if (autodiscover?.step.result !== 'not-found' || autodiscover.step.phase !== 'dns') continue;
+    if (srv?.step.result !== 'not-found') continue;
     if (inRound.some(({ step }) => step.result === 'settings')) continue;
     const email = autodiscover.step.email;
     const domain = email.slice(email.lastIndexOf('@') + 1);

@@ -4,8 +4,7 @@ import { XmlRejected } from '../../formats/xml.js';
 import { autoconfigToProtocols } from '../autoconfig-settings.js';
 import type { Lookup, StepRun } from '../context.js';
 import type { HttpExchangeRequest } from '../http.js';
-import { describeConnectFailure } from '../messages.js';
-import { type Connected, connect, stepFor } from './connect.js';
+import { type Connected, connect, send, stepFor } from './connect.js';
 
 export function autoconfigGet(lookup: Lookup, url: URL, c: Connected): HttpExchangeRequest {
   return {
@@ -32,15 +31,8 @@ export async function autoconfigStep(lookup: Lookup, url: URL, email: string, ro
   const step = stepFor('autoconfig', email, url, round, c);
   step.httpMethod = 'GET';
   step.credentialsSent = false;
-  const response = await lookup.exchange(autoconfigGet(lookup, url, c));
-  step.ms = Math.round((step.ms + response.ms) * 10) / 10;
-  if (!response.ok) {
-    step.result = response.code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed';
-    step.phase = 'http';
-    step.detail = describeConnectFailure(response.code, url.host, lookup.options.timeoutMs);
-    return { step, next: { kind: 'continue' } };
-  }
-  step.status = response.status;
+  const response = await send(lookup, step, autoconfigGet(lookup, url, c));
+  if (!response) return { step, next: { kind: 'continue' } };
   if (response.status !== 200) {
     step.result = 'http-status';
     step.detail = `HTTP ${response.status}: no autoconfig file here.`;

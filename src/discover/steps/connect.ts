@@ -5,6 +5,7 @@
  */
 import type { TlsProbeResult } from '../../tls/index.js';
 import type { Lookup, Next, StepRun } from '../context.js';
+import type { HttpExchangeRequest, HttpExchangeResult } from '../http.js';
 import { certificatePromptMessage, describeConnectFailure, describeTlsFailure } from '../messages.js';
 import { certificatePolicy } from '../profiles.js';
 import type { Step, StepMethod, StepTls } from '../report.js';
@@ -120,19 +121,18 @@ export async function connect(
     step.detail = describeConnectFailure(code, target, timeoutMs);
     return finished();
   }
-  if (probe.code === null) {
-    return {
-      kind: 'connected',
-      connection: {
-        address: probe.address,
-        addresses: step.addresses,
-        probe,
-        ...(tls ? { tls } : {}),
-        certificateValid: true,
-        ms: step.ms,
-      },
-    };
-  }
+  const connected = (certificateValid: boolean): ConnectOutcome => ({
+    kind: 'connected',
+    connection: {
+      address: probe.address,
+      addresses: step.addresses,
+      probe,
+      ...(tls ? { tls } : {}),
+      certificateValid,
+      ms: step.ms,
+    },
+  });
+  if (probe.code === null) return connected(true);
 
   // The certificate is refused. The profile decides: move on silently, or stop at the security prompt.
   const why = describeTlsFailure(probe);
@@ -155,17 +155,7 @@ export async function connect(
     });
   }
   // --accept certificate: the user pressed Yes. The request goes on, pinned to this certificate, without credentials.
-  return {
-    kind: 'connected',
-    connection: {
-      address: probe.address,
-      addresses: step.addresses,
-      probe,
-      ...(tls ? { tls } : {}),
-      certificateValid: false,
-      ms: step.ms,
-    },
-  };
+  return connected(false);
 }
 
 /** A step record for a request step, ready to be completed by the caller. */
@@ -185,4 +175,25 @@ export function stepFor(method: StepMethod, email: string, url: URL, round: numb
   };
   if (connection.tls) step.tls = connection.tls;
   return step;
+}
+
+/**
+ * Sends a step's request and charges its time to the step. A transport failure completes the step (timeout or
+ * connect-failed, in the HTTP phase) and returns undefined; otherwise the response, with the status recorded.
+ */
+export async function send(
+  lookup: Lookup,
+  step: Step,
+  request: HttpExchangeRequest,
+): Promise<Extract<HttpExchangeResult, { ok: true }> | undefined> {
+  const response = await lookup.exchange(request);
+  step.ms = roundMs(step.ms + response.ms);
+  if (!response.ok) {
+    step.result = response.code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed';
+    step.phase = 'http';
+    step.detail = describeConnectFailure(response.code, request.url.host, lookup.options.timeoutMs);
+    return undefined;
+  }
+  step.status = response.status;
+  return response;
 }

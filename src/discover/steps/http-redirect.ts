@@ -6,8 +6,8 @@
 import { isAutodiscoverRedirectTarget, resolveLocation } from '../candidates.js';
 import type { Lookup, StepRun } from '../context.js';
 import type { HttpExchangeRequest } from '../http.js';
-import { describeConnectFailure, redirectPromptMessage } from '../messages.js';
-import { type Connected, connect, stepFor } from './connect.js';
+import { redirectPromptMessage } from '../messages.js';
+import { type Connected, connect, send, stepFor } from './connect.js';
 import { needsConsent } from './consent.js';
 
 /** The unauthenticated GET of the HTTP redirect method: no credentials, no automatic following. */
@@ -34,15 +34,8 @@ export async function httpRedirectStep(
   const step = stepFor('http-redirect', email, url, round, c);
   step.httpMethod = 'GET';
   step.credentialsSent = false;
-  const response = await lookup.exchange(redirectGet(lookup, url, c));
-  step.ms = Math.round((step.ms + response.ms) * 10) / 10;
-  if (!response.ok) {
-    step.result = response.code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed';
-    step.phase = 'http';
-    step.detail = describeConnectFailure(response.code, url.host, lookup.options.timeoutMs);
-    return { step, next: { kind: 'continue' } };
-  }
-  step.status = response.status;
+  const response = await send(lookup, step, redirectGet(lookup, url, c));
+  if (!response) return { step, next: { kind: 'continue' } };
   if (![301, 302, 303, 307, 308].includes(response.status)) {
     step.result = response.status === 200 ? 'refused' : 'http-status';
     if (response.status === 200) step.refusal = 'plain-http-answer';

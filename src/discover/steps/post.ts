@@ -5,11 +5,10 @@
 import type { Lookup, StepRun } from '../context.js';
 import type { HttpExchangeRequest } from '../http.js';
 import { authSchemes } from '../http.js';
-import { describeConnectFailure } from '../messages.js';
 import { parseAutodiscoverResponse } from '../parse-response.js';
 import type { StepMethod } from '../report.js';
 import { poxRequestBody } from '../request-body.js';
-import { type Connected, connect, stepFor } from './connect.js';
+import { type Connected, connect, send, stepFor } from './connect.js';
 
 export interface PostTarget {
   method: StepMethod;
@@ -74,17 +73,9 @@ export async function postStep(lookup: Lookup, target: PostTarget): Promise<Step
   const { request, mayAuthenticate } = buildPost(lookup, target, c);
   step.httpMethod = 'POST';
   step.credentialsSent = mayAuthenticate;
-  const response = await lookup.exchange(request);
-  step.ms = Math.round((step.ms + response.ms) * 10) / 10;
+  const response = await send(lookup, step, request);
+  if (!response) return { step, next: { kind: 'continue' } };
   const accepted = c.certificateValid ? '' : ' (certificate accepted by the user)';
-
-  if (!response.ok) {
-    step.result = response.code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed';
-    step.phase = 'http';
-    step.detail = describeConnectFailure(response.code, url.host, options.timeoutMs);
-    return { step, next: { kind: 'continue' } };
-  }
-  step.status = response.status;
 
   if (REDIRECT_STATUSES.has(response.status)) {
     const location = response.headers.location;

@@ -1,0 +1,36 @@
+/** Option helpers shared by the commands: every usage mistake names the option, the value and what was expected. */
+import { readFile } from 'node:fs/promises';
+import { AutodiscoError } from '../errors.js';
+
+export function usage(message: string): AutodiscoError {
+  return new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', message);
+}
+
+/** For repeatable options (`--dns a --dns b`). */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** A secret taken from the environment variable an option names (never from the command line, where `ps` shows it). */
+export function secretFromEnv(option: string, name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const value = process.env[name];
+  if (value === undefined || value === '') throw usage(`${option} ${name}: that environment variable is not set`);
+  return value;
+}
+
+/** --ca files, checked to hold PEM certificates. */
+export async function readCaFiles(files: readonly string[]): Promise<string[]> {
+  const pems: string[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (cause) {
+      throw usage(`--ca ${file}: cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+      throw usage(`--ca ${file}: expected PEM certificates (-----BEGIN CERTIFICATE-----)`);
+    }
+    pems.push(text);
+  }
+  return pems;
+}

@@ -1,0 +1,23 @@
+/** Reading the YAML (or JSON) files admins write: one way to fail, the same words for every kind of file. */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { AutodiscoError } from '../errors.js';
+
+/** Parses YAML (JSON is YAML); duplicate keys are an error. Unparseable text is ADK_ERR_CONFIG_UNREADABLE. */
+export function parseYamlText(text: string, source: string): unknown {
+  try {
+    return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw new AutodiscoError('ADK_ERR_CONFIG_UNREADABLE', `${source}: not valid YAML: ${message}`, { cause });
+  }
+}
+
+export async function readTextFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+    throw new AutodiscoError('ADK_ERR_CONFIG_UNREADABLE', `${path}: cannot read the file (${code})`, { cause });
+  }
+}
