@@ -3,7 +3,9 @@
  * (../shared/docs/discover-contract.md, published as schemas/discovery-report.schema.json). Fields may be added;
  * none listed in the contract may be renamed, removed or change meaning.
  */
-import type { CertificateSummary } from '../tls/index.js';
+import type { StepTls } from '../tls/index.js';
+
+export type { StepTls };
 
 export const REPORT_SCHEMA_ID = 'autodisco.discovery/1';
 
@@ -35,27 +37,6 @@ export type StepResult =
   | 'skipped';
 
 export type Outcome = 'settings' | 'prompt' | 'failed';
-
-/** Name verdicts under the three rule sets (tls-and-security.md §1): they differ on partial wildcards and CNs. */
-export interface StepNameVerdicts {
-  strict: boolean;
-  node: boolean;
-  outlook: boolean;
-}
-
-export interface StepTls {
-  protocol: string | null;
-  /** Node's error code, or null when the certificate was accepted. */
-  error: string | null;
-  certificate: CertificateSummary | null;
-  chain: CertificateSummary[];
-  /** Additions to the contract. */
-  names?: StepNameVerdicts;
-  /** trusted | incomplete | untrusted-root | self-signed */
-  chainVerdict?: string;
-  /** The SNI name sent. */
-  servername?: string | null;
-}
 
 export interface Step {
   method: StepMethod;

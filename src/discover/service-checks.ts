@@ -3,10 +3,11 @@
  * ActiveSync). Their certificates are evidence too: a settings answer that points at a host whose certificate
  * does not cover it fails later, in a way admins rarely connect with Autodiscover.
  */
+
+import { stepTlsWithVerdicts } from '../tls/index.js';
 import type { Lookup } from './context.js';
 import { describeConnectFailure, describeTlsFailure } from './messages.js';
 import type { DiscoveredSettings, ServiceCheck } from './report.js';
-import { stepTls } from './steps/connect.js';
 
 interface ServiceUrl {
   service: string;
@@ -64,7 +65,7 @@ export async function checkServices(lookup: Lookup, settings: DiscoveredSettings
       const addresses = dns.addresses.map((a) => a.address);
       const first = addresses[0] ?? '';
       const probe = (await lookup.probe(first, Number(url.port || 443), host)).value;
-      const tls = stepTls(probe);
+      const tls = stepTlsWithVerdicts(probe) ?? undefined;
       const check: ServiceCheck = {
         ...base,
         addresses,

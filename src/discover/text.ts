@@ -44,8 +44,7 @@ function protocolRow(p: ProtocolSettings): string[] {
   ];
 }
 
-export function renderText(report: DiscoveryReport, options: { color?: boolean } = {}): string {
-  void options;
+export function renderText(report: DiscoveryReport): string {
   const profile = PROFILES[report.client];
   const lines: string[] = [`${profile?.title ?? report.client}: looking up ${report.email}`, ''];
   report.steps.forEach((step, i) => {

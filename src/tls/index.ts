@@ -19,7 +19,7 @@ export {
   type ChainVerdict,
 } from './chain.js';
 export { VERIFY_ERROR_MESSAGES, verifyErrorMessage } from './codes.js';
-export { type StepTls, stepTls } from './evidence.js';
+export { type StepTls, stepTls, stepTlsWithVerdicts } from './evidence.js';
 export { matchName, type NameMatch, normalizeHost } from './names.js';
 export { probeTls, type ServedChainMethod, type TlsProbeOptions, type TlsProbeResult } from './probe.js';
 export {

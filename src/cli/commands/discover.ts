@@ -44,7 +44,7 @@ function commaList<T extends string>(option: string, raw: string | undefined, al
 }
 
 /** The contract's options, shared by `discover` and `lab run`. */
-export function registerDiscoverOptions(command: Command, _options: { ldapDefault?: boolean } = {}): Command {
+export function registerDiscoverOptions(command: Command): Command {
   return command
     .option(
       '--client <profile>',

@@ -140,7 +140,7 @@ export function registerLabCommands(program: Command): void {
     .argument('<scenario>', 'a built-in scenario name (autodisco lab list) or a scenario file')
     .option('--range <cidr>', 'loopback range for this lab', DEFAULT_LAB_RANGE)
     .option('--email <address>', "the address to look up (default: the scenario's)");
-  registerDiscoverOptions(run, { ldapDefault: false });
+  registerDiscoverOptions(run);
   run.action(async (ref: string, opts: DiscoverCliOptions & { range: string; email?: string }) => {
     let running: RunningLab | undefined;
     try {

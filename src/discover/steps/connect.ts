@@ -3,7 +3,7 @@
  * what the client does with the certificate. Returns either a finished step (the lookup could not get as far as
  * a request) or a connection plan for the request.
  */
-import type { TlsProbeResult } from '../../tls/index.js';
+import { stepTlsWithVerdicts, type TlsProbeResult } from '../../tls/index.js';
 import type { Lookup, Next, StepRun } from '../context.js';
 import type { HttpExchangeRequest, HttpExchangeResult } from '../http.js';
 import { certificatePromptMessage, describeConnectFailure, describeTlsFailure } from '../messages.js';
@@ -25,21 +25,6 @@ export interface Connected {
 const roundMs = (ms: number) => Math.round(ms * 10) / 10;
 
 export type ConnectOutcome = { kind: 'connected'; connection: Connected } | { kind: 'finished'; run: StepRun };
-
-export function stepTls(probe: TlsProbeResult): StepTls | undefined {
-  if (probe.failedAt === 'connect') return undefined;
-  const tls: StepTls = {
-    protocol: probe.protocol,
-    error: probe.code,
-    certificate: probe.certificate,
-    chain: probe.chain,
-    servername: probe.servername,
-  };
-  if (probe.names)
-    tls.names = { strict: probe.names.strict.ok, node: probe.names.node.ok, outlook: probe.names.outlook.ok };
-  if (probe.chainAnalysis) tls.chainVerdict = probe.chainAnalysis.verdict;
-  return tls;
-}
 
 function base(method: StepMethod, email: string, url: URL, round: number): Step {
   return {
@@ -110,7 +95,7 @@ export async function connect(
     if (probe.failedAt !== 'connect') break;
   }
   if (!probe) return finished();
-  const tls = stepTls(probe);
+  const tls = stepTlsWithVerdicts(probe) ?? undefined;
   if (tls) step.tls = tls;
   const target = `${url.hostname}:${port}`;
 
