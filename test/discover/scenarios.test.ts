@@ -17,6 +17,9 @@ import { assertValidReport } from '../helpers/report-schema.js';
 
 const TIMEOUT_MS = 2000;
 
+/** Every step result the suite met, for the coverage check at the end. */
+const RESULTS_SEEN = new Set<string>();
+
 interface RunOptions {
   accept?: string;
   /** Override the scenario's site; null: no --site. */
@@ -43,6 +46,7 @@ async function discover(lab: RunningLab, client: string, options: RunOptions = {
   });
   // The published contract, for every report this suite produces.
   assertValidReport(JSON.parse(JSON.stringify(report)));
+  for (const step of report.steps) RESULTS_SEEN.add(step.result);
   return report;
 }
 
@@ -312,4 +316,27 @@ withScenario('redirect-loop', 7, (lab) => {
     );
     assert.equal(redirects.at(-1)?.refusal, 'redirect-loop');
   });
+});
+
+test('the built-in scenarios between them produce every step result of the contract', () => {
+  const contract = [
+    'settings',
+    'redirect-addr',
+    'redirect-url',
+    'error-response',
+    'not-found',
+    'connect-failed',
+    'timeout',
+    'tls-error',
+    'http-status',
+    'invalid-response',
+    'prompt',
+    'refused',
+    'skipped',
+  ];
+  assert.deepEqual(
+    contract.filter((r) => !RESULTS_SEEN.has(r)),
+    [],
+    `results seen: ${[...RESULTS_SEEN].sort().join(', ')}`,
+  );
 });

@@ -213,6 +213,27 @@ const CHECKS: Record<string, Check> = {
       [443],
     );
   },
+  'hybrid-redirect-address': async (lab) => {
+    // The on-premises server sends the moved user to the cloud address; the cloud answers with settings.
+    await poxAnswer(
+      lab,
+      AUTODISCOVER,
+      'chris@contoso.test',
+      /<Action>redirectAddr<\/Action><RedirectAddr>chris@contoso\.cloud\.test</,
+    );
+    await certificateNames(
+      lab,
+      'autodiscover.contoso.cloud.test',
+      'DNS:autodiscover.contoso.cloud.test, DNS:mail.cloud.test',
+      null,
+    );
+    await poxAnswer(
+      lab,
+      'https://autodiscover.contoso.cloud.test/autodiscover/autodiscover.xml',
+      'chris@contoso.cloud.test',
+      SETTINGS,
+    );
+  },
   'http-redirect-method': async (lab) => {
     assert.equal(await tcpOpen(lab, 'autodiscover.adatum.test', 443), false);
     const r = await fetch(lab, 'http://autodiscover.adatum.test/autodiscover/autodiscover.xml');
