@@ -49,8 +49,10 @@ async function readText(path: string, option: string): Promise<string> {
   }
 }
 
-const SAMPLE_REQUEST =
-  '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>chris@example.test</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>';
+/** The POX request Outlook sends, for the "Try it" line. */
+function sampleRequest(address: string): string {
+  return `<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>${address}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`;
+}
 
 export function registerServeCommand(program: Command): void {
   program
@@ -128,11 +130,14 @@ async function serve(opts: ServeOptions): Promise<void> {
   out.write(`autodisco serving ${counts.domains} domain(s), ${counts.users} user(s) from ${opts.db}\n`);
   for (const [scheme, url] of Object.entries(running.urls)) out.write(`  ${scheme.padEnd(5)} ${url}\n`);
   const base = running.urls.https ?? running.urls.http;
+  // An address of a served domain, so that the printed command gets a real answer.
+  const firstDomain = config?.domains.find((d) => !d.redirect)?.name;
+  const sample = firstDomain === 'example.test' || !firstDomain ? 'chris@example.test' : `someone@${firstDomain}`;
   const insecure = running.urls.https ? '-k ' : '';
   out.write(
-    `Try it:\n  curl -s ${insecure}-H 'Content-Type: text/xml' --data '${SAMPLE_REQUEST}' ${base}/autodiscover/autodiscover.xml\n`,
+    `Try it:\n  curl -s ${insecure}-H 'Content-Type: text/xml' --data '${sampleRequest(sample)}' ${base}/autodiscover/autodiscover.xml\n`,
   );
-  out.write(`  curl -s ${insecure}'${base}/mail/config-v1.1.xml?emailaddress=chris@example.test'\n`);
+  out.write(`  curl -s ${insecure}'${base}/mail/config-v1.1.xml?emailaddress=${sample}'\n`);
   out.write('Ctrl-C stops; SIGHUP reloads the TLS certificate.\n');
 
   process.on('SIGHUP', () => {
