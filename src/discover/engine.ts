@@ -9,9 +9,9 @@ import { type DiscoverOptions, type DiscoverPorts, Lookup, type Next } from './c
 import type { PlanStep } from './profiles.js';
 import { type DiscoveryReport, REPORT_SCHEMA_ID, type Refusal, type Step, type StepMethod } from './report.js';
 import { checkServices } from './service-checks.js';
-import { autoconfigGet, autoconfigStep } from './steps/autoconfig.js';
-import { connect } from './steps/connect.js';
-import { httpRedirectStep, redirectGet } from './steps/http-redirect.js';
+import { autoconfigStep } from './steps/autoconfig.js';
+import { connect, getRequest } from './steps/connect.js';
+import { httpRedirectStep } from './steps/http-redirect.js';
 import { buildPost, postStep } from './steps/post.js';
 import { scpSteps } from './steps/scp.js';
 import { srvSteps } from './steps/srv.js';
@@ -82,10 +82,8 @@ function prefetch(lookup: Lookup, address: AddressParts, round: number): void {
             c,
           );
           if (!mayAuthenticate) lookup.exchange(request).catch(ignore);
-        } else if (planStep.kind === 'http-redirect') {
-          lookup.exchange(redirectGet(lookup, url, c)).catch(ignore);
         } else {
-          lookup.exchange(autoconfigGet(lookup, url, c)).catch(ignore);
+          lookup.exchange(getRequest(lookup, url, c)).catch(ignore);
         }
       })
       .catch(ignore);

@@ -3,36 +3,12 @@ import { AutoconfigRejected, parseAutoconfig } from '../../formats/autoconfig.js
 import { XmlRejected } from '../../formats/xml.js';
 import { autoconfigToProtocols } from '../autoconfig-settings.js';
 import type { Lookup, StepRun } from '../context.js';
-import type { HttpExchangeRequest } from '../http.js';
-import { type Connected, connect, send, stepFor } from './connect.js';
-
-export function autoconfigGet(lookup: Lookup, url: URL, c: Connected): HttpExchangeRequest {
-  return {
-    url,
-    method: 'GET',
-    address: c.address,
-    headers: { 'user-agent': lookup.profile.headers['user-agent'] ?? 'autodisco' },
-    timeoutMs: lookup.options.timeoutMs,
-    ca: lookup.options.ca,
-    ...(url.protocol === 'https:'
-      ? {
-          tls: c.certificateValid
-            ? { mode: 'verify' as const }
-            : { mode: 'pinned' as const, fingerprint256: c.probe?.certificate?.sha256 ?? '' },
-        }
-      : {}),
-  };
-}
+import { getStep } from './connect.js';
 
 export async function autoconfigStep(lookup: Lookup, url: URL, email: string, round: number): Promise<StepRun> {
-  const connected = await connect(lookup, 'autoconfig', email, url, round);
-  if (connected.kind === 'finished') return connected.run;
-  const c = connected.connection;
-  const step = stepFor('autoconfig', email, url, round, c);
-  step.httpMethod = 'GET';
-  step.credentialsSent = false;
-  const response = await send(lookup, step, autoconfigGet(lookup, url, c));
-  if (!response) return { step, next: { kind: 'continue' } };
+  const got = await getStep(lookup, 'autoconfig', email, url, round);
+  if ('done' in got) return got.done;
+  const { step, response } = got;
   if (response.status !== 200) {
     step.result = 'http-status';
     step.detail = `HTTP ${response.status}: no autoconfig file here.`;

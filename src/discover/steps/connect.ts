@@ -182,3 +182,40 @@ export async function send(
   step.status = response.status;
   return response;
 }
+
+/** The unauthenticated GET of a step (HTTP redirect method, autoconfig): no credentials, no following. */
+export function getRequest(lookup: Lookup, url: URL, c: Connected): HttpExchangeRequest {
+  return {
+    url,
+    method: 'GET',
+    address: c.address,
+    headers: { 'user-agent': lookup.profile.headers['user-agent'] ?? 'autodisco' },
+    timeoutMs: lookup.options.timeoutMs,
+    ca: lookup.options.ca,
+    ...(url.protocol === 'https:'
+      ? {
+          tls: c.certificateValid
+            ? { mode: 'verify' as const }
+            : { mode: 'pinned' as const, fingerprint256: c.probe?.certificate?.sha256 ?? '' },
+        }
+      : {}),
+  };
+}
+
+/** Connects and sends a step's GET: either the step ended on the way (`done`), or here is the answer. */
+export async function getStep(
+  lookup: Lookup,
+  method: StepMethod,
+  email: string,
+  url: URL,
+  round: number,
+): Promise<{ done: StepRun } | { step: Step; response: Extract<HttpExchangeResult, { ok: true }> }> {
+  const connected = await connect(lookup, method, email, url, round);
+  if (connected.kind === 'finished') return { done: connected.run };
+  const step = stepFor(method, email, url, round, connected.connection);
+  step.httpMethod = 'GET';
+  step.credentialsSent = false;
+  const response = await send(lookup, step, getRequest(lookup, url, connected.connection));
+  if (!response) return { done: { step, next: { kind: 'continue' } } };
+  return { step, response };
+}

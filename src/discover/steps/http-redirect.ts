@@ -5,21 +5,9 @@
  */
 import { isAutodiscoverRedirectTarget, resolveLocation } from '../candidates.js';
 import type { Lookup, StepRun } from '../context.js';
-import type { HttpExchangeRequest } from '../http.js';
 import { redirectPromptMessage } from '../messages.js';
-import { type Connected, connect, send, stepFor } from './connect.js';
+import { getStep } from './connect.js';
 import { needsConsent } from './consent.js';
-
-/** The unauthenticated GET of the HTTP redirect method: no credentials, no automatic following. */
-export function redirectGet(lookup: Lookup, url: URL, c: Connected): HttpExchangeRequest {
-  return {
-    url,
-    method: 'GET',
-    address: c.address,
-    headers: { 'user-agent': lookup.profile.headers['user-agent'] ?? 'autodisco' },
-    timeoutMs: lookup.options.timeoutMs,
-  };
-}
 
 export async function httpRedirectStep(
   lookup: Lookup,
@@ -28,14 +16,9 @@ export async function httpRedirectStep(
   domain: string,
   round: number,
 ): Promise<StepRun> {
-  const connected = await connect(lookup, 'http-redirect', email, url, round);
-  if (connected.kind === 'finished') return connected.run;
-  const c = connected.connection;
-  const step = stepFor('http-redirect', email, url, round, c);
-  step.httpMethod = 'GET';
-  step.credentialsSent = false;
-  const response = await send(lookup, step, redirectGet(lookup, url, c));
-  if (!response) return { step, next: { kind: 'continue' } };
+  const got = await getStep(lookup, 'http-redirect', email, url, round);
+  if ('done' in got) return got.done;
+  const { step, response } = got;
   if (![301, 302, 303, 307, 308].includes(response.status)) {
     step.result = response.status === 200 ? 'refused' : 'http-status';
     if (response.status === 200) step.refusal = 'plain-http-answer';
