@@ -89,8 +89,9 @@ function untilStopped(lab: RunningLab): Promise<void> {
       closing = true;
       lab.close().finally(resolve);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // `on`, not `once`: a second Ctrl-C while closing must not kill the process half-way through the teardown.
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
     process.once('uncaughtException', (err) => {
       process.stderr.write(`autodisco: ${err.message}\n`);
       process.exitCode = EXIT.failed;
@@ -126,9 +127,11 @@ export function registerLabCommands(program: Command): void {
     .action(async (ref: string, opts: { range: string; json?: boolean }) => {
       try {
         const running = await startLab(await loadScenario(ref), { range: opts.range });
+        // Listen for Ctrl-C before saying we are up: whoever reads the output may signal at once.
+        const stopped = untilStopped(running);
         if (opts.json) process.stdout.write(`${JSON.stringify(describe(running), null, 2)}\n`);
         else printUp(running);
-        await untilStopped(running);
+        await stopped;
       } catch (err) {
         process.exitCode = reportError(err);
       }

@@ -126,6 +126,20 @@ async function serve(opts: ServeOptions): Promise<void> {
     },
   );
 
+  // Signal handlers first: whoever reads the lines below may send SIGHUP or Ctrl-C at once.
+  process.on('SIGHUP', () => {
+    running.reloadCertificate().catch((err: unknown) => {
+      logger.error({ err }, 'TLS certificate reload failed; the previous certificate stays in use');
+    });
+  });
+  const stop = async () => {
+    await running.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
   const out = process.stdout;
   out.write(`autodisco serving ${counts.domains} domain(s), ${counts.users} user(s) from ${opts.db}\n`);
   for (const [scheme, url] of Object.entries(running.urls)) out.write(`  ${scheme.padEnd(5)} ${url}\n`);
@@ -139,17 +153,4 @@ async function serve(opts: ServeOptions): Promise<void> {
   );
   out.write(`  curl -s ${insecure}'${base}/mail/config-v1.1.xml?emailaddress=${sample}'\n`);
   out.write('Ctrl-C stops; SIGHUP reloads the TLS certificate.\n');
-
-  process.on('SIGHUP', () => {
-    running.reloadCertificate().catch((err: unknown) => {
-      logger.error({ err }, 'TLS certificate reload failed; the previous certificate stays in use');
-    });
-  });
-  const stop = async () => {
-    await running.close();
-    await store.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
 }
