@@ -5,6 +5,7 @@
  * placeholders filled in.
  */
 import type { AutoconfigServer, ParsedAutoconfig } from '../formats/autoconfig.js';
+import { expandPlaceholders } from '../settings/resolve.js';
 import type { Authentication, Security } from '../settings/schema.js';
 import type { ProtocolSettings } from './report.js';
 
@@ -20,19 +21,6 @@ const KNOWN_AUTHENTICATION: Readonly<Record<Authentication, true>> = {
   'client-ip-address': true,
   none: true,
 };
-
-/**
- * Thunderbird's placeholders, as its accountConfig `replaceVariables` fills them in (hostnames and usernames):
- * `%EMAILADDRESS%`, `%EMAILLOCALPART%` (before the last `@`), `%EMAILDOMAIN%` (after it). Case-sensitive, as there.
- */
-export function expandPlaceholders(text: string, email: string): string {
-  const at = email.lastIndexOf('@');
-  const local = at < 0 ? email : email.slice(0, at);
-  const domain = at < 0 ? '' : email.slice(at + 1);
-  return text.replace(/%EMAILADDRESS%|%EMAILLOCALPART%|%EMAILDOMAIN%/g, (m) =>
-    m === '%EMAILADDRESS%' ? email : m === '%EMAILLOCALPART%' ? local : domain,
-  );
-}
 
 function toProtocol(server: AutoconfigServer, email: string): ProtocolSettings {
   const out: ProtocolSettings = { type: server.type.toUpperCase() };

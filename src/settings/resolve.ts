@@ -59,14 +59,18 @@ export function splitAddress(email: string): { local: string; domain: string } {
   return { local: email.slice(0, at), domain: email.slice(at + 1) };
 }
 
-/** Replaces %EMAILADDRESS%, %EMAILLOCALPART% and %EMAILDOMAIN% (the autoconfig placeholders). */
+/**
+ * Replaces %EMAILADDRESS%, %EMAILLOCALPART% (before the last `@`) and %EMAILDOMAIN% (after it), as Thunderbird's
+ * replaceVariables does: in one pass, so a `%` inside the address is never taken for a placeholder.
+ */
 export function expandPlaceholders(pattern: string, email: string): string {
   if (!pattern.includes('%')) return pattern;
-  const { local, domain } = splitAddress(email);
-  return pattern
-    .replaceAll('%EMAILADDRESS%', email)
-    .replaceAll('%EMAILLOCALPART%', local)
-    .replaceAll('%EMAILDOMAIN%', domain);
+  const at = email.lastIndexOf('@');
+  const local = at < 0 ? email : email.slice(0, at);
+  const domain = at < 0 ? '' : email.slice(at + 1);
+  return pattern.replace(/%EMAILADDRESS%|%EMAILLOCALPART%|%EMAILDOMAIN%/g, (m) =>
+    m === '%EMAILADDRESS%' ? email : m === '%EMAILLOCALPART%' ? local : domain,
+  );
 }
 
 function resolveServers(domain: DomainSettings, email: string | undefined, user: UserRecord | undefined) {

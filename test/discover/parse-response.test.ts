@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { autoconfigToProtocols, expandPlaceholders } from '../../src/discover/autoconfig-settings.js';
+import { autoconfigToProtocols } from '../../src/discover/autoconfig-settings.js';
 import {
   decodeServerVersion,
   lowerCamel,
@@ -9,6 +9,7 @@ import {
   RESPONSE_LIMITS,
 } from '../../src/discover/parse-response.js';
 import { parseAutoconfig } from '../../src/formats/autoconfig.js';
+import { expandPlaceholders } from '../../src/settings/resolve.js';
 
 const OUTER = 'http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006';
 const OUTLOOK = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';

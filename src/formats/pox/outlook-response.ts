@@ -17,8 +17,6 @@ export interface OutlookClientCapabilities {
   negotiate: boolean;
 }
 
-export const NO_CAPABILITIES: OutlookClientCapabilities = { mapiHttp: false, exHttpInfo: false, negotiate: false };
-
 const onOff = (value: boolean) => (value ? 'on' : 'off');
 
 /** Hex ServerVersion: 4 bits 0x7 · 6 major · 6 minor · 1 flag bit · 15 build (protocol.md §3.3). */
