@@ -1,23 +1,17 @@
-/**
- * Files generated from the code, so that they cannot drift from it: the configuration JSON schema and the
- * error catalogue page. `npm run generate` writes them; test/generated.test.ts fails when they are stale.
- */
-import { z } from 'zod';
 import { FINDINGS, RETIRED_FINDING_CODES } from '../src/diagnose/catalogue.js';
 import { ERROR_CATALOGUE, RETIRED_ERROR_CODES } from '../src/errors.js';
 import { SCENARIO_SCHEMA_PATH, scenarioSchemaJson } from '../src/lab/json-schema.js';
 import { deploymentSchemaJson } from '../src/plan/deployment.js';
+import { publishedSchema } from '../src/settings/published-schema.js';
 import { configFile } from '../src/settings/schema.js';
 
 export function configSchemaJson(): string {
-  const schema = z.toJSONSchema(configFile, { io: 'input', unrepresentable: 'any' });
-  const document = {
-    ...schema,
-    $id: 'https://autodisco.invalid/schemas/config.schema.json',
-    title: 'autodisco configuration',
-    description: 'Domains and users served by autodisco (autodisco import FILE, autodisco serve --config FILE).',
-  };
-  return `${JSON.stringify(document, null, 2)}\n`;
+  return publishedSchema(
+    configFile,
+    'config.schema.json',
+    'autodisco configuration',
+    'Domains and users served by autodisco (autodisco import FILE, autodisco serve --config FILE).',
+  );
 }
 
 export function errorsMarkdown(): string {

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AutodiscoError, type Problem } from '../errors.js';
 import { parseYamlText, readTextFile } from '../settings/files.js';
+import { publishedSchema } from '../settings/published-schema.js';
 import { hostName, httpsUrl } from '../settings/schema.js';
 import { formatPath } from '../settings/validate.js';
 
@@ -189,13 +190,10 @@ export async function loadDeploymentFile(path: string): Promise<Deployment> {
 
 /** The JSON schema's exact text (schemas/deployment.schema.json; `npm run generate` writes it). */
 export function deploymentSchemaJson(): string {
-  const schema = z.toJSONSchema(deploymentSchema, { io: 'input', unrepresentable: 'any' });
-  const document = {
-    ...schema,
-    $id: 'https://autodisco.invalid/schemas/deployment.schema.json',
-    title: 'autodisco deployment',
-    description:
-      'An Exchange-like deployment for `autodisco plan`: accepted domains, namespaces, service URLs, Outlook Anywhere, Client Access servers (SCP) and DNS targets.',
-  };
-  return `${JSON.stringify(document, null, 2)}\n`;
+  return publishedSchema(
+    deploymentSchema,
+    'deployment.schema.json',
+    'autodisco deployment',
+    'An Exchange-like deployment for `autodisco plan`: accepted domains, namespaces, service URLs, Outlook Anywhere, Client Access servers (SCP) and DNS targets.',
+  );
 }
