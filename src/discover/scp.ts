@@ -17,7 +17,7 @@ import {
   connect as tlsConnect,
 } from 'node:tls';
 import { Client, ResultCodeError } from 'ldapts';
-import type { DnsResolver } from '../dns/resolver.js';
+import { addressFailure, type DnsResolver } from '../dns/resolver.js';
 import { SCP_FILTER_SPEC } from '../ldap/scp.js';
 import { type CertificateSummary, summarizeCertificate } from '../tls/summary.js';
 import type { Step, StepTls } from './report.js';
@@ -416,16 +416,11 @@ async function askDirectory(target: LdapTarget, options: ScpLookupOptions): Prom
   const { timeoutMs } = options;
   const resolved = await options.dns.lookupAddresses(target.host);
   const none = { addresses: [], address: null, boundAs: null, baseDN: null };
-  if (resolved.status === 'nxdomain') {
-    return { ...none, failure: { result: 'not-found', detail: `${target.host} does not exist in DNS (NXDOMAIN)` } };
+  if (resolved.status !== 'ok') {
+    const { result, reason } = addressFailure(resolved);
+    return { ...none, failure: { result, detail: `${target.host} ${reason}` } };
   }
-  if (resolved.status === 'nodata') {
-    return { ...none, failure: { result: 'not-found', detail: `${target.host} has no A or AAAA record` } };
-  }
-  if (resolved.status === 'error') {
-    const result = resolved.code === 'ETIMEOUT' ? 'timeout' : 'not-found';
-    return { ...none, failure: { result, detail: `${target.host} could not be resolved: ${resolved.message}` } };
-  }
+
   const addresses = resolved.addresses.map((a) => a.address);
   const boundAs = options.bindDN !== undefined && options.bindDN !== '' ? options.bindDN : null;
 

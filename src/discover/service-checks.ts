@@ -4,6 +4,7 @@
  * does not cover it fails later, in a way admins rarely connect with Autodiscover.
  */
 
+import { addressFailure } from '../dns/resolver.js';
 import { stepTlsWithVerdicts } from '../tls/index.js';
 import type { Lookup } from './context.js';
 import { describeConnectFailure, describeTlsFailure } from './messages.js';
@@ -56,11 +57,8 @@ export async function checkServices(lookup: Lookup, settings: DiscoveredSettings
       const base = { service, url: url.href, host, addresses: [] as string[] };
       const dns = (await lookup.resolve(host)).value;
       if (dns.status !== 'ok') {
-        return {
-          ...base,
-          result: dns.status === 'error' && dns.code === 'ETIMEOUT' ? 'timeout' : 'not-found',
-          detail: `${host} does not resolve.`,
-        };
+        const failure = addressFailure(dns);
+        return { ...base, result: failure.result, detail: `${host} ${failure.reason}.` };
       }
       const addresses = dns.addresses.map((a) => a.address);
       const first = addresses[0] ?? '';

@@ -70,3 +70,24 @@ export interface DnsResolver {
    */
   readonly connectLookup: LookupFunction;
 }
+
+/**
+ * Why a name gave no address, as the end of a sentence about it ("autodiscover.contoso.test does not exist in DNS
+ * (NXDOMAIN)"), and the step result that goes with it: a DNS timeout is a timeout, everything else "not found".
+ */
+export function addressFailure(result: Exclude<AddressResult, { status: 'ok' }>): {
+  result: 'not-found' | 'timeout';
+  reason: string;
+} {
+  switch (result.status) {
+    case 'nxdomain':
+      return { result: 'not-found', reason: 'does not exist in DNS (NXDOMAIN)' };
+    case 'nodata':
+      return { result: 'not-found', reason: 'has no A or AAAA record' };
+    case 'error':
+      return {
+        result: result.code === 'ETIMEOUT' ? 'timeout' : 'not-found',
+        reason: `could not be resolved: ${result.message}`,
+      };
+  }
+}

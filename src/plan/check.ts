@@ -2,7 +2,7 @@
  * `plan --check`: connect to every host the plan names and report which of the names its certificate should carry
  * it lacks. One TLS handshake per host (src/tls/probe.ts): nothing is ever sent after it.
  */
-import type { DnsResolver } from '../dns/resolver.js';
+import { addressFailure, type DnsResolver } from '../dns/resolver.js';
 import { matchName } from '../tls/names.js';
 import { probeTls } from '../tls/probe.js';
 import type { CertificateSummary } from '../tls/summary.js';
@@ -52,13 +52,7 @@ async function checkHost(name: string, port: number, required: string[], options
   };
   const resolved = await options.resolver.lookupAddresses(name);
   if (resolved.status !== 'ok') {
-    const why =
-      resolved.status === 'nxdomain'
-        ? 'the name does not exist in DNS (NXDOMAIN)'
-        : resolved.status === 'nodata'
-          ? 'the name has no address record'
-          : resolved.message;
-    result.errors.push(`DNS: ${why}`);
+    result.errors.push(`DNS: the name ${addressFailure(resolved).reason}`);
     return result;
   }
   result.addresses = resolved.addresses.map((a) => a.address);

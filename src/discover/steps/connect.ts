@@ -3,6 +3,7 @@
  * what the client does with the certificate. Returns either a finished step (the lookup could not get as far as
  * a request) or a connection plan for the request.
  */
+import { addressFailure } from '../../dns/resolver.js';
 import { stepTlsWithVerdicts, type TlsProbeResult } from '../../tls/index.js';
 import type { Lookup, Next, StepRun } from '../context.js';
 import type { HttpExchangeRequest, HttpExchangeResult } from '../http.js';
@@ -63,17 +64,10 @@ export async function connect(
   step.ms = roundMs(step.ms + dns.ms);
   const resolved = dns.value;
   if (resolved.status !== 'ok') {
+    const failure = addressFailure(resolved);
     step.phase = 'dns';
-    if (resolved.status === 'error') {
-      step.result = resolved.code === 'ETIMEOUT' ? 'timeout' : 'not-found';
-      step.detail = `The DNS lookup of ${url.hostname} failed: ${resolved.message}`;
-    } else {
-      step.result = 'not-found';
-      step.detail =
-        resolved.status === 'nxdomain'
-          ? `${url.hostname} does not exist in DNS.`
-          : `${url.hostname} exists in DNS but has no address (A or AAAA) record.`;
-    }
+    step.result = failure.result;
+    step.detail = `${url.hostname} ${failure.reason}.`;
     return finished();
   }
   step.addresses = resolved.addresses.map((a) => a.address);
