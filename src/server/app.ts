@@ -15,6 +15,7 @@ import type { ProfileSigner } from '../formats/sign-profile.js';
 import type { SettingsStore } from '../store/store.js';
 import { maskAddresses } from './mask.js';
 import type { Endpoint, ServerMetrics } from './metrics.js';
+import { levelEnabled, RequestLogger } from './request-logger.js';
 import { autoconfigRoutes } from './routes/autoconfig.js';
 import { healthRoutes } from './routes/health.js';
 import { jsonV2Routes } from './routes/json-v2.js';
@@ -56,75 +57,6 @@ declare module 'fastify' {
     outcome?: string;
     endpoint?: Endpoint;
     address?: string;
-  }
-}
-
-type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
-type Bindings = Parameters<FastifyBaseLogger['child']>[0];
-type LogMethod = (...args: unknown[]) => void;
-
-/** Whether `logger` would write at `level` (pino says so; a logger that cannot tell is assumed to write). */
-function levelEnabled(logger: FastifyBaseLogger, level: Level): boolean {
-  const check = (logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
-  return typeof check === 'function' ? check.call(logger, level) : true;
-}
-
-/**
- * `request.log`: the per-request child logger (with its reqId binding) is made the first time a line is
- * actually written, not for every request. At `info` (the default) the access line makes it anyway; at `warn`
- * a request that logs nothing costs no child logger.
- */
-class RequestLogger implements FastifyBaseLogger {
-  readonly #parent: FastifyBaseLogger;
-  readonly #bindings: Bindings;
-  #child: FastifyBaseLogger | undefined;
-
-  constructor(parent: FastifyBaseLogger, bindings: Bindings) {
-    this.#parent = parent;
-    this.#bindings = bindings;
-  }
-
-  #logger(): FastifyBaseLogger {
-    this.#child ??= this.#parent.child(this.#bindings);
-    return this.#child;
-  }
-
-  #write(level: Level, args: unknown[]): void {
-    if (!levelEnabled(this.#child ?? this.#parent, level)) return;
-    const logger = this.#logger();
-    (logger[level] as LogMethod).apply(logger, args);
-  }
-
-  get level(): string {
-    return (this.#child ?? this.#parent).level;
-  }
-  set level(level: string) {
-    this.#logger().level = level;
-  }
-  isLevelEnabled(level: Level): boolean {
-    return levelEnabled(this.#child ?? this.#parent, level);
-  }
-  fatal(...args: unknown[]): void {
-    this.#write('fatal', args);
-  }
-  error(...args: unknown[]): void {
-    this.#write('error', args);
-  }
-  warn(...args: unknown[]): void {
-    this.#write('warn', args);
-  }
-  info(...args: unknown[]): void {
-    this.#write('info', args);
-  }
-  debug(...args: unknown[]): void {
-    this.#write('debug', args);
-  }
-  trace(...args: unknown[]): void {
-    this.#write('trace', args);
-  }
-  silent(): void {}
-  child(...args: Parameters<FastifyBaseLogger['child']>): FastifyBaseLogger {
-    return this.#logger().child(...args);
   }
 }
 
