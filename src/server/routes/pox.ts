@@ -11,7 +11,6 @@ import {
   renderOutlookSettings,
 } from '../../formats/pox/outlook-response.js';
 import { type PoxSchema, parsePoxRequest } from '../../formats/pox/request.js';
-import { containsDtd } from '../../formats/xml.js';
 import type { Answer } from '../../settings/resolve.js';
 import type { RouteContext } from '../app.js';
 import { answerForAddress, domainFromHost, hostFromHeader, normalizeAddress } from '../lookup.js';
@@ -59,10 +58,8 @@ export async function poxRoutes(app: FastifyInstance, ctx: RouteContext): Promis
 
   const post = async (request: FastifyRequest, reply: FastifyReply) => {
     request.endpoint = 'pox';
-    const body = typeof request.body === 'string' ? request.body : '';
-    // Refused before any parser sees it: no DTD, so no entity can be expanded (tls-and-security.md §5.1).
-    if (body === '' || containsDtd(body)) return sendError(reply, request, 600);
-    const parsed = parsePoxRequest(body);
+    // parseXml refuses any DTD before the parser sees the text, so no entity is ever expanded (600).
+    const parsed = parsePoxRequest(typeof request.body === 'string' ? request.body : '');
     if (!parsed.ok) return sendError(reply, request, parsed.error.code);
     const { schema, emailAddress, legacyDN } = parsed.request;
     const answer = await answerFor(request, emailAddress, legacyDN);
