@@ -120,9 +120,8 @@ export class Lookup {
     return this.once(key, () => this.ports.exchange(request));
   }
 
-  record(step: Step): number {
+  record(step: Step): void {
     this.steps.push(step);
-    return this.steps.length - 1;
   }
 }
 

@@ -33,7 +33,8 @@ export type HttpExchangeResult =
   | { ok: true; status: number; headers: IncomingHttpHeaders; body: string; truncated: boolean; ms: number }
   | { ok: false; code: string; message: string; ms: number };
 
-const DEFAULT_MAX_BODY = 256 * 1024;
+/** The largest answer body kept (post.ts names the figure when it refuses a larger one). */
+export const DEFAULT_MAX_BODY = 256 * 1024;
 
 export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> {
   const started = performance.now();

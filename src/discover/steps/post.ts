@@ -114,6 +114,12 @@ export async function postStep(lookup: Lookup, target: PostTarget): Promise<Step
     return { step, next: { kind: 'continue' } };
   }
 
+  if (response.truncated) {
+    // Real answers are a few KiB; a cut-off body would only read as malformed XML, which says less.
+    step.result = 'invalid-response';
+    step.detail = 'HTTP 200 with an answer larger than 256 KiB: not an Autodiscover answer. The client moves on.';
+    return { step, next: { kind: 'continue' } };
+  }
   const parsed = parseAutodiscoverResponse(response.body, profile.schema);
   switch (parsed.kind) {
     case 'settings':
