@@ -9,17 +9,11 @@
  * returned as data, never thrown. The bind password never appears in anything returned.
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net';
-import {
-  checkServerIdentity,
-  type DetailedPeerCertificate,
-  rootCertificates,
-  type TLSSocket,
-  connect as tlsConnect,
-} from 'node:tls';
+import { checkServerIdentity, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { Client, ResultCodeError } from 'ldapts';
 import { addressFailure, type DnsResolver } from '../dns/resolver.js';
 import { SCP_FILTER_SPEC } from '../ldap/scp.js';
-import { type CertificateSummary, summarizeCertificate } from '../tls/summary.js';
+import { summarizeCertificate, trustContext, walkPeerChain } from '../tls/index.js';
 import type { Step, StepTls } from './report.js';
 import {
   classifyScpEntry,
@@ -270,18 +264,6 @@ function operationFailure(
 
 type Opened = { ok: true; socket: Socket; tls?: StepTls } | { ok: false; failure: Failure; tls?: StepTls };
 
-function walkChain(leaf: DetailedPeerCertificate): CertificateSummary[] {
-  const out: CertificateSummary[] = [];
-  const seen = new Set<string>();
-  let current: DetailedPeerCertificate | undefined = leaf;
-  while (current?.raw !== undefined && !seen.has(current.fingerprint256)) {
-    seen.add(current.fingerprint256);
-    out.push(summarizeCertificate(current.raw));
-    current = current.issuerCertificate;
-  }
-  return out;
-}
-
 /**
  * TCP (and TLS for ldaps) to one address, done here rather than by ldapts so that each phase fails with its own
  * result and the certificate is captured even when it is rejected. The open socket is then handed to ldapts.
@@ -297,7 +279,7 @@ function openSocket(target: LdapTarget, address: string, timeoutMs: number, ca: 
           host: address,
           port: target.port,
           ...(servername !== undefined ? { servername } : {}),
-          ca: [...rootCertificates, ...ca],
+          secureContext: trustContext(ca),
           rejectUnauthorized: false, // checked below, after capturing the certificate
         })
       : undefined;
@@ -305,7 +287,7 @@ function openSocket(target: LdapTarget, address: string, timeoutMs: number, ca: 
     const evidence = (error: string | null): { tls?: StepTls } => {
       if (secure === undefined || !tcpUp) return {};
       const peer = secure.getPeerCertificate(true);
-      const chain = peer?.raw !== undefined ? walkChain(peer) : [];
+      const chain = peer?.raw !== undefined ? walkPeerChain(peer).map((c) => summarizeCertificate(c)) : [];
       const tls: StepTls = {
         protocol: secure.getProtocol() ?? null,
         error,

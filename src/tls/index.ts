@@ -21,10 +21,11 @@ export {
 export { VERIFY_ERROR_MESSAGES, verifyErrorMessage } from './codes.js';
 export { type StepTls, stepTls, stepTlsWithVerdicts } from './evidence.js';
 export { matchName, type NameMatch, normalizeHost } from './names.js';
-export { probeTls, type ServedChainMethod, type TlsProbeOptions, type TlsProbeResult } from './probe.js';
+export { probeTls, type ServedChainMethod, type TlsProbeOptions, type TlsProbeResult, walkPeerChain } from './probe.js';
 export {
   type CertificateDetails,
   type CertificateSummary,
   describeCertificate,
   summarizeCertificate,
 } from './summary.js';
+export { trustContext } from './trust.js';

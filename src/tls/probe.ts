@@ -125,7 +125,7 @@ function errorCode(error: unknown): string {
 }
 
 /** The issuer-linked chain Node reconstructed, leaf first. Self-signed certificates point at themselves. */
-function walkPeerChain(peer: DetailedPeerCertificate): X509Certificate[] {
+export function walkPeerChain(peer: DetailedPeerCertificate): X509Certificate[] {
   const chain: X509Certificate[] = [];
   const seen = new Set<string>();
   let current: DetailedPeerCertificate | undefined = peer;
