@@ -1,8 +1,8 @@
 /**
- * Apple configuration profile (`.mobileconfig`, protocol.md §7) for one address: an XML property list with a
+ * Apple configuration profile (`.mobileconfig`, docs/protocol.md §7) for one address: an XML property list with a
  * `com.apple.mail.managed` payload and, when the domain asks for it, a `com.apple.eas.account` payload.
  * Identifiers and UUIDs are derived from the address, so installing a newer profile replaces the old one
- * (peers.md lesson 9) and the same settings always give the same bytes. Never carries a password.
+ * (docs/protocol.md §7.1) and the same settings always give the same bytes. Never carries a password.
  */
 import { createHash } from 'node:crypto';
 import type { ResolvedServer, ResolvedSettings } from '../settings/resolve.js';
