@@ -1,5 +1,5 @@
 /**
- * Thunderbird autoconfig servers (protocol.md §6.2) in the protocol shape of the discovery report, so that a
+ * Thunderbird autoconfig servers (docs/protocol.md §6.2) in the protocol shape of the discovery report, so that a
  * `thunderbird` lookup's settings read like an Outlook one's: `type` upper-cased as POX writes it, `ssl` and
  * `encryption` as POX uses them (`SSL` = implicit TLS, `TLS` = STARTTLS, `None`), `loginName` with Thunderbird's
  * placeholders filled in.

@@ -1,6 +1,6 @@
 /**
- * Reads an Autodiscover POX answer (protocol.md §3.3–3.6) the way a client does, into the shapes the discovery
- * report uses (discover-contract.md: "one entry per <Protocol> (or mobilesync <Server>), keys are the
+ * Reads an Autodiscover POX answer (docs/protocol.md §3.3–3.6) the way a client does, into the shapes the discovery
+ * report uses (docs/discover-contract.md: "one entry per <Protocol> (or mobilesync <Server>), keys are the
  * lower-camel-case form of the element names").
  *
  * The body comes from a server we do not trust, so this never throws: anything that is not a usable answer is
@@ -182,7 +182,7 @@ function parseBoolean(text: string): boolean | undefined {
 
 /**
  * Hex `ServerVersion` → "major.minor.build". Bits, most significant first: 4 (0x7) · 6 major · 6 minor · 1 flag ·
- * 15 build (protocol.md §3.3): `73C189CB` → "15.1.2507".
+ * 15 build (docs/protocol.md §3.3): `73C189CB` → "15.1.2507".
  */
 export function decodeServerVersion(hex: string): string | null {
   if (!/^[0-9A-Fa-f]{8}$/.test(hex)) return null;

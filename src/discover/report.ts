@@ -1,6 +1,6 @@
 /**
  * The discovery report: the public, scriptable contract of `autodisco discover --json`
- * (../shared/docs/discover-contract.md, published as schemas/discovery-report.schema.json). Fields may be added;
+ * (docs/discover-contract.md, published as schemas/discovery-report.schema.json). Fields may be added;
  * none listed in the contract may be renamed, removed or change meaning.
  */
 import type { StepTls } from '../tls/index.js';

@@ -1,6 +1,6 @@
 /**
  * How a domain-joined Outlook orders the Autodiscover Service Connection Points one directory search returned
- * (protocol.md §1.1.2 and §1.1.3). Pure: no I/O, no clock.
+ * (docs/protocol.md §1.1.2 and §1.1.3). Pure: no I/O, no clock.
  *
  * - Pointer SCPs (keyword `67661d7F-…`) come first: one with `Domain=<e-mail domain>` makes the client discard
  *   everything and search again at the directory server it names; the first unscoped pointer (its only keyword is

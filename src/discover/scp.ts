@@ -1,5 +1,5 @@
 /**
- * The SCP step of a domain-joined client (protocol.md §1.1): search the directory for Autodiscover Service
+ * The SCP step of a domain-joined client (docs/protocol.md §1.1): search the directory for Autodiscover Service
  * Connection Points, follow pointer SCPs to other directory servers, and return the URLs in the order the client
  * tries them, with one search record per directory server asked (each becomes a `scp` step without `url`).
  *

@@ -1,5 +1,5 @@
 /**
- * Thunderbird autoconfig (`config-v1.1.xml`, protocol.md §6.2): the renderer the server uses and the parser the
+ * Thunderbird autoconfig (`config-v1.1.xml`, docs/protocol.md §6.2): the renderer the server uses and the parser the
  * client and diagnosis use. Element and value names follow comm-central's readFromXML, which matches them
  * case-sensitively.
  */
@@ -12,7 +12,7 @@ export interface AutoconfigOptions {
   domains?: readonly string[];
   /**
    * Also describe the Exchange services (EWS, OWA, EAS) as an `exchange` incoming server. Off by default: an
-   * Exchange-looking answer sends Thunderbird's Account Hub down an Exchange-only path (peers.md lesson 12).
+   * Exchange-looking answer sends Thunderbird's Account Hub down an Exchange-only path (docs/protocol.md §9.3).
    */
   includeExchange?: boolean;
 }

@@ -9,7 +9,7 @@ export type V2Protocol = 'AutodiscoverV1' | 'ActiveSync' | 'EWS';
 
 const PROTOCOLS: readonly V2Protocol[] = ['AutodiscoverV1', 'ActiveSync', 'EWS'];
 
-/** Clients send `Autodiscoverv1`, `activesync`, `ews`… (peers.md lesson 2): match without case. */
+/** Clients send `Autodiscoverv1`, `activesync`, `ews`… (docs/protocol.md §9.1): match without case. */
 export function parseV2Protocol(value: string | undefined): V2Protocol | undefined {
   if (value === undefined) return undefined;
   const wanted = value.trim().toLowerCase();

@@ -1,8 +1,8 @@
 /**
- * Apple configuration profile (`.mobileconfig`, protocol.md §7) for one address: an XML property list with a
+ * Apple configuration profile (`.mobileconfig`, docs/protocol.md §7) for one address: an XML property list with a
  * `com.apple.mail.managed` payload and, when the domain asks for it, a `com.apple.eas.account` payload.
  * Identifiers and UUIDs are derived from the address, so installing a newer profile replaces the old one
- * (peers.md lesson 9) and the same settings always give the same bytes. Never carries a password.
+ * (docs/protocol.md §7.1) and the same settings always give the same bytes. Never carries a password.
  */
 import { createHash } from 'node:crypto';
 import type { ResolvedServer, ResolvedSettings } from '../settings/resolve.js';
@@ -39,15 +39,25 @@ const PLIST_HEADER =
   '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n';
 
 /** Namespace of our name-based UUIDs (fixed forever: changing it would duplicate every installed profile). */
-const UUID_NAMESPACE = Buffer.from('a6398fe0e33c4ebfac35b08f6710e2c5', 'hex');
+const UUID_NAMESPACE = 'a6398fe0-e33c-4ebf-ac35-b08f6710e2c5';
 
-/** RFC 9562 version 5 (SHA-1, name-based) UUID of `name`, upper-case as Apple's tools write them. */
-export function nameBasedUuid(name: string): string {
-  const b = createHash('sha1').update(UUID_NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
+/**
+ * RFC 9562 §5.5 version 5 (SHA-1, name-based) UUID of `name` in `namespace` (a UUID in its text form), upper-case
+ * as Apple's tools write them.
+ */
+export function uuidV5(namespace: string, name: string): string {
+  const ns = Buffer.from(namespace.replaceAll('-', ''), 'hex');
+  if (ns.length !== 16) throw new TypeError(`namespace "${namespace}": expected a UUID`);
+  const b = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
   b[6] = ((b[6] ?? 0) & 0x0f) | 0x50;
   b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
   const hex = b.toString('hex').toUpperCase();
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The version 5 UUID of `name` in autodisco's own namespace: the same address always gives the same UUID. */
+export function nameBasedUuid(name: string): string {
+  return uuidV5(UUID_NAMESPACE, name);
 }
 
 /** `com.example.autodisco.mail.<16 hex of sha256(address)>`: one profile per address, replaced on re-install. */

@@ -1,11 +1,38 @@
 /**
  * Signs a configuration profile: a DER CMS SignedData with the profile embedded, as
- * `openssl smime -sign -nodetach -outform der` makes it (protocol.md §7). An unsigned profile shows as
- * "Not Signed" and scares users off (peers.md lesson 9); an ACME certificate with its chain is enough.
+ * `openssl smime -sign -nodetach -outform der` makes it (docs/protocol.md §7). An unsigned profile shows as
+ * "Not Signed" and scares users off (docs/protocol.md §7.3); an ACME certificate with its chain is enough.
+ *
+ * The ASN.1 is built with the `@peculiar/asn1-*` schemas that `@peculiar/x509` already brings (one ASN.1 stack in
+ * the project); the signature itself is Node's `crypto.sign`, which emits ECDSA signatures in the DER form CMS wants.
  */
-import { createHash, createPrivateKey, type KeyObject, webcrypto, X509Certificate } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import { createHash, createPrivateKey, type KeyObject, sign, X509Certificate } from 'node:crypto';
+import {
+  CertificateChoices,
+  CertificateSet,
+  Attribute as CmsAttribute,
+  ContentInfo,
+  DigestAlgorithmIdentifiers,
+  EncapsulatedContent,
+  EncapsulatedContentInfo,
+  IssuerAndSerialNumber,
+  id_data,
+  id_signedData,
+  SignedData,
+  SignerIdentifier,
+  SignerInfo,
+  SignerInfos,
+} from '@peculiar/asn1-cms';
+import {
+  ContentType,
+  id_pkcs9_at_contentType,
+  id_pkcs9_at_messageDigest,
+  id_pkcs9_at_signingTime,
+  MessageDigest,
+  SigningTime,
+} from '@peculiar/asn1-pkcs9';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
 import { AutodiscoError } from '../errors.js';
 
 export interface SignerInput {
@@ -16,20 +43,6 @@ export interface SignerInput {
   /** Intermediate certificates, PEM, concatenated. */
   chainPem?: string;
 }
-
-const OID = {
-  data: '1.2.840.113549.1.7.1',
-  signedData: '1.2.840.113549.1.7.2',
-  contentType: '1.2.840.113549.1.9.3',
-  messageDigest: '1.2.840.113549.1.9.4',
-  signingTime: '1.2.840.113549.1.9.5',
-} as const;
-
-/** Web Crypto curve names by the names Node reports. */
-const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384' };
-
-// Passed to each call instead of pkijs.setEngine, so no global state is changed for other users of pkijs.
-const engine = new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto });
 
 function fail(message: string, cause?: unknown): never {
   throw new AutodiscoError('ADK_ERR_SIGNING', message, cause === undefined ? {} : { cause });
@@ -63,13 +76,20 @@ function readKey(pem: string): KeyObject {
   }
 }
 
-/** The Web Crypto import parameters for a key we can sign profiles with, or a failure naming the key type. */
-function importAlgorithm(key: KeyObject): webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams {
-  if (key.asymmetricKeyType === 'rsa') return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+/** The curves we sign with, by the names Node reports: what Apple devices verify. */
+const CURVES = new Set(['prime256v1', 'secp384r1']);
+
+const SHA256 = '2.16.840.1.101.3.4.2.1';
+const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
+const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
+
+/** The CMS signature algorithm for a key we can sign profiles with, or a failure naming the key type. */
+function signatureAlgorithm(key: KeyObject): AlgorithmIdentifier {
+  // RFC 4055 §5: sha256WithRSAEncryption carries NULL parameters; RFC 5758 §3.2: ECDSA ones carry none.
+  if (key.asymmetricKeyType === 'rsa') return new AlgorithmIdentifier({ algorithm: SHA256_WITH_RSA, parameters: null });
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve ?? 'unknown';
-    const namedCurve = CURVES[curve];
-    if (namedCurve) return { name: 'ECDSA', namedCurve };
+    if (CURVES.has(curve)) return new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 });
     fail(`the private key is an EC key on curve ${curve}; only P-256 and P-384 are supported`);
   }
   fail(
@@ -77,16 +97,17 @@ function importAlgorithm(key: KeyObject): webcrypto.RsaHashedImportParams | webc
   );
 }
 
-/** A certificate and key checked and imported once, ready to sign many profiles. */
+/** A certificate and key checked once, ready to sign many profiles. */
 export class ProfileSigner {
   /** The leaf certificate's subject and expiry, for logs and renewal warnings. */
   readonly subject: string;
   readonly notAfter: Date;
 
   constructor(
-    readonly key: webcrypto.CryptoKey,
-    readonly certificate: pkijs.Certificate,
-    readonly chain: readonly pkijs.Certificate[],
+    readonly key: KeyObject,
+    readonly algorithm: AlgorithmIdentifier,
+    readonly certificate: Certificate,
+    readonly chain: readonly Certificate[],
     leaf: X509Certificate,
   ) {
     this.subject = leaf.subject;
@@ -94,24 +115,25 @@ export class ProfileSigner {
   }
 }
 
+function parseCertificate(certificate: X509Certificate): Certificate {
+  return AsnConvert.parse(certificate.raw, Certificate);
+}
+
 /**
- * Checks the inputs and imports the key. Throws AutodiscoError ADK_ERR_SIGNING naming what is wrong: an unreadable
- * certificate or key, a key that does not belong to the certificate, or a key type we cannot sign with.
+ * Checks the inputs. Throws AutodiscoError ADK_ERR_SIGNING naming what is wrong: an unreadable certificate or key,
+ * a key that does not belong to the certificate, or a key type we cannot sign with.
  */
 export async function loadSigner(input: SignerInput): Promise<ProfileSigner> {
   const [leaf, ...rest] = readCertificates(input.certificatePem, 'certificate');
   if (!leaf) fail('the certificate holds no PEM certificate');
   const chain = [...rest, ...(input.chainPem ? readCertificates(input.chainPem, 'chain') : [])];
   const key = readKey(input.privateKeyPem);
-  const algorithm = importAlgorithm(key);
+  const algorithm = signatureAlgorithm(key);
   if (!leaf.checkPrivateKey(key)) {
     fail(`the private key does not belong to the certificate ${leaf.subject.replaceAll('\n', ', ')}`);
   }
-
-  let cryptoKey: webcrypto.CryptoKey;
   try {
-    const pkcs8 = key.export({ format: 'der', type: 'pkcs8' });
-    cryptoKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, algorithm, false, ['sign']);
+    sign('sha256', Buffer.alloc(0), key);
   } catch (err) {
     fail(`the private key cannot be used for signing: ${(err as Error).message}`, err);
   }
@@ -119,19 +141,7 @@ export async function loadSigner(input: SignerInput): Promise<ProfileSigner> {
   // The leaf again in the chain file (a fullchain.pem given twice) must not be embedded twice.
   const seen = new Set([leaf.fingerprint256]);
   const unique = chain.filter((c) => !seen.has(c.fingerprint256) && seen.add(c.fingerprint256));
-  return new ProfileSigner(
-    cryptoKey,
-    pkijs.Certificate.fromBER(leaf.raw),
-    unique.map((c) => pkijs.Certificate.fromBER(c.raw)),
-    leaf,
-  );
-}
-
-function signingTime(now: Date): asn1js.UTCTime | asn1js.GeneralizedTime {
-  // RFC 5652 §11.3: UTCTime up to 2049, GeneralizedTime from 2050.
-  return now.getUTCFullYear() < 2050
-    ? new asn1js.UTCTime({ valueDate: now })
-    : new asn1js.GeneralizedTime({ valueDate: now });
+  return new ProfileSigner(key, algorithm, parseCertificate(leaf), unique.map(parseCertificate), leaf);
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -142,21 +152,39 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+function attribute(type: string, value: object): CmsAttribute {
+  return new CmsAttribute({ attrType: type, attrValues: [AsnConvert.serialize(value)] });
+}
+
 /**
  * The signed attributes in DER order. RFC 5652 §5.4 signs their DER encoding, and DER sorts a SET OF by encoded
- * bytes; pkijs encodes them in the order given. OpenSSL verifies either order (it keeps the received bytes), but
- * a verifier that re-encodes before checking would reject an unsorted set.
+ * bytes; the schema encodes them in the order given. OpenSSL verifies either order (it keeps the received bytes),
+ * but a verifier that re-encodes before checking would reject an unsorted set.
  */
-function signedAttributes(digest: Buffer, now: Date): pkijs.Attribute[] {
+function signedAttributes(digest: Buffer, now: Date): CmsAttribute[] {
   const attributes = [
-    new pkijs.Attribute({ type: OID.contentType, values: [new asn1js.ObjectIdentifier({ value: OID.data })] }),
-    new pkijs.Attribute({ type: OID.signingTime, values: [signingTime(now)] }),
-    new pkijs.Attribute({ type: OID.messageDigest, values: [new asn1js.OctetString({ valueHex: digest })] }),
+    attribute(id_pkcs9_at_contentType, new ContentType(id_data)),
+    // SigningTime picks UTCTime up to 2049 and GeneralizedTime from 2050, as RFC 5652 §11.3 asks.
+    attribute(id_pkcs9_at_signingTime, new SigningTime(now)),
+    attribute(id_pkcs9_at_messageDigest, new MessageDigest(digest)),
   ];
-  const encoded = new Map(attributes.map((a) => [a, new Uint8Array(a.toSchema().toBER())]));
+  const encoded = new Map(attributes.map((a) => [a, new Uint8Array(AsnConvert.serialize(a))]));
   return attributes.sort((a, b) =>
     compareBytes(encoded.get(a) ?? new Uint8Array(), encoded.get(b) ?? new Uint8Array()),
   );
+}
+
+/** DER of `SET OF Attribute`: what RFC 5652 §5.4 signs (the [0] IMPLICIT tag of the SignerInfo replaced by SET). */
+function derSetOf(attributes: readonly CmsAttribute[]): Buffer {
+  const content = Buffer.concat(attributes.map((a) => Buffer.from(AsnConvert.serialize(a))));
+  return Buffer.concat([Buffer.from([0x31]), derLength(content.length), content]);
+}
+
+function derLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const bytes: number[] = [];
+  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n % 256);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
 /** Signs `content` (the profile XML) and returns the DER SignedData to serve as the `.mobileconfig`. */
@@ -164,33 +192,40 @@ export async function signProfile(content: Buffer | string, signer: SignerInput 
   const loaded = signer instanceof ProfileSigner ? signer : await loadSigner(signer);
   const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const digest = createHash('sha256').update(data).digest();
+  const signedAttrs = signedAttributes(digest, new Date());
 
-  const signedData = new pkijs.SignedData({
-    version: 1,
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({
-      eContentType: OID.data,
-      eContent: new asn1js.OctetString({ valueHex: data }),
-    }),
-    signerInfos: [
-      new pkijs.SignerInfo({
-        version: 1,
-        sid: new pkijs.IssuerAndSerialNumber({
-          issuer: loaded.certificate.issuer,
-          serialNumber: loaded.certificate.serialNumber,
-        }),
-        signedAttrs: new pkijs.SignedAndUnsignedAttributes({
-          type: 0,
-          attributes: signedAttributes(digest, new Date()),
-        }),
-      }),
-    ],
-    certificates: [loaded.certificate, ...loaded.chain],
-  });
+  let signature: Buffer;
   try {
-    await signedData.sign(loaded.key, 0, 'SHA-256', undefined, engine);
+    // dsaEncoding 'der': CMS carries ECDSA signatures as the DER SEQUENCE { r, s } (RFC 5753 §2.1.1).
+    signature = sign('sha256', derSetOf(signedAttrs), { key: loaded.key, dsaEncoding: 'der' });
   } catch (err) {
     fail(`signing failed: ${(err as Error).message}`, err);
   }
-  const contentInfo = new pkijs.ContentInfo({ contentType: OID.signedData, content: signedData.toSchema(true) });
-  return Buffer.from(contentInfo.toSchema().toBER(false));
+
+  const tbs = loaded.certificate.tbsCertificate;
+  const signedData = new SignedData({
+    version: 1,
+    digestAlgorithms: new DigestAlgorithmIdentifiers([new AlgorithmIdentifier({ algorithm: SHA256 })]),
+    encapContentInfo: new EncapsulatedContentInfo({
+      eContentType: id_data,
+      eContent: new EncapsulatedContent({ single: new OctetString(data) }),
+    }),
+    certificates: new CertificateSet(
+      [loaded.certificate, ...loaded.chain].map((certificate) => new CertificateChoices({ certificate })),
+    ),
+    signerInfos: new SignerInfos([
+      new SignerInfo({
+        version: 1,
+        sid: new SignerIdentifier({
+          issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: tbs.issuer, serialNumber: tbs.serialNumber }),
+        }),
+        digestAlgorithm: new AlgorithmIdentifier({ algorithm: SHA256 }),
+        signedAttrs,
+        signatureAlgorithm: loaded.algorithm,
+        signature: new OctetString(signature),
+      }),
+    ]),
+  });
+  const contentInfo = new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(signedData) });
+  return Buffer.from(AsnConvert.serialize(contentInfo));
 }

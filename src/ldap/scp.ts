@@ -1,5 +1,5 @@
 /**
- * Builds an Active Directory-shaped tree holding Exchange Autodiscover Service Connection Points (protocol.md §1.1),
+ * Builds an Active Directory-shaped tree holding Exchange Autodiscover Service Connection Points (docs/protocol.md §1.1),
  * ready for createDirectoryServer: the domain head, the Configuration naming context, the Exchange containers and
  * one SCP per entry in `scps`.
  */

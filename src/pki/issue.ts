@@ -61,7 +61,7 @@ function leafKeyUsage(keyType: KeyType): x509.KeyUsagesExtension {
 
 /**
  * Issues a server certificate with the extensions a public CA would put in: basicConstraints CA:FALSE, keyUsage,
- * EKU serverAuth, SAN, SKI and (when CA-issued) AKI. Every failure class in tls-and-security.md §2.1 that our
+ * EKU serverAuth, SAN, SKI and (when CA-issued) AKI. Every failure class in docs/tls.md §2.1 that our
  * clients can meet is expressible: wrong or wildcard names, IP SANs, CN-only, expired, not-yet-valid,
  * self-signed, untrusted root (an authority the client does not trust) and a missing intermediate (serve
  * `certPem` without `chainPem`).

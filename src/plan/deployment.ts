@@ -1,7 +1,7 @@
 /**
  * The deployment file `autodisco plan` reads: an Exchange-like organisation described the way its administrator
  * knows it (accepted domains, namespaces, virtual-directory URLs, Outlook Anywhere, Client Access servers and their
- * AutoDiscoverServiceInternalUri, sites), plus where the names should point in DNS. protocol.md §8 lists where each
+ * AutoDiscoverServiceInternalUri, sites), plus where the names should point in DNS. docs/protocol.md §8 lists where each
  * setting ends up. The JSON schema in schemas/deployment.schema.json is generated from this one.
  */
 import { isIP } from 'node:net';

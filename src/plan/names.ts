@@ -1,6 +1,6 @@
 /**
  * Will a public CA put this name on a certificate? CA/B Forum Baseline Requirements forbid Internal Names (names
- * not under an ICANN top-level domain, NetBIOS names included) and Reserved IP addresses (tls-and-security.md §1.1),
+ * not under an ICANN top-level domain, NetBIOS names included) and Reserved IP addresses (docs/tls.md §1.1),
  * and a name that is itself a public suffix cannot be validated. Pure.
  */
 import { BlockList, isIP } from 'node:net';

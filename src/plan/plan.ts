@@ -1,7 +1,7 @@
 /**
  * The planner: from a deployment (or a server configuration) to the DNS records to publish, the SRV alternative,
  * the SCP entries, the names the certificate must carry, whether one wildcard would do, and what will not work.
- * Rules from protocol.md §1.1, §1.2 and §8 and tls-and-security.md §1. Pure: no I/O, same input, same plan.
+ * Rules from docs/protocol.md §1.1, §1.2 and §8 and docs/tls.md §1. Pure: no I/O, same input, same plan.
  */
 import { parse as parseDomain } from 'tldts';
 import type { DnsTarget, HostRole, PlanHost, PlanInput } from './input.js';

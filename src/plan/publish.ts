@@ -1,6 +1,6 @@
 /**
  * `autodisco publish scp`: writes each Client Access server's Autodiscover SCP into the directory over LDAP, as an
- * Exchange server's setup does (protocol.md §1.1), or prints it as LDIF. The directory sets whenCreated.
+ * Exchange server's setup does (docs/protocol.md §1.1), or prints it as LDIF. The directory sets whenCreated.
  */
 import { Client, NoSuchObjectError, ResultCodeError } from 'ldapts';
 import { AutodiscoError } from '../errors.js';

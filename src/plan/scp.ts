@@ -1,6 +1,6 @@
 /**
  * The Autodiscover SCP objects an Exchange Client Access server's setup writes into the configuration naming
- * context (protocol.md §1.1), as data and as LDIF. Pure.
+ * context (docs/protocol.md §1.1), as data and as LDIF. Pure.
  */
 import { escapeRdnValue } from '../ldap/dn.js';
 import { EXCHANGE_ADMIN_GROUP, SCP_SERVICE_CLASS_NAME, SCP_URL_KEYWORD } from '../ldap/scp.js';

@@ -1,6 +1,6 @@
 /**
  * OpenSSL's text for the verify codes Node reports in `authorizationError` (which carries only the code).
- * Verified on Node 20.20 / OpenSSL 3.0 (tls-and-security.md §2.1); used to give a probe result the same
+ * Verified on Node 20.20 / OpenSSL 3.0 (docs/tls.md §2.1); used to give a probe result the same
  * `message` a rejecting client would have thrown.
  */
 export const VERIFY_ERROR_MESSAGES: Readonly<Record<string, string>> = {

@@ -1,4 +1,4 @@
-/** Probe result → the `tls` object of a `discover` step (discover-contract.md), with our additions. */
+/** Probe result → the `tls` object of a `discover` step (docs/discover-contract.md), with our additions. */
 import type { TlsProbeResult } from './probe.js';
 import type { CertificateSummary } from './summary.js';
 
@@ -10,7 +10,7 @@ export interface StepTls {
   /** What the server sent, leaf first. */
   chain: CertificateSummary[];
   /* Additions to the contract below. */
-  /** Name verdicts under the three rule sets (tls-and-security.md §1): they differ on partial wildcards and CNs. */
+  /** Name verdicts under the three rule sets (docs/tls.md §1): they differ on partial wildcards and CNs. */
   names?: { strict: boolean; node: boolean; outlook: boolean };
   /** trusted | incomplete | untrusted-root | self-signed */
   chainVerdict?: string;

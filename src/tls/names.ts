@@ -1,6 +1,6 @@
 /**
  * Does a certificate name the host a client asked for? Three verdicts, because clients disagree
- * (tls-and-security.md §1): `strict` (RFC 9525 + CA/B public-suffix rule), `node` (what `tls.checkServerIdentity`
+ * (docs/tls.md §1): `strict` (RFC 9525 + CA/B public-suffix rule), `node` (what `tls.checkServerIdentity`
  * decides, i.e. every Node-based client) and `outlook` (SChannel's rules, KB 258858). A diagnostic shows when
  * they differ: a partial wildcard that works in Outlook but breaks strict clients, a CN-only certificate that
  * Node and Windows accept but browsers do not.

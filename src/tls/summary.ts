@@ -1,4 +1,4 @@
-/** Certificate evidence in the shape the `discover` report uses (discover-contract.md, `tls.certificate`). */
+/** Certificate evidence in the shape the `discover` report uses (docs/discover-contract.md, `tls.certificate`). */
 import type { X509Certificate } from 'node:crypto';
 import {
   altNames,

@@ -32,7 +32,7 @@ function settingsOf(result: ParsedResponse) {
   return result as Extract<ParsedResponse, { kind: 'settings' }>;
 }
 
-// protocol.md §3.5, with the MAPI/HTTP block of the same section added to the Account.
+// docs/protocol.md §3.5, with the MAPI/HTTP block of the same section added to the Account.
 const EXCHANGE_SETTINGS = `<?xml version="1.0" encoding="utf-8"?>
 <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
   <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
@@ -88,7 +88,7 @@ const EXCHANGE_SETTINGS = `<?xml version="1.0" encoding="utf-8"?>
 const EWS = 'https://mail.contoso.com/EWS/Exchange.asmx';
 const OAB = 'https://mail.contoso.com/OAB/d29844a9-724e-468c-8820-0f7b345b767b/';
 
-describe('parseAutodiscoverResponse: Outlook answers from protocol.md §3.5', () => {
+describe('parseAutodiscoverResponse: Outlook answers from docs/protocol.md §3.5', () => {
   test('settings: EXCH, EXPR, WEB and mapiHttp, one entry per <Protocol>, lower-camel keys, typed values', () => {
     const result = parseAutodiscoverResponse(EXCHANGE_SETTINGS, 'outlook');
     assert.deepEqual(result, {
@@ -373,7 +373,7 @@ describe('parseAutodiscoverResponse: Outlook answers from protocol.md §3.5', ()
   });
 });
 
-describe('parseAutodiscoverResponse: mobilesync (protocol.md §3.6)', () => {
+describe('parseAutodiscoverResponse: mobilesync (docs/protocol.md §3.6)', () => {
   const wrap = (inner: string) => outlook(inner, OUTER, MOBILESYNC);
 
   test('settings: one entry per <Server>, MobileSync and CertEnroll', () => {
@@ -783,7 +783,7 @@ describe('parseAutodiscoverResponse: hostile bodies', () => {
 });
 
 describe('decodeServerVersion and lowerCamel', () => {
-  test('ServerVersion bit layout (protocol.md §3.3)', () => {
+  test('ServerVersion bit layout (docs/protocol.md §3.3)', () => {
     assert.equal(decodeServerVersion('73C189CB'), '15.1.2507');
     assert.equal(decodeServerVersion('738180DA'), '14.1.218');
     assert.equal(decodeServerVersion('72008287'), '8.0.647');

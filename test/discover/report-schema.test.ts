@@ -11,7 +11,7 @@ import {
 
 const SHA = (byte: string) => Array.from({ length: 32 }, () => byte).join(':');
 
-/** The contract's example report (discover-contract.md), completed: its steps, a certificate chain and a finding. */
+/** The contract's example report (docs/discover-contract.md), completed: its steps, a certificate chain and a finding. */
 function exampleReport(): DiscoveryReport {
   const website = () => ({
     subject: 'CN=www.contoso.test',

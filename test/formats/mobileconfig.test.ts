@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { nameBasedUuid, profileIdentifier, renderMobileconfig } from '../../src/formats/mobileconfig.js';
+import { nameBasedUuid, profileIdentifier, renderMobileconfig, uuidV5 } from '../../src/formats/mobileconfig.js';
 import { parseXml, type XmlElement } from '../../src/formats/xml.js';
 import { type ResolvedSettings, resolveAnswer } from '../../src/settings/resolve.js';
 import { type DomainSettings, domain, user } from '../../src/settings/schema.js';
@@ -228,13 +228,18 @@ describe('renderMobileconfig', () => {
     assert.deepEqual(uuids(renderMobileconfig({ ...s, email: 'CHRIS@mail.example.co.uk' })), a);
   });
 
-  test('nameBasedUuid is RFC 9562 version 5', () => {
-    // Recomputed independently: SHA-1 over the namespace bytes and the name, version and variant bits set.
-    const ns = Buffer.from('a6398fe0e33c4ebfac35b08f6710e2c5', 'hex');
-    const h = createHash('sha1').update(ns).update('x').digest();
-    const hex = h.subarray(0, 16).toString('hex');
-    const expected = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((Number.parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
-    assert.equal(nameBasedUuid('x'), expected.toUpperCase());
+  test('uuidV5 gives the RFC 9562 test vector', () => {
+    // RFC 9562 Appendix A.4: the DNS namespace (6ba7b810-…, RFC 9562 §6.6) and the name "www.example.com".
+    assert.equal(
+      uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com'),
+      '2ED6657D-E927-568B-95E1-2665A8AEA6A2',
+    );
+    assert.throws(() => uuidV5('not-a-uuid', 'x'), /namespace "not-a-uuid": expected a UUID/);
+  });
+
+  test('our namespace never changes: an installed profile keeps its UUID across versions', () => {
+    // Pinned when the namespace was chosen; a different value here would make every device install a duplicate.
+    assert.equal(nameBasedUuid('chris@example.com#mail'), 'F9CE6A45-A440-51E1-896E-1761FA79B388');
   });
 
   test('hostile strings are escaped: no key injection, values parse back verbatim', () => {

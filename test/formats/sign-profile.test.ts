@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
@@ -7,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import * as x509 from '@peculiar/x509';
 import { AutodiscoError } from '../../src/errors.js';
 import { loadSigner, ProfileSigner, signProfile } from '../../src/formats/sign-profile.js';
+import * as x509 from '../../src/pki/x509.js';
 
 const run = promisify(execFile);
 x509.cryptoProvider.set(webcrypto);
@@ -111,7 +110,7 @@ after(async () => {
 });
 
 /**
- * Verifies with the openssl CLI, independently of pkijs, against `ca` as the only trust anchor, and returns the
+ * Verifies with the openssl CLI, independently of our ASN.1 code, against `ca` as the only trust anchor, and returns the
  * embedded content. `-purpose any`: the leaf is a TLS certificate (serverAuth), as an ACME one is, and
  * OpenSSL's default S/MIME purpose check would refuse it although Apple accepts it.
  */

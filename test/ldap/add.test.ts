@@ -25,7 +25,7 @@ const CONFIG = `CN=Configuration,${BASE}`;
 const SERVERS = `CN=Servers,CN=Exchange Administrative Group (FYDIBOHF23SPDLT),CN=Administrative Groups,CN=First Organization,CN=Microsoft Exchange,CN=Services,${CONFIG}`;
 const SVC = `CN=svc-exchange,CN=Users,${BASE}`;
 const PASSWORD = 'S3tup!';
-// Copied from protocol.md §1.1.1, not from src.
+// Copied from docs/protocol.md §1.1.1, not from src.
 const SPEC_FILTER =
   '(&(objectcategory=serviceConnectionPoint)(|(keywords=67661D7F-8FC4-4fa7-BFAC-E1D7794C1F68)(keywords=77378F46-2C66-4aa9-A6A6-3E7A48B19596)))';
 const SCP_ATTRIBUTES = {

@@ -25,7 +25,7 @@ const EX2_SCP = `CN=EX2,CN=Autodiscover,CN=Protocols,CN=EX2,${SERVERS}`;
 const PTR_SCP = `CN=PTR1,CN=Autodiscover,CN=Protocols,CN=PTR1,${SERVERS}`;
 const SVC = `CN=svc-autodisco,CN=Users,${BASE}`;
 const PASSWORD = 'Secr3t!';
-// Copied from protocol.md §1.1.1, not from src, so a typo in the constants cannot hide.
+// Copied from docs/protocol.md §1.1.1, not from src, so a typo in the constants cannot hide.
 const SPEC_FILTER =
   '(&(objectcategory=serviceConnectionPoint)(|(keywords=67661D7F-8FC4-4fa7-BFAC-E1D7794C1F68)(keywords=77378F46-2C66-4aa9-A6A6-3E7A48B19596)))';
 const EWS_FILTER =

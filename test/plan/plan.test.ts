@@ -1,6 +1,6 @@
 /**
  * The planner against hand-worked examples. Every expected record, name and warning below was worked out by hand
- * from protocol.md §1.1/§1.2/§8, tls-and-security.md §1 and the seed's write-up, not by running the planner.
+ * from docs/protocol.md §1.1/§1.2/§8, docs/tls.md §1 and the seed's write-up, not by running the planner.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -15,7 +15,7 @@ const SERVERS = `CN=Servers,CN=Exchange Administrative Group (FYDIBOHF23SPDLT),C
 const SCP = `CN=CASServer,CN=Autodiscover,CN=Protocols,CN=CASServer,${SERVERS}`;
 const ADMIN = `CN=Exchange Admin,CN=Users,${BASE}`;
 const PASSWORD = 'Pa55word!';
-// From protocol.md §1.1.1, not from src.
+// From docs/protocol.md §1.1.1, not from src.
 const SPEC_FILTER =
   '(&(objectcategory=serviceConnectionPoint)(|(keywords=67661D7F-8FC4-4fa7-BFAC-E1D7794C1F68)(keywords=77378F46-2C66-4aa9-A6A6-3E7A48B19596)))';
 

@@ -59,7 +59,7 @@ describe('POST /autodiscover/autodiscover.xml (Outlook)', () => {
     assert.deepEqual([...p.keys()], ['EXCH', 'EXPR', 'WEB', 'IMAP', 'POP3', 'SMTP']);
     const exch = p.get('EXCH')?.[0];
     assert.equal(childText(exch, 'Server'), '9f6b2c1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b@example.test');
-    assert.equal(childText(exch, 'ServerVersion'), '73C189CB'); // 15.1.2507, protocol.md §3.5
+    assert.equal(childText(exch, 'ServerVersion'), '73C189CB'); // 15.1.2507, docs/protocol.md §3.5
     assert.equal(childText(exch, 'EwsUrl'), 'https://mail.example.test/EWS/Exchange.asmx');
     assert.equal(childText(exch, 'ASUrl'), 'https://mail.example.test/EWS/Exchange.asmx');
     assert.equal(childText(exch, 'OABUrl'), 'https://mail.example.test/OAB/');

@@ -13,7 +13,7 @@ function verdicts(m: NameMatch): [boolean, boolean, boolean] {
   return [m.strict.ok, m.node.ok, m.outlook.ok];
 }
 
-describe('wildcards (tls-and-security.md §1.2)', () => {
+describe('wildcards (docs/tls.md §1.2)', () => {
   test('*.example.test covers one label, not the apex and not two labels', async () => {
     const c = await cert(['*.example.test']);
     assert.deepEqual(matchName('www.example.test', c), {

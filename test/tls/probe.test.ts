@@ -279,7 +279,7 @@ describe('name failures', () => {
   });
 });
 
-describe('chain failures (tls-and-security.md §2.1)', () => {
+describe('chain failures (docs/tls.md §2.1)', () => {
   test('expired: CERT_HAS_EXPIRED, the leaf named', async () => {
     const old = await issueCertificate({ issuer: mid, dnsNames: ['old.contoso.test'], validity: 'expired' });
     const r = await probeServed({ cert: old.fullChainPem, key: old.keyPem }, 'old.contoso.test', [root.certPem]);

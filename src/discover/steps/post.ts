@@ -1,6 +1,6 @@
 /**
  * The authenticated POST of the POX request to one candidate URL, and what the client makes of the answer
- * (protocol.md §1.3, the continue-or-stop table).
+ * (docs/protocol.md §1.3, the continue-or-stop table).
  */
 import type { Lookup, StepRun } from '../context.js';
 import type { HttpExchangeRequest } from '../http.js';
@@ -25,7 +25,7 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /**
  * The POST a client sends to `target` over `c`. Credentials go only over HTTPS, only to a certificate that passed
- * every check, and never to a target the user has not agreed to (tls-and-security.md §5.4).
+ * every check, and never to a target the user has not agreed to (docs/tls.md §5).
  */
 export function buildPost(
   lookup: Lookup,

@@ -1,5 +1,5 @@
 /**
- * Autodiscover XML namespaces. Servers must emit the http:// forms (protocol.md §0.2: Microsoft's web docs
+ * Autodiscover XML namespaces. Servers must emit the http:// forms (docs/protocol.md §0.2: Microsoft's web docs
  * show https:// after a link rewrite, but Exchange, the specs and every client use http://). When reading,
  * the https:// spelling is accepted too.
  */

@@ -19,7 +19,7 @@ export interface OutlookClientCapabilities {
 
 const onOff = (value: boolean) => (value ? 'on' : 'off');
 
-/** Hex ServerVersion: 4 bits 0x7 · 6 major · 6 minor · 1 flag bit · 15 build (protocol.md §3.3). */
+/** Hex ServerVersion: 4 bits 0x7 · 6 major · 6 minor · 1 flag bit · 15 build (docs/protocol.md §3.3). */
 export function encodeServerVersion(version: string): string {
   const [major = 0, minor = 0, build = 0] = version.split('.').map(Number);
   const value = ((0x7 << 28) | (major << 22) | (minor << 16) | (1 << 15) | build) >>> 0;
@@ -136,7 +136,7 @@ function mailProtocol(server: ResolvedServer, ttl: number): XmlNode {
     textEl('LoginName', server.username),
     textEl('SPA', onOff(spa)),
     textEl('SSL', onOff(secure)),
-    // Encryption tells implicit TLS ("SSL") from STARTTLS ("TLS"); SSL alone cannot (peers.md §4.3).
+    // Encryption tells implicit TLS ("SSL") from STARTTLS ("TLS"); SSL alone cannot (docs/protocol.md §9.2).
     textEl('Encryption', server.security === 'tls' ? 'SSL' : server.security === 'starttls' ? 'TLS' : 'None'),
     textEl('AuthRequired', onOff(authRequired)),
     server.protocol === 'smtp' ? textEl('UsePOPAuth', 'off') : undefined,
