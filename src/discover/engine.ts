@@ -1,8 +1,10 @@
 /**
  * The one engine: walks a profile's plan for an address, step by step, exactly in the client's order, and
  * records every step. Redirects (redirectUrl, HTTP 3xx) are followed in place; redirectAddr restarts the plan for
- * the new address. DNS lookups and TLS handshakes may be prefetched concurrently, but nothing that carries
- * credentials is, so the outcome, the order of steps and where credentials go are those of the sequential client.
+ * the new address. By default DNS lookups and TLS handshakes of later candidates are started early, but no HTTP
+ * request is: every request a server receives is a step of the report, sent when the walk gets there. Only
+ * `prefetchRequests` also sends the unauthenticated requests early (never one with credentials), so the outcome,
+ * the order of steps and where credentials go are always those of the sequential client.
  */
 import { type AddressParts, baseDomain, checkAddress, fillTemplate } from './candidates.js';
 import { type DiscoverOptions, type DiscoverPorts, Lookup, type Next } from './context.js';
@@ -17,8 +19,13 @@ import { scpSteps } from './steps/scp.js';
 import { srvSteps } from './steps/srv.js';
 
 export interface EngineOptions extends DiscoverOptions {
-  /** Prefetch DNS answers and TLS evidence for every candidate at once (default true). */
+  /** Start the DNS lookups and TLS handshakes of every candidate at once (default true); false: nothing ahead. */
   concurrent?: boolean;
+  /**
+   * Also send the unauthenticated requests of later candidates early (default false). Faster, but servers then
+   * receive requests the real client would not make (e.g. autodiscover.<domain> after a root-domain prompt).
+   */
+  prefetchRequests?: boolean;
 }
 
 function methodOf(step: PlanStep): StepMethod {
@@ -55,11 +62,11 @@ function skipped(method: StepMethod, email: string, host: string, detail: string
 const ignore = () => undefined;
 
 /**
- * Starts, for every candidate of the plan at once, what carries no secret: DNS lookups, TLS handshakes and the
- * requests that would go without credentials. The walk then takes each result in the client's order; requests
- * with credentials are never started early, and nothing early changes which steps the report shows.
+ * Starts, for every candidate of the plan at once, DNS lookups and TLS handshakes (which no server logs as a
+ * request) and, only with `prefetchRequests`, the requests that would go without credentials. The walk then
+ * takes each result in the client's order; nothing early changes which steps the report shows.
  */
-function prefetch(lookup: Lookup, address: AddressParts, round: number): void {
+function prefetch(lookup: Lookup, address: AddressParts, round: number, requests: boolean): void {
   for (const planStep of lookup.profile.plan) {
     const method = methodOf(planStep);
     if (lookup.options.exclude.has(method) || planStep.kind === 'scp') continue;
@@ -73,7 +80,7 @@ function prefetch(lookup: Lookup, address: AddressParts, round: number): void {
     if (planStep.kind === 'autoconfig' && url.protocol !== 'https:') continue;
     connect(lookup, method, address.email, url, round, { prefetch: true })
       .then((outcome) => {
-        if (outcome.kind !== 'connected') return;
+        if (outcome.kind !== 'connected' || !requests) return;
         const c = outcome.connection;
         if (planStep.kind === 'post') {
           const { request, mayAuthenticate } = buildPost(
@@ -81,9 +88,9 @@ function prefetch(lookup: Lookup, address: AddressParts, round: number): void {
             { method, url, email: address.email, round, foreign: false, consented: true },
             c,
           );
-          if (!mayAuthenticate) lookup.exchange(request).catch(ignore);
+          if (!mayAuthenticate) lookup.sendEarly(request);
         } else {
-          lookup.exchange(getRequest(lookup, url, c)).catch(ignore);
+          lookup.sendEarly(getRequest(lookup, url, c));
         }
       })
       .catch(ignore);
@@ -209,7 +216,8 @@ async function runPlanStep(lookup: Lookup, planStep: PlanStep, address: AddressP
 
 async function walk(lookup: Lookup, address: AddressParts, round: number): Promise<Next> {
   lookup.addressesSeen.add(address.email);
-  if ((lookup.options as EngineOptions).concurrent !== false) prefetch(lookup, address, round);
+  const options = lookup.options as EngineOptions;
+  if (options.concurrent !== false) prefetch(lookup, address, round, options.prefetchRequests === true);
   for (const planStep of lookup.profile.plan) {
     const method = methodOf(planStep);
     if (lookup.options.exclude.has(method)) {
