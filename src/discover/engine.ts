@@ -12,6 +12,7 @@ import type { PlanStep } from './profiles.js';
 import { type DiscoveryReport, REPORT_SCHEMA_ID, type Refusal, type Step, type StepMethod } from './report.js';
 import { checkServices } from './service-checks.js';
 import { autoconfigStep } from './steps/autoconfig.js';
+import { autoconfigMxSteps } from './steps/autoconfig-mx.js';
 import { connect, getRequest } from './steps/connect.js';
 import { httpRedirectStep } from './steps/http-redirect.js';
 import { buildPost, postStep } from './steps/post.js';
@@ -40,6 +41,8 @@ function methodOf(step: PlanStep): StepMethod {
       return 'srv';
     case 'autoconfig':
       return 'autoconfig';
+    case 'autoconfig-mx':
+      return 'autoconfig-mx';
   }
 }
 
@@ -73,6 +76,11 @@ function prefetch(lookup: Lookup, address: AddressParts, round: number, requests
     if (planStep.kind === 'srv') {
       const name = planStep.name.replace('{domain}', address.domain);
       lookup.once(`srv:${name}`, () => lookup.ports.dns.resolveSrv(name)).catch(ignore);
+      continue;
+    }
+    if (planStep.kind === 'autoconfig-mx') {
+      const { domain } = address;
+      lookup.once(`mx:${domain}`, () => lookup.ports.dns.resolveMx(domain)).catch(ignore);
       continue;
     }
     const url = fillTemplate(planStep.url, address);
@@ -211,6 +219,8 @@ async function runPlanStep(lookup: Lookup, planStep: PlanStep, address: AddressP
       lookup.record(run.step);
       return run.next;
     }
+    case 'autoconfig-mx':
+      return autoconfigMxSteps(lookup, planStep.url, address, round, (s) => lookup.record(s));
   }
 }
 
@@ -221,8 +231,17 @@ async function walk(lookup: Lookup, address: AddressParts, round: number): Promi
   for (const planStep of lookup.profile.plan) {
     const method = methodOf(planStep);
     if (lookup.options.exclude.has(method)) {
-      const url = planStep.kind === 'scp' || planStep.kind === 'srv' ? undefined : fillTemplate(planStep.url, address);
-      const host = url?.hostname ?? (planStep.kind === 'srv' ? planStep.name.replace('{domain}', address.domain) : '');
+      const url =
+        planStep.kind === 'scp' || planStep.kind === 'srv' || planStep.kind === 'autoconfig-mx'
+          ? undefined
+          : fillTemplate(planStep.url, address);
+      const host =
+        url?.hostname ??
+        (planStep.kind === 'srv'
+          ? planStep.name.replace('{domain}', address.domain)
+          : planStep.kind === 'autoconfig-mx'
+            ? address.domain
+            : '');
       lookup.record(
         skipped(
           method,

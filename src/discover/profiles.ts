@@ -9,7 +9,9 @@ export type PlanStep =
   | { kind: 'post'; method: 'root-domain' | 'autodiscover-domain'; url: string }
   | { kind: 'http-redirect'; url: string }
   | { kind: 'srv'; name: string }
-  | { kind: 'autoconfig'; url: string };
+  | { kind: 'autoconfig'; url: string }
+  /** Thunderbird's MX step: `{mxDomain}` is each domain steps/autoconfig-mx.ts derives from the MX host. */
+  | { kind: 'autoconfig-mx'; url: string };
 
 export type CertificatePolicy = 'move-on' | 'prompt';
 
@@ -106,14 +108,17 @@ export const PROFILES: Record<ProfileName, Profile> = {
     short: 'Thunderbird',
     title: 'Thunderbird (autoconfig, then Exchange Autodiscover)',
     schema: 'outlook',
-    // comm-central FindConfig: ISP autoconfig over https then http, then Exchange Autodiscover (autodiscover.<domain>
-    // before <domain>). Thunderbird runs the sources in parallel and takes the best; the report lists them in
-    // that priority. The ISPDB (Mozilla's database on the internet) is not asked by this offline tool.
+    // comm-central FindConfig.sys.mjs `parallelAutoDiscovery`: fromDisk, fromISP (autoconfig over https then http),
+    // fromDB (the ISPDB), forMX (autoconfig of the MX host's domain, https only), with Exchange Autodiscover
+    // (autodiscover.<domain> before <domain>) beside them; autoconfig wins when both answer (docs/lookups.md).
+    // Thunderbird runs the sources in parallel and takes the best; the report lists them in that priority. The
+    // ISPDB (Mozilla's database on the internet) is not asked by this offline tool.
     plan: [
       { kind: 'autoconfig', url: 'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={email}' },
       { kind: 'autoconfig', url: 'https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={email}' },
       { kind: 'autoconfig', url: 'http://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={email}' },
       { kind: 'autoconfig', url: 'http://{domain}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={email}' },
+      { kind: 'autoconfig-mx', url: 'https://autoconfig.{mxDomain}/mail/config-v1.1.xml?emailaddress={email}' },
       { kind: 'post', method: 'autodiscover-domain', url: AUTODISCOVER },
       { kind: 'post', method: 'root-domain', url: ROOT },
       { kind: 'http-redirect', url: HTTP_REDIRECT },

@@ -19,6 +19,7 @@ export type StepMethod =
   | 'srv'
   | 'redirect'
   | 'autoconfig'
+  | 'autoconfig-mx'
   | 'json-v2';
 
 export type StepResult =

@@ -204,6 +204,19 @@ const CHECKS: Record<string, Check> = {
       null,
     );
   },
+  'thunderbird-mx-provider': async (lab) => {
+    assert.deepEqual(await resolver(lab).resolveMx('fabrikam.test'), [
+      { priority: 10, exchange: 'mx1.mail.hoster.test' },
+    ]);
+    await assert.rejects(resolver(lab).resolve4('autoconfig.fabrikam.test'), { code: 'ENOTFOUND' });
+    await assert.rejects(resolver(lab).resolve4('autoconfig.mail.hoster.test'), { code: 'ENOTFOUND' });
+    await certificateNames(
+      lab,
+      'autoconfig.hoster.test',
+      'DNS:autoconfig.hoster.test, DNS:imap.hoster.test, DNS:smtp.hoster.test, DNS:mx1.mail.hoster.test',
+      null,
+    );
+  },
   'srv-hosting-provider-fixed': async (lab) => {
     assert.deepEqual(await resolver(lab).resolveCname('autodiscover.fabrikam.test'), ['autodiscover.hoster.test']);
     await certificateNames(lab, 'autodiscover.fabrikam.test', 'DNS:autodiscover.fabrikam.test', null);
