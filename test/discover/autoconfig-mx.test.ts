@@ -55,7 +55,7 @@ describe('thunderbird-mx-provider: only the provider behind the MX publishes aut
     await lab?.close();
   });
 
-  test('after the domain’s own autoconfig, the MX step finds the settings at autoconfig.hoster.test', () => {
+  test("after the domain's own autoconfig, the MX step finds the settings at autoconfig.hoster.test", () => {
     assert.equal(report.outcome, 'settings');
     assert.equal(report.settings?.method, 'autoconfig-mx');
     assert.equal(
@@ -64,12 +64,16 @@ describe('thunderbird-mx-provider: only the provider behind the MX publishes aut
     );
     const methods = report.steps.map((s) => `${s.method} ${s.url ?? s.host} ${s.result}`);
     assert.deepEqual(methods.slice(4), [
-      'autoconfig-mx fabrikam.test redirect-url',
       'autoconfig-mx https://autoconfig.mail.hoster.test/mail/config-v1.1.xml?emailaddress=chris%40fabrikam.test not-found',
       'autoconfig-mx https://autoconfig.hoster.test/mail/config-v1.1.xml?emailaddress=chris%40fabrikam.test settings',
     ]);
     assert.ok(report.steps.slice(0, 4).every((s) => s.method === 'autoconfig' && s.result !== 'settings'));
+    // The MX lookup's records and reading go with the first request it led to.
     assert.deepEqual(report.steps[4]?.records, [{ preference: 10, exchange: 'mx1.mail.hoster.test' }]);
+    assert.match(
+      report.steps[4]?.detail ?? '',
+      /^Mail for fabrikam\.test goes to mx1\.mail\.hoster\.test: Thunderbird asks the autoconfig of mail\.hoster\.test, then hoster\.test/,
+    );
     // Exchange Autodiscover, lower in Thunderbird's priority, is not needed.
     assert.ok(!report.steps.some((s) => s.method === 'autodiscover-domain'));
   });

@@ -204,6 +204,12 @@ const CHECKS: Record<string, Check> = {
       null,
     );
   },
+  'scp-root-domain-prompt': async (lab) => {
+    // The website's certificate on the root domain, an SCP that answers: the seed's last question.
+    await certificateNames(lab, 'contoso.test', 'DNS:www.contoso.test', 'ERR_TLS_CERT_ALTNAME_INVALID');
+    await certificateNames(lab, 'mail.contoso.test', 'DNS:autodiscover.contoso.test, DNS:mail.contoso.test', null);
+    assert.ok(lab.ldap, 'the scenario has a directory');
+  },
   'thunderbird-mx-provider': async (lab) => {
     assert.deepEqual(await resolver(lab).resolveMx('fabrikam.test'), [
       { priority: 10, exchange: 'mx1.mail.hoster.test' },

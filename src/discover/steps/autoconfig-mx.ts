@@ -73,12 +73,16 @@ export async function autoconfigMxSteps(
   const urls = domains.map(
     (d) => new URL(template.replaceAll('{mxDomain}', d).replaceAll('{email}', encodeURIComponent(email))),
   );
-  step.result = 'redirect-url';
-  step.redirectTo = urls[0]?.href ?? null;
-  step.detail = `Mail for ${domain} goes to ${mxHost}: Thunderbird asks the autoconfig of ${domains.join(', then ')} (HTTPS only; Mozilla's ISPDB for ${domains.join(' and ')} is on the internet and not asked here).`;
-  record(step);
-  for (const url of urls) {
+  // No step of its own for a lookup that found a provider: its records and its reading go on the first request,
+  // so that every step with a result is a request (the lookup step above exists only when nothing is asked).
+  const why = `Mail for ${domain} goes to ${mxHost}: Thunderbird asks the autoconfig of ${domains.join(', then ')} (HTTPS only; Mozilla's ISPDB for ${domains.join(' and ')} is on the internet and not asked here).`;
+  for (const [i, url] of urls.entries()) {
     const run = await autoconfigStep(lookup, url, email, round, 'autoconfig-mx');
+    if (i === 0) {
+      run.step.records = step.records;
+      run.step.ms = Math.round((run.step.ms + step.ms) * 10) / 10;
+      run.step.detail = `${why} ${run.step.detail}`;
+    }
     record(run.step);
     if (run.next.kind !== 'continue') return run.next;
   }
