@@ -356,7 +356,9 @@ export async function runDiscovery(options: EngineOptions, ports: DiscoverPorts)
   let evidence: DiscoveryReport['evidence'];
   if (end.kind === 'fail' && check.ok) {
     // Where mail for the domain goes is the likeliest home of its Autodiscover service: the diagnosis suggests it.
-    const mx = await ports.dns.resolveMx(check.address.domain);
+    const { domain } = check.address;
+    // Thunderbird's MX step may have asked already: the same answer, not a second query.
+    const mx = await lookup.once(`mx:${domain}`, () => ports.dns.resolveMx(domain));
     if (mx.status === 'ok') {
       evidence = {
         mx: [...mx.records].sort((a, b) => a.priority - b.priority).map((r) => r.exchange.replace(/\.$/, '')),

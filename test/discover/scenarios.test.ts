@@ -26,7 +26,7 @@ interface RunOptions {
   site?: string | null;
   /** false: not domain-joined even when the scenario has a directory. */
   ldap?: boolean;
-  /** --sequential: no prefetch, so the lab log holds only the client's own requests. */
+  /** --sequential: nothing ahead of the walk, not even DNS lookups and handshakes. */
   sequential?: boolean;
 }
 
