@@ -1,9 +1,12 @@
 /**
- * `npm run bench:discover`: discovery against a lab whose candidates answer late (bench/scenarios/discover-latency.ts),
- * for the client profiles, with the concurrent prefetch on and off (EngineOptions.concurrent).
+ * `npm run bench:discover`: discovery against a lab whose candidates answer late (test/helpers/latency-scenario.ts),
+ * for the client profiles, with the concurrent prefetch on and off (EngineOptions.concurrent; one variant also
+ * with prefetchRequests).
  *
  * First a check, which fails the run loudly: concurrent and sequential runs must give the same outcome, the same
- * steps in the same order (method, URL, result, status, redirect) and send credentials with the same steps.
+ * steps in the same order (method, URL, result, status, redirect) and send credentials with the same steps, and
+ * the lab's hosts must have logged exactly the requests the steps show, in the same order, in both modes (with
+ * prefetchRequests, requests the walk never made are allowed and counted: that is what the option trades).
  * Then the figures, each a ratio measured in the same run: the concurrent wall time against the slowest deciding
  * step (what a client that overlapped everything could reach) and against the sum of the steps' own times (what a
  * sequential client spends), next to the sequential wall time and the real client's sequential estimate (its own
@@ -12,20 +15,20 @@
  * BENCH_RUNS sets the runs per profile and mode (default 5; medians are printed). The whole benchmark takes about
  * two minutes with the default.
  */
-import { runDiscovery } from '../src/discover/engine.js';
+import { type EngineOptions, runDiscovery } from '../src/discover/engine.js';
 import { createNodePorts } from '../src/discover/node-ports.js';
 import { PROFILE_NAMES, PROFILES } from '../src/discover/profiles.js';
 import type { DiscoveryReport, ProfileName } from '../src/discover/report.js';
 import { type RunningLab, startLab } from '../src/lab/lab.js';
+import { behaviour, loggedRequests, stepRequests, trafficDifference } from '../src/lab/traffic.js';
 import {
-  behaviour,
   DELAYED,
   LATENCY_EMAIL,
   type LatencyScenarioOptions,
   latencyScenario,
   ROOT_HANGS,
   SLOW_DNS,
-} from './scenarios/discover-latency.js';
+} from '../test/helpers/latency-scenario.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const RANGE = '127.45.0.0/24';
@@ -42,8 +45,10 @@ interface Variant {
   /** What is slow, for the legend. */
   story: string;
   profiles: readonly ProfileName[];
-  /** false: no credentials, so the prefetch may send the (unauthenticated) requests early too. */
+  /** false: no credentials (every request is unauthenticated). */
   credentials?: false;
+  /** The concurrent runs also send the unauthenticated requests early (EngineOptions.prefetchRequests). */
+  prefetchRequests?: true;
 }
 
 const VARIANTS: Variant[] = [
@@ -61,7 +66,9 @@ const VARIANTS: Variant[] = [
     dnsTimeoutMs: 1_000,
     profiles: ['outlook', 'thunderbird'],
     credentials: false,
-    story: 'the same, without credentials: every request is unauthenticated, so the prefetch sends them at once',
+    prefetchRequests: true,
+    story:
+      'the same, without credentials and with --prefetch-requests: every request is unauthenticated, so the prefetch sends them at once',
   },
   {
     scenario: ROOT_HANGS,
@@ -92,19 +99,40 @@ function assertSameBehaviour(what: string, reference: DiscoveryReport, other: Di
   );
 }
 
+/**
+ * Throws when the hosts did not log exactly the requests of the run's steps, in order; with prefetchRequests the
+ * extra (early) requests are allowed and their number returned.
+ */
+function checkTraffic(what: string, run: Run, extrasAllowed: boolean): number {
+  const expected = stepRequests(run.report);
+  if (!extrasAllowed && expected.length === run.logged.length && expected.every((l, i) => l === run.logged[i]))
+    return 0;
+  const { missing, extra } = trafficDifference(expected, run.logged);
+  if (extrasAllowed && missing.length === 0) return extra.length;
+  throw new Error(
+    `${what}: the servers' log is not the report's requests\n  steps:\n    ${expected.join('\n    ')}\n  logged:\n    ${run.logged.join('\n    ')}`,
+  );
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-async function discover(
-  lab: RunningLab,
-  variant: Variant,
-  profile: ProfileName,
-  concurrent: boolean,
-): Promise<DiscoveryReport> {
-  return runDiscovery(
+interface Run {
+  report: DiscoveryReport;
+  /** What the lab's hosts logged during the run (loggedRequests). */
+  logged: string[];
+}
+
+async function discover(lab: RunningLab, variant: Variant, profile: ProfileName, concurrent: boolean): Promise<Run> {
+  const before = lab.requests.length;
+  const mode: Pick<EngineOptions, 'concurrent' | 'prefetchRequests'> = {
+    concurrent,
+    ...(concurrent && variant.prefetchRequests ? { prefetchRequests: true } : {}),
+  };
+  const report = await runDiscovery(
     {
       email: LATENCY_EMAIL,
       profile: PROFILES[profile],
@@ -114,10 +142,13 @@ async function discover(
       ...(variant.credentials === false ? {} : { credentials: CREDENTIALS }),
       timeoutMs: variant.timeoutMs,
       ca: [lab.caPem],
-      concurrent,
+      ...mode,
     },
     createNodePorts({ dnsServers: [lab.dns], timeoutMs: variant.dnsTimeoutMs }),
   );
+  // Requests still in flight from early sends land after the report: give them a moment to be logged.
+  if (mode.prefetchRequests) await new Promise((r) => setTimeout(r, variant.timeoutMs));
+  return { report, logged: loggedRequests(lab.requests.slice(before)) };
 }
 
 interface Row {
@@ -135,6 +166,8 @@ interface Row {
   clientSequential: number;
   /** Σ step ms as the concurrent runs' own reports give it, over the sequential runs' Σ. */
   concurrentStepSumRatio: number;
+  /** Requests the servers received that no step shows (prefetchRequests only), median per concurrent run. */
+  extraRequests: number;
 }
 
 const timing = (r: DiscoveryReport) =>
@@ -149,14 +182,16 @@ async function measure(variant: Variant, warmUp: boolean): Promise<Row[]> {
     // One discarded run warms up this process's code paths.
     if (warmUp) await discover(lab, variant, 'outlook', true);
     for (const profile of variant.profiles) {
-      const concurrent: DiscoveryReport[] = [];
-      const sequential: DiscoveryReport[] = [];
+      const concurrentRuns: Run[] = [];
+      const sequentialRuns: Run[] = [];
       for (let i = 0; i < RUNS; i++) {
         // Alternate which mode goes first, so that neither always meets a warmer lab.
         for (const mode of i % 2 === 0 ? [true, false] : [false, true]) {
-          (mode ? concurrent : sequential).push(await discover(lab, variant, profile, mode));
+          (mode ? concurrentRuns : sequentialRuns).push(await discover(lab, variant, profile, mode));
         }
       }
+      const concurrent = concurrentRuns.map((r) => r.report);
+      const sequential = sequentialRuns.map((r) => r.report);
       const reference = sequential[0]!;
       const expected = scenario.expect?.[profile];
       if (expected !== undefined && reference.outcome !== expected) {
@@ -172,9 +207,18 @@ async function measure(variant: Variant, warmUp: boolean): Promise<Row[]> {
           assertSameBehaviour(`${scenario.name}/${profile} ${mode} run ${i + 1}`, reference, r);
         }
       }
+      for (const [i, run] of sequentialRuns.entries()) {
+        checkTraffic(`${scenario.name}/${profile} sequential run ${i + 1}`, run, false);
+      }
+      const extras = concurrentRuns.map((run, i) =>
+        checkTraffic(`${scenario.name}/${profile} concurrent run ${i + 1}`, run, variant.prefetchRequests === true),
+      );
       const stepSum = median(sequential.map((r) => timing(r).sequentialMs));
       rows.push({
-        scenario: variant.credentials === false ? `${scenario.name} (no credentials)` : scenario.name,
+        scenario:
+          variant.credentials === false
+            ? `${scenario.name} (no credentials${variant.prefetchRequests ? ', --prefetch-requests' : ''})`
+            : scenario.name,
         profile,
         outcome: reference.outcome,
         steps: reference.steps.length,
@@ -186,6 +230,7 @@ async function measure(variant: Variant, warmUp: boolean): Promise<Row[]> {
         stepSum,
         clientSequential: median(sequential.map((r) => timing(r).clientSequentialMs)),
         concurrentStepSumRatio: median(concurrent.map((r) => timing(r).sequentialMs)) / stepSum,
+        extraRequests: median(extras),
       });
     }
   } finally {
@@ -206,18 +251,19 @@ const ms = (v: number) => v.toFixed(0);
 const x = (v: number) => `${v.toFixed(2)}×`;
 const out: string[] = [
   '',
-  `Identical outcome, steps (method, URL, result, status, redirect) and credential placement, concurrent vs sequential: checked on all ${rows.length * RUNS * 2} runs.`,
+  `Identical outcome, steps (method, URL, result, status, redirect) and credential placement, concurrent vs sequential, and servers' logs equal to the steps' requests: checked on all ${rows.length * RUNS * 2} runs.`,
   '',
-  '| scenario | profile | outcome | steps (timeouts, with credentials) | wall concurrent ms | wall sequential ms | slowest step ms | Σ step ms | client sequential ms | wall / slowest step | wall / Σ steps | concurrent / sequential wall |',
-  '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| scenario | profile | outcome | steps (timeouts, with credentials) | wall concurrent ms | wall sequential ms | slowest step ms | Σ step ms | client sequential ms | wall / slowest step | wall / Σ steps | concurrent / sequential wall | extra requests logged |',
+  '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(
     (r) =>
-      `| ${r.scenario} | ${r.profile} | ${r.outcome} | ${r.steps} (${r.timeouts}, ${r.credentialSteps}) | ${ms(r.wallConcurrent)} | ${ms(r.wallSequential)} | ${ms(r.slowestStep)} | ${ms(r.stepSum)} | ${ms(r.clientSequential)} | ${x(r.wallConcurrent / r.slowestStep)} | ${x(r.wallConcurrent / r.stepSum)} | ${x(r.wallConcurrent / r.wallSequential)} |`,
+      `| ${r.scenario} | ${r.profile} | ${r.outcome} | ${r.steps} (${r.timeouts}, ${r.credentialSteps}) | ${ms(r.wallConcurrent)} | ${ms(r.wallSequential)} | ${ms(r.slowestStep)} | ${ms(r.stepSum)} | ${ms(r.clientSequential)} | ${x(r.wallConcurrent / r.slowestStep)} | ${x(r.wallConcurrent / r.stepSum)} | ${x(r.wallConcurrent / r.wallSequential)} | ${r.extraRequests} |`,
   ),
   '',
   ...VARIANTS.map((v) => `${v.scenario.name}: ${v.story}.`),
   '',
-  `Medians of ${RUNS} run(s). "wall" is the report's timing.wallMs with the prefetch on (concurrent) or off (sequential).`,
+  `Medians of ${RUNS} run(s). "wall" is the report's timing.wallMs with the prefetch on (concurrent: DNS and TLS ahead, and requests too where the scenario says --prefetch-requests) or off (sequential).`,
+  '"extra requests logged": requests the hosts received that no step of the report shows (only --prefetch-requests may cause them).',
   "The step figures come from the sequential runs' reports, where each step's ms is its own undisturbed time:",
   'slowest step = the largest step ms (a lower bound for a client that overlapped every candidate); Σ step ms =',
   "timing.sequentialMs; client sequential = timing.clientSequentialMs (each timeout at the profile's own client timeout).",

@@ -40,6 +40,23 @@ export const FINDINGS = {
       MS_OXDISCO,
     ],
   },
+  ROOT_DOMAIN_PROMPT_BESIDE_SCP: {
+    severity: 'error',
+    title: 'Domain-joined {clientName} shows the certificate warning for {host} although SCP answers',
+    when: 'A domain-joined client that asks the DNS candidates at the same time as its SCP lookup (Outlook 2013) meets a certificate error at the root domain: users see the warning even though the settings come from SCP.',
+    detail:
+      '{clientName} on a domain-joined machine does not wait for its SCP lookup: it asks {url} at the same time. The server at {host} ({addresses}) answered with the certificate for {names} (issued by {issuer}), which does not name {host}{websiteNote}. So users see "The name on the security certificate is invalid or does not match the name of the site" for {host}, although the SCP URL {scpUrl} gives Outlook its settings. Pressing No does no harm; pressing Yes teaches users to accept a wrong certificate.',
+    fixes: [
+      "Add {host} to the website's certificate (reissue it for {names} and {host}): the request then fails quietly on the website's answer. This is the preferred fix: it helps every client, joined or not.",
+      'For the domain-joined machines (Group Policy reaches them): set the policy ExcludeHttpsRootDomain=1 (HKCU\\Software\\Policies\\Microsoft\\Office\\15.0\\Outlook\\AutoDiscover for Outlook 2013): Outlook no longer asks https://{host}.',
+      'Stop answering HTTPS on {host}:443 (close the port): a refused connection raises no warning. Only if nothing on https://{host} needs encryption.',
+    ],
+    references: [
+      'R. Milne (Microsoft), "Outlook 2016 Autodiscover Implementation" (2019): Outlook 2013 does the DNS lookups at the same time as SCP; see docs/lookups.md',
+      'Microsoft KB 2212902, the Exclude* values under the AutoDiscover key',
+      KB3211279,
+    ],
+  },
   CERT_NAME_MISMATCH: {
     severity: 'error',
     title: '{host} answers with a certificate that does not name it',

@@ -6,12 +6,14 @@ import type { DiscoveryReport, Finding } from '../discover/report.js';
 import { type Rule, toFinding } from './finding.js';
 import { certificateRules, expiryRule } from './rules/certificates.js';
 import { missingNamesRule, noEndpointRule, plainHttpRule, srvPortRule } from './rules/dns.js';
+import { rootDomainBesideScpRule } from './rules/parallel.js';
 import { redirectRules } from './rules/redirects.js';
 import { errorResponseRule, unauthorizedRule } from './rules/responses.js';
 import { serviceRules } from './rules/services.js';
 
 export const RULES: readonly Rule[] = [
   certificateRules,
+  rootDomainBesideScpRule,
   expiryRule,
   redirectRules,
   srvPortRule,

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { getPublicSuffix } from 'tldts';
+import { getDomain, getPublicSuffix } from 'tldts';
 
 export interface AddressParts {
   email: string;
@@ -62,8 +62,6 @@ export function resolveLocation(location: string | string[] | undefined, base: U
 
 /** The registrable domain (eTLD+1) of a host, for "is this the same organisation?" (Thunderbird's consent rule). */
 export function baseDomain(host: string): string {
-  const suffix = getPublicSuffix(host, { allowPrivateDomains: true });
-  if (!suffix || suffix === host) return host;
-  const rest = host.slice(0, -(suffix.length + 1));
-  return `${rest.split('.').pop()}.${suffix}`;
+  // A public suffix itself (or a name tldts cannot place) is its own base: no organisation above it.
+  return getDomain(host, { allowPrivateDomains: true }) ?? host;
 }

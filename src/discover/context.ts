@@ -50,13 +50,15 @@ export interface StepRun {
   next: Next;
 }
 
-/** One lookup: the steps so far, the redirects used, and memos shared by concurrent prefetches. */
+/** One lookup: the steps so far, the redirects used, and what the prefetch started for the walk to take. */
 export class Lookup {
   readonly steps: Step[] = [];
   redirects = 0;
   readonly addressesSeen = new Set<string>();
   readonly urlsSeen = new Set<string>();
   readonly #memo = new Map<string, Promise<unknown>>();
+  /** Requests sent ahead by the prefetch, by exchangeKey(), until a step takes the answer. */
+  readonly #early = new Map<string, Promise<HttpExchangeResult>>();
   /** Memo keys whose time a step has already been charged with: a cached answer costs the next step nothing. */
   readonly #charged = new Set<string>();
 
@@ -109,20 +111,37 @@ export class Lookup {
   }
 
   /**
-   * One HTTP exchange. A request without credentials may have been started early by the prefetch (it carries
-   * nothing secret); one with credentials always goes out now, in the client's order.
+   * One HTTP exchange, sent now, unless the prefetch (EngineOptions.prefetchRequests) already sent this very
+   * request: then its answer is taken, once. A second identical step sends again, as the real client would.
    */
   exchange(request: HttpExchangeRequest): Promise<HttpExchangeResult> {
-    if (request.headers?.['authorization'] !== undefined) return this.ports.exchange(request);
-    const tlsMode =
-      request.tls?.mode === 'pinned' ? `pinned:${request.tls.fingerprint256}` : (request.tls?.mode ?? 'plain');
-    const key = `http:${request.method} ${request.url.href} @${request.address} ${tlsMode} ${request.body ?? ''}`;
-    return this.once(key, () => this.ports.exchange(request));
+    const key = exchangeKey(request);
+    const early = key === undefined ? undefined : this.#early.get(key);
+    if (early === undefined || key === undefined) return this.ports.exchange(request);
+    this.#early.delete(key);
+    return early;
+  }
+
+  /** Sends an unauthenticated request ahead of the walk (prefetchRequests only); exchange() takes its answer. */
+  sendEarly(request: HttpExchangeRequest): void {
+    const key = exchangeKey(request);
+    if (key === undefined || this.#early.has(key)) return;
+    const sent = this.ports.exchange(request);
+    sent.catch(() => undefined);
+    this.#early.set(key, sent);
   }
 
   record(step: Step): void {
     this.steps.push(step);
   }
+}
+
+/** What makes two requests the same; undefined for one with credentials, which is never sent early. */
+function exchangeKey(request: HttpExchangeRequest): string | undefined {
+  if (request.headers?.['authorization'] !== undefined) return undefined;
+  const tlsMode =
+    request.tls?.mode === 'pinned' ? `pinned:${request.tls.fingerprint256}` : (request.tls?.mode ?? 'plain');
+  return `${request.method} ${request.url.href} @${request.address} ${tlsMode} ${request.body ?? ''}`;
 }
 
 export interface Timed<T> {

@@ -1,8 +1,10 @@
 /**
  * The one engine: walks a profile's plan for an address, step by step, exactly in the client's order, and
  * records every step. Redirects (redirectUrl, HTTP 3xx) are followed in place; redirectAddr restarts the plan for
- * the new address. DNS lookups and TLS handshakes may be prefetched concurrently, but nothing that carries
- * credentials is, so the outcome, the order of steps and where credentials go are those of the sequential client.
+ * the new address. By default DNS lookups and TLS handshakes of later candidates are started early, but no HTTP
+ * request is: every request a server receives is a step of the report, sent when the walk gets there. Only
+ * `prefetchRequests` also sends the unauthenticated requests early (never one with credentials), so the outcome,
+ * the order of steps and where credentials go are always those of the sequential client.
  */
 import { type AddressParts, baseDomain, checkAddress, fillTemplate } from './candidates.js';
 import { type DiscoverOptions, type DiscoverPorts, Lookup, type Next } from './context.js';
@@ -10,6 +12,7 @@ import type { PlanStep } from './profiles.js';
 import { type DiscoveryReport, REPORT_SCHEMA_ID, type Refusal, type Step, type StepMethod } from './report.js';
 import { checkServices } from './service-checks.js';
 import { autoconfigStep } from './steps/autoconfig.js';
+import { autoconfigMxSteps } from './steps/autoconfig-mx.js';
 import { connect, getRequest } from './steps/connect.js';
 import { httpRedirectStep } from './steps/http-redirect.js';
 import { buildPost, postStep } from './steps/post.js';
@@ -17,8 +20,13 @@ import { scpSteps } from './steps/scp.js';
 import { srvSteps } from './steps/srv.js';
 
 export interface EngineOptions extends DiscoverOptions {
-  /** Prefetch DNS answers and TLS evidence for every candidate at once (default true). */
+  /** Start the DNS lookups and TLS handshakes of every candidate at once (default true); false: nothing ahead. */
   concurrent?: boolean;
+  /**
+   * Also send the unauthenticated requests of later candidates early (default false). Faster, but servers then
+   * receive requests the real client would not make (e.g. autodiscover.<domain> after a root-domain prompt).
+   */
+  prefetchRequests?: boolean;
 }
 
 function methodOf(step: PlanStep): StepMethod {
@@ -33,6 +41,8 @@ function methodOf(step: PlanStep): StepMethod {
       return 'srv';
     case 'autoconfig':
       return 'autoconfig';
+    case 'autoconfig-mx':
+      return 'autoconfig-mx';
   }
 }
 
@@ -55,11 +65,11 @@ function skipped(method: StepMethod, email: string, host: string, detail: string
 const ignore = () => undefined;
 
 /**
- * Starts, for every candidate of the plan at once, what carries no secret: DNS lookups, TLS handshakes and the
- * requests that would go without credentials. The walk then takes each result in the client's order; requests
- * with credentials are never started early, and nothing early changes which steps the report shows.
+ * Starts, for every candidate of the plan at once, DNS lookups and TLS handshakes (which no server logs as a
+ * request) and, only with `prefetchRequests`, the requests that would go without credentials. The walk then
+ * takes each result in the client's order; nothing early changes which steps the report shows.
  */
-function prefetch(lookup: Lookup, address: AddressParts, round: number): void {
+function prefetch(lookup: Lookup, address: AddressParts, round: number, requests: boolean): void {
   for (const planStep of lookup.profile.plan) {
     const method = methodOf(planStep);
     if (lookup.options.exclude.has(method) || planStep.kind === 'scp') continue;
@@ -68,12 +78,17 @@ function prefetch(lookup: Lookup, address: AddressParts, round: number): void {
       lookup.once(`srv:${name}`, () => lookup.ports.dns.resolveSrv(name)).catch(ignore);
       continue;
     }
+    if (planStep.kind === 'autoconfig-mx') {
+      const { domain } = address;
+      lookup.once(`mx:${domain}`, () => lookup.ports.dns.resolveMx(domain)).catch(ignore);
+      continue;
+    }
     const url = fillTemplate(planStep.url, address);
     // An autoconfig URL over plain HTTP carries the address: it is only sent when the walk gets there.
     if (planStep.kind === 'autoconfig' && url.protocol !== 'https:') continue;
     connect(lookup, method, address.email, url, round, { prefetch: true })
       .then((outcome) => {
-        if (outcome.kind !== 'connected') return;
+        if (outcome.kind !== 'connected' || !requests) return;
         const c = outcome.connection;
         if (planStep.kind === 'post') {
           const { request, mayAuthenticate } = buildPost(
@@ -81,9 +96,9 @@ function prefetch(lookup: Lookup, address: AddressParts, round: number): void {
             { method, url, email: address.email, round, foreign: false, consented: true },
             c,
           );
-          if (!mayAuthenticate) lookup.exchange(request).catch(ignore);
+          if (!mayAuthenticate) lookup.sendEarly(request);
         } else {
-          lookup.exchange(getRequest(lookup, url, c)).catch(ignore);
+          lookup.sendEarly(getRequest(lookup, url, c));
         }
       })
       .catch(ignore);
@@ -97,13 +112,14 @@ async function followRedirects(
   address: AddressParts,
   round: number,
   consented: boolean,
+  record: Recorder = (s) => lookup.record(s),
 ): Promise<Next> {
   let next = first;
   while (next.kind === 'redirect-url') {
     const to = next.url;
     lookup.redirects++;
     const refuse = (refusal: Refusal, detail: string): Next => {
-      lookup.record({
+      record({
         ...skipped('redirect', address.email, to.hostname, detail, round, to),
         result: 'refused',
         refusal,
@@ -137,7 +153,7 @@ async function followRedirects(
       foreign,
       consented: consented || lookup.options.accept.redirect,
     });
-    lookup.record(run.step);
+    record(run.step);
     next = run.next;
   }
   return next;
@@ -145,7 +161,8 @@ async function followRedirects(
 
 /** Handles Action=redirectAddr: the whole plan again for the new address, within the redirect budget. */
 async function restartFor(lookup: Lookup, target: string, round: number): Promise<Next> {
-  const producer = lookup.steps.at(-1);
+  // The step that answered redirectAddr (steps that ran alongside it may have been recorded after it).
+  const producer = lookup.steps.findLast((s) => s.result === 'redirect-addr' && s.redirectTo === target);
   const refuse = (refusal: Refusal, detail: string): Next => {
     if (producer) {
       producer.result = 'refused';
@@ -166,18 +183,22 @@ async function restartFor(lookup: Lookup, target: string, round: number): Promis
   return walk(lookup, check.address, round + 1);
 }
 
-async function runPlanStep(lookup: Lookup, planStep: PlanStep, address: AddressParts, round: number): Promise<Next> {
+type Recorder = (step: Step) => void;
+
+async function runPlanStep(
+  lookup: Lookup,
+  planStep: PlanStep,
+  address: AddressParts,
+  round: number,
+  record: Recorder = (s) => lookup.record(s),
+): Promise<Next> {
   const { email, domain } = address;
   if (planStep.kind === 'post')
     lookup.urlsSeen.add(`${email} ${fillTemplate(planStep.url, address).href.toLowerCase()}`);
   switch (planStep.kind) {
     case 'scp':
-      return scpSteps(
-        lookup,
-        address,
-        round,
-        (s) => lookup.record(s),
-        (first) => followRedirects(lookup, first, address, round, false),
+      return scpSteps(lookup, address, round, record, (first) =>
+        followRedirects(lookup, first, address, round, false, record),
       );
     case 'post': {
       const run = await postStep(lookup, {
@@ -188,46 +209,126 @@ async function runPlanStep(lookup: Lookup, planStep: PlanStep, address: AddressP
         foreign: false,
         consented: true,
       });
-      lookup.record(run.step);
-      return followRedirects(lookup, run.next, address, round, false);
+      record(run.step);
+      return followRedirects(lookup, run.next, address, round, false, record);
     }
     case 'http-redirect': {
       const run = await httpRedirectStep(lookup, fillTemplate(planStep.url, address), email, domain, round);
-      lookup.record(run.step);
+      record(run.step);
       // Reaching here with a redirect means the user agreed (or no consent was needed).
-      return followRedirects(lookup, run.next, address, round, true);
+      return followRedirects(lookup, run.next, address, round, true, record);
     }
     case 'srv':
-      return srvSteps(lookup, planStep.name.replace('{domain}', domain), email, domain, round, (s) => lookup.record(s));
+      return srvSteps(lookup, planStep.name.replace('{domain}', domain), email, domain, round, record);
     case 'autoconfig': {
       const run = await autoconfigStep(lookup, fillTemplate(planStep.url, address), email, round);
-      lookup.record(run.step);
+      record(run.step);
       return run.next;
     }
+    case 'autoconfig-mx':
+      return autoconfigMxSteps(lookup, planStep.url, address, round, record);
   }
+}
+
+/** The step that stands for an excluded plan step (--exclude, as Outlook's Exclude* policy values do). */
+function excludedStep(lookup: Lookup, planStep: PlanStep, address: AddressParts, round: number): Step | undefined {
+  const method = methodOf(planStep);
+  if (!lookup.options.exclude.has(method)) return undefined;
+  const url =
+    planStep.kind === 'scp' || planStep.kind === 'srv' || planStep.kind === 'autoconfig-mx'
+      ? undefined
+      : fillTemplate(planStep.url, address);
+  const host =
+    url?.hostname ??
+    (planStep.kind === 'srv'
+      ? planStep.name.replace('{domain}', address.domain)
+      : planStep.kind === 'autoconfig-mx'
+        ? address.domain
+        : '');
+  return skipped(
+    method,
+    address.email,
+    host,
+    `Excluded (--exclude ${method}), as Outlook's Exclude* policy values do.`,
+    round,
+    url,
+  );
+}
+
+/**
+ * A domain-joined client whose profile asks some DNS candidates alongside SCP (Outlook 2013, docs/lookups.md):
+ * the SCP lookup and those steps, in their own order, run at the same time. Their steps are recorded after the
+ * SCP steps, marked `parallel: 'scp'`. An answer from SCP wins; otherwise the lookup goes on with what the
+ * candidates found, as the real client does (they are not asked twice).
+ */
+async function scpWithAlongside(
+  lookup: Lookup,
+  scp: PlanStep,
+  alongside: readonly PlanStep[],
+  address: AddressParts,
+  round: number,
+): Promise<Next> {
+  const beside: Step[] = [];
+  const record: Recorder = (step) => {
+    step.parallel = 'scp';
+    step.detail = `Alongside the SCP lookup: ${step.detail}`;
+    beside.push(step);
+  };
+  const chain = (async (): Promise<Next> => {
+    for (const planStep of alongside) {
+      const excluded = excludedStep(lookup, planStep, address, round);
+      if (excluded) {
+        record(excluded);
+        continue;
+      }
+      const next = await runPlanStep(lookup, planStep, address, round, record);
+      if (next.kind !== 'continue') return next;
+    }
+    return { kind: 'continue' };
+  })();
+  const fromScp = await runPlanStep(lookup, scp, address, round);
+  const fromDns = await chain;
+  for (const step of beside) {
+    if (step.result === 'prompt' && fromScp.kind !== 'continue') {
+      // The question still appears; it just does not decide the outcome (steps/connect.ts wrote "stops here").
+      step.detail = step.detail.replace(
+        `${lookup.profile.short} stops here and asks the user.`,
+        `${lookup.profile.short} asks the user: the warning appears although the SCP lookup, run at the same time, decides the lookup.`,
+      );
+    }
+    lookup.record(step);
+  }
+  return fromScp.kind !== 'continue' ? fromScp : fromDns;
 }
 
 async function walk(lookup: Lookup, address: AddressParts, round: number): Promise<Next> {
   lookup.addressesSeen.add(address.email);
-  if ((lookup.options as EngineOptions).concurrent !== false) prefetch(lookup, address, round);
-  for (const planStep of lookup.profile.plan) {
-    const method = methodOf(planStep);
-    if (lookup.options.exclude.has(method)) {
-      const url = planStep.kind === 'scp' || planStep.kind === 'srv' ? undefined : fillTemplate(planStep.url, address);
-      const host = url?.hostname ?? (planStep.kind === 'srv' ? planStep.name.replace('{domain}', address.domain) : '');
-      lookup.record(
-        skipped(
-          method,
-          address.email,
-          host,
-          `Excluded (--exclude ${method}), as Outlook's Exclude* policy values do.`,
-          round,
-          url,
-        ),
-      );
+  const options = lookup.options as EngineOptions;
+  if (options.concurrent !== false) prefetch(lookup, address, round, options.prefetchRequests === true);
+  const { plan } = lookup.profile;
+  for (let i = 0; i < plan.length; i++) {
+    const planStep = plan[i] as PlanStep;
+    const excluded = excludedStep(lookup, planStep, address, round);
+    if (excluded) {
+      lookup.record(excluded);
       continue;
     }
-    const next = await runPlanStep(lookup, planStep, address, round);
+    // A domain-joined client asks the candidates its profile marks `alongside: 'scp'` at the same time as SCP.
+    const alongside: PlanStep[] = [];
+    if (planStep.kind === 'scp' && lookup.options.ldap !== undefined) {
+      for (let j = i + 1; j < plan.length; j++) {
+        const later = plan[j];
+        if (later?.kind !== 'post' || later.alongside !== 'scp') break;
+        alongside.push(later);
+      }
+    }
+    let next: Next;
+    if (alongside.length > 0) {
+      next = await scpWithAlongside(lookup, planStep, alongside, address, round);
+      i += alongside.length; // asked already, beside SCP
+    } else {
+      next = await runPlanStep(lookup, planStep, address, round);
+    }
     if (next.kind === 'redirect-addr') return restartFor(lookup, next.address, round);
     if (next.kind !== 'continue') return next;
   }
@@ -255,7 +356,9 @@ export async function runDiscovery(options: EngineOptions, ports: DiscoverPorts)
   let evidence: DiscoveryReport['evidence'];
   if (end.kind === 'fail' && check.ok) {
     // Where mail for the domain goes is the likeliest home of its Autodiscover service: the diagnosis suggests it.
-    const mx = await ports.dns.resolveMx(check.address.domain);
+    const { domain } = check.address;
+    // Thunderbird's MX step may have asked already: the same answer, not a second query.
+    const mx = await lookup.once(`mx:${domain}`, () => ports.dns.resolveMx(domain));
     if (mx.status === 'ok') {
       evidence = {
         mx: [...mx.records].sort((a, b) => a.priority - b.priority).map((r) => r.exchange.replace(/\.$/, '')),

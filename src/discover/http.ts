@@ -31,7 +31,8 @@ export interface HttpExchangeRequest {
 
 export type HttpExchangeResult =
   | { ok: true; status: number; headers: IncomingHttpHeaders; body: string; truncated: boolean; ms: number }
-  | { ok: false; code: string; message: string; ms: number };
+  /** `sent`: whether the connection (and TLS) was up, so the request went out: false when it never left. */
+  | { ok: false; code: string; message: string; ms: number; sent: boolean };
 
 /** The largest answer body kept (post.ts names the figure when it refuses a larger one). */
 export const DEFAULT_MAX_BODY = 256 * 1024;
@@ -104,10 +105,15 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
         }),
       );
       res.on('error', (err: NodeJS.ErrnoException) =>
-        finish({ ok: false, code: err.code ?? 'ECONNRESET', message: err.message, ms: elapsed() }),
+        finish({ ok: false, code: err.code ?? 'ECONNRESET', message: err.message, ms: elapsed(), sent: true }),
       );
     });
+    // Until the connection (and, for HTTPS, the handshake) is up, nothing of the request has reached the server.
+    let sent = false;
     client.on('socket', (socket) => {
+      socket.once(https ? 'secureConnect' : 'connect', () => {
+        sent = true;
+      });
       if (!https || pin === undefined) return;
       socket.once('secureConnect', () => {
         const seen = (socket as TLSSocket).getPeerCertificate().fingerprint256;
@@ -124,7 +130,14 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
       client.destroy(Object.assign(new Error(`no answer within ${req.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
     });
     client.on('error', (err: NodeJS.ErrnoException) =>
-      finish({ ok: false, code: err.code ?? 'ERR_UNKNOWN', message: err.message, ms: elapsed() }),
+      finish({
+        ok: false,
+        code: err.code ?? 'ERR_UNKNOWN',
+        message: err.message,
+        ms: elapsed(),
+        // A certificate that changed since the handshake of the probe: the request is not sent on it.
+        sent: sent && err.code !== 'ERR_CERT_CHANGED',
+      }),
     );
     if (req.body !== undefined) client.write(req.body);
     client.end();

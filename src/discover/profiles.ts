@@ -6,10 +6,16 @@ import type { ProfileName, StepMethod } from './report.js';
 
 export type PlanStep =
   | { kind: 'scp' }
-  | { kind: 'post'; method: 'root-domain' | 'autodiscover-domain'; url: string }
+  /**
+   * `alongside: 'scp'`: a domain-joined client asks this candidate at the same time as its SCP lookup, not after
+   * it (Outlook 2013, docs/lookups.md); without a directory it is an ordinary step in its place.
+   */
+  | { kind: 'post'; method: 'root-domain' | 'autodiscover-domain'; url: string; alongside?: 'scp' }
   | { kind: 'http-redirect'; url: string }
   | { kind: 'srv'; name: string }
-  | { kind: 'autoconfig'; url: string };
+  | { kind: 'autoconfig'; url: string }
+  /** Thunderbird's MX step: `{mxDomain}` is each domain steps/autoconfig-mx.ts derives from the MX host. */
+  | { kind: 'autoconfig-mx'; url: string };
 
 export type CertificatePolicy = 'move-on' | 'prompt';
 
@@ -49,6 +55,21 @@ const OUTLOOK_PLAN: readonly PlanStep[] = [
   { kind: 'srv', name: SRV },
 ];
 
+/**
+ * Outlook 2013 (and, by field reports, later Outlook 2010 builds) on a domain-joined machine does not wait for
+ * its SCP lookup: it does the DNS chase-down (the root domain, then autodiscover.<domain>) at the same time, so a
+ * bad certificate on https://<domain> prompts even when SCP answers. Sources in docs/lookups.md (R. Milne,
+ * Microsoft, "Outlook 2016 Autodiscover Implementation", 2019, on the "more asynchronous Outlook 2013
+ * implementation"). Not modelled for Outlook 2016+: no source shows it there.
+ */
+const OUTLOOK_2013_PLAN: readonly PlanStep[] = [
+  { kind: 'scp' },
+  { kind: 'post', method: 'root-domain', url: ROOT, alongside: 'scp' },
+  { kind: 'post', method: 'autodiscover-domain', url: AUTODISCOVER, alongside: 'scp' },
+  { kind: 'http-redirect', url: HTTP_REDIRECT },
+  { kind: 'srv', name: SRV },
+];
+
 const OUTLOOK_HEADERS = {
   'content-type': 'text/xml; charset=utf-8',
   'user-agent': 'Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0; autodisco discover)',
@@ -75,7 +96,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     short: 'Outlook 2007-2013',
     title: 'Outlook 2007, 2010 and 2013',
     schema: 'outlook',
-    plan: OUTLOOK_PLAN,
+    plan: OUTLOOK_2013_PLAN,
     // Older Outlook prompts on a root-domain certificate error and does not go on to autodiscover.<domain>.
     certificateErrors: { otherwise: 'prompt' },
     redirectConsent: 'always',
@@ -106,14 +127,17 @@ export const PROFILES: Record<ProfileName, Profile> = {
     short: 'Thunderbird',
     title: 'Thunderbird (autoconfig, then Exchange Autodiscover)',
     schema: 'outlook',
-    // comm-central FindConfig: ISP autoconfig over https then http, then Exchange Autodiscover (autodiscover.<domain>
-    // before <domain>). Thunderbird runs the sources in parallel and takes the best; the report lists them in
-    // that priority. The ISPDB (Mozilla's database on the internet) is not asked by this offline tool.
+    // comm-central FindConfig.sys.mjs `parallelAutoDiscovery`: fromDisk, fromISP (autoconfig over https then http),
+    // fromDB (the ISPDB), forMX (autoconfig of the MX host's domain, https only), with Exchange Autodiscover
+    // (autodiscover.<domain> before <domain>) beside them; autoconfig wins when both answer (docs/lookups.md).
+    // Thunderbird runs the sources in parallel and takes the best; the report lists them in that priority. The
+    // ISPDB (Mozilla's database on the internet) is not asked by this offline tool.
     plan: [
       { kind: 'autoconfig', url: 'https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={email}' },
       { kind: 'autoconfig', url: 'https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={email}' },
       { kind: 'autoconfig', url: 'http://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={email}' },
       { kind: 'autoconfig', url: 'http://{domain}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress={email}' },
+      { kind: 'autoconfig-mx', url: 'https://autoconfig.{mxDomain}/mail/config-v1.1.xml?emailaddress={email}' },
       { kind: 'post', method: 'autodiscover-domain', url: AUTODISCOVER },
       { kind: 'post', method: 'root-domain', url: ROOT },
       { kind: 'http-redirect', url: HTTP_REDIRECT },

@@ -19,6 +19,7 @@ export type StepMethod =
   | 'srv'
   | 'redirect'
   | 'autoconfig'
+  | 'autoconfig-mx'
   | 'json-v2';
 
 export type StepResult =
@@ -65,6 +66,11 @@ export interface Step {
   refusal?: Refusal;
   /** Where a `timeout` or failure happened: DNS, the connection, TLS, or the HTTP exchange. */
   phase?: 'dns' | 'connect' | 'tls' | 'http';
+  /**
+   * Set on a step the client ran at the same time as another phase instead of after it: `scp` for the DNS
+   * candidates a domain-joined Outlook 2013 asks while its SCP lookup runs (docs/lookups.md). Absent: in order.
+   */
+  parallel?: 'scp';
 }
 
 export type Refusal =

@@ -12,7 +12,7 @@ function pad(text: string, width: number): string {
 function requestOf(step: Step): string {
   if (!step.url)
     return step.method === 'srv' ? `SRV ${step.host}` : step.method === 'scp' && step.host ? `LDAP ${step.host}` : '';
-  return `${step.httpMethod ?? (step.method === 'http-redirect' || step.method === 'autoconfig' ? 'GET' : 'POST')} ${step.url}`;
+  return `${step.httpMethod ?? (['http-redirect', 'autoconfig', 'autoconfig-mx'].includes(step.method) ? 'GET' : 'POST')} ${step.url}`;
 }
 
 function certificateLine(step: Step): string | undefined {

@@ -7,7 +7,7 @@ import { AutodiscoError } from '../errors.js';
 import { ResultCode } from './codes.js';
 import { dnKey, dnsDomainOf, isWithin, parseDn, type Rdn } from './dn.js';
 import { evaluate, type MatchTarget } from './filter.js';
-import { toGeneralizedTime } from './scp.js';
+import { toGeneralizedTime } from './time.js';
 
 export type AttributeValues = string | readonly string[];
 

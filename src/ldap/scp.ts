@@ -3,9 +3,11 @@
  * ready for createDirectoryServer: the domain head, the Configuration naming context, the Exchange containers and
  * one SCP per entry in `scps`.
  */
+
 import { AutodiscoError, type Problem } from '../errors.js';
 import type { DirectoryEntry } from './directory.js';
 import { escapeRdnValue, parseDn } from './dn.js';
+import { toGeneralizedTime } from './time.js';
 
 /** keywords value marking an SCP whose serviceBindingInformation is an Autodiscover URL ("URI map GUID"). */
 export const SCP_URL_KEYWORD = '77378F46-2C66-4aa9-A6A6-3E7A48B19596';
@@ -42,12 +44,6 @@ export interface ScpDirectoryOptions {
   baseDN: string;
   organization?: string;
   scps: readonly ScpSpec[];
-}
-
-/** AD's whenCreated syntax: `YYYYMMDDHHMMSS.0Z`, UTC. */
-export function toGeneralizedTime(date: Date): string {
-  const p = (n: number, width = 2) => String(n).padStart(width, '0');
-  return `${p(date.getUTCFullYear(), 4)}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}.0Z`;
 }
 
 export function configurationDn(baseDN: string): string {

@@ -26,6 +26,7 @@ describe('autodisco discover: usage', () => {
     ],
     [['--ca', '/nonexistent/ca.pem'], /--ca \/nonexistent\/ca\.pem: cannot read the file \(ENOENT\)/],
     [['--ldap', 'http://dc1'], /--ldap "http:\/\/dc1": expected ldap:\/\/host\[:port\] or ldaps:\/\/host\[:port\]/],
+    [['--sequential', '--prefetch-requests'], /--sequential and --prefetch-requests exclude each other/],
   ];
   for (const [args, message] of cases) {
     test(`exit 2 for ${args.join(' ')}`, async () => {

@@ -114,6 +114,33 @@ const CASES: Record<FindingCode, Case> = {
       assert.equal(f.severity, report.client === 'outlook-2013' ? 'error' : 'warning');
     },
   },
+  ROOT_DOMAIN_PROMPT_BESIDE_SCP: {
+    scenario: 'scp-root-domain-prompt',
+    // Only Outlook 2013 asks the root domain beside SCP; Outlook 2016 waits for SCP, which answers.
+    profiles: ['outlook-2013'],
+    // A directory whose SCP answers and no HTTPS on the root domain: nothing to warn about.
+    twin: 'scp-site-affinity',
+    twinProfiles: ['outlook-2013'],
+    check: (f, report) => {
+      assert.equal(report.outcome, 'settings');
+      mentions(
+        f,
+        'https://contoso.test/autodiscover/autodiscover.xml',
+        'www.contoso.test',
+        'https://mail.contoso.test/Autodiscover/Autodiscover.xml',
+        'ExcludeHttpsRootDomain',
+      );
+      assert.match(f.fixes[0] ?? '', /^Add contoso\.test to the website's certificate/);
+      const [root, scp] = f.steps.map((i) => report.steps[i]);
+      assert.equal(root?.method, 'root-domain');
+      assert.equal(root?.parallel, 'scp');
+      assert.equal(root?.result, 'prompt');
+      assert.equal(scp?.method, 'scp');
+      assert.equal(scp?.result, 'settings');
+      // The plain finding of the root domain's trap would say the lookup stops there: it does not here.
+      assert.ok(!report.findings.some((x) => x.code === 'ROOT_DOMAIN_BLOCKS_FALLBACK'), codes(report));
+    },
+  },
   CERT_NAME_MISMATCH: {
     scenario: 'autodiscover-name-missing',
     profiles: ALL,

@@ -313,6 +313,7 @@ describe('discovery-report.schema.json', () => {
       srv: true,
       redirect: true,
       autoconfig: true,
+      'autoconfig-mx': true,
       'json-v2': true,
     };
     const results: Record<StepResult, true> = {

@@ -5,8 +5,6 @@ import tls from 'node:tls';
 import { createNodeResolver } from '../../src/adapters/node/dns.js';
 import {
   lookupScp,
-  parseGeneralizedTime,
-  parseLdapUrl,
   type ScpLookupOptions,
   type ScpRecord,
   type ScpSearch,
@@ -16,6 +14,8 @@ import type { DnsResolver } from '../../src/dns/resolver.js';
 import { createDnsServer, type DnsServer } from '../../src/dns/server.js';
 import { buildScpDirectory, SCP_POINTER_KEYWORD, SCP_URL_KEYWORD, type ScpSpec, scpDn } from '../../src/ldap/scp.js';
 import { type BindAccount, createDirectoryServer, type DirectoryServer } from '../../src/ldap/server.js';
+import { parseGeneralizedTime } from '../../src/ldap/time.js';
+import { parseLdapUrl } from '../../src/ldap/url.js';
 import { createAuthority, issueCertificate } from '../../src/pki/index.js';
 
 const BASE = 'DC=contoso,DC=test';

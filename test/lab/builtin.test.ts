@@ -204,6 +204,25 @@ const CHECKS: Record<string, Check> = {
       null,
     );
   },
+  'scp-root-domain-prompt': async (lab) => {
+    // The website's certificate on the root domain, an SCP that answers: the seed's last question.
+    await certificateNames(lab, 'contoso.test', 'DNS:www.contoso.test', 'ERR_TLS_CERT_ALTNAME_INVALID');
+    await certificateNames(lab, 'mail.contoso.test', 'DNS:autodiscover.contoso.test, DNS:mail.contoso.test', null);
+    assert.ok(lab.ldap, 'the scenario has a directory');
+  },
+  'thunderbird-mx-provider': async (lab) => {
+    assert.deepEqual(await resolver(lab).resolveMx('fabrikam.test'), [
+      { priority: 10, exchange: 'mx1.mail.hoster.test' },
+    ]);
+    await assert.rejects(resolver(lab).resolve4('autoconfig.fabrikam.test'), { code: 'ENOTFOUND' });
+    await assert.rejects(resolver(lab).resolve4('autoconfig.mail.hoster.test'), { code: 'ENOTFOUND' });
+    await certificateNames(
+      lab,
+      'autoconfig.hoster.test',
+      'DNS:autoconfig.hoster.test, DNS:imap.hoster.test, DNS:smtp.hoster.test, DNS:mx1.mail.hoster.test',
+      null,
+    );
+  },
   'srv-hosting-provider-fixed': async (lab) => {
     assert.deepEqual(await resolver(lab).resolveCname('autodiscover.fabrikam.test'), ['autodiscover.hoster.test']);
     await certificateNames(lab, 'autodiscover.fabrikam.test', 'DNS:autodiscover.fabrikam.test', null);

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AutodiscoError } from '../../src/errors.js';
-import {
-  buildScpDirectory,
-  SCP_POINTER_KEYWORD,
-  SCP_URL_KEYWORD,
-  scpDn,
-  toGeneralizedTime,
-} from '../../src/ldap/scp.js';
+import { buildScpDirectory, SCP_POINTER_KEYWORD, SCP_URL_KEYWORD, scpDn } from '../../src/ldap/scp.js';
+import { toGeneralizedTime } from '../../src/ldap/time.js';
 
 const SERVERS =
   'CN=Servers,CN=Exchange Administrative Group (FYDIBOHF23SPDLT),CN=Administrative Groups,CN=First Organization,CN=Microsoft Exchange,CN=Services,CN=Configuration,DC=contoso,DC=test';

@@ -23,8 +23,10 @@ export interface DiscoverCliOptions {
   accept?: string;
   timeout: string;
   json?: boolean;
-  /** No prefetch: only the requests the real client sends, one after another (slower). */
+  /** Nothing ahead of the walk: no DNS lookup, handshake or request of a later candidate (slower). */
   sequential?: boolean;
+  /** Also send the unauthenticated requests of later candidates early (servers then see extra requests). */
+  prefetchRequests?: boolean;
 }
 
 const EXCLUDABLE: readonly StepMethod[] = ['scp', 'root-domain', 'autodiscover-domain', 'http-redirect', 'srv'];
@@ -68,7 +70,14 @@ export function registerDiscoverOptions(command: Command): Command {
     .option('--accept <answers>', 'answer prompts in advance: redirect, certificate')
     .option('--timeout <ms>', 'limit for each network request', '10000')
     .option('--json', 'print the JSON report on stdout, and nothing else there')
-    .option('--sequential', "send nothing ahead of time: exactly the client's requests, one after another (slower)");
+    .option(
+      '--sequential',
+      'start nothing ahead of the walk, not even the DNS lookups and TLS handshakes of later candidates (slower)',
+    )
+    .option(
+      '--prefetch-requests',
+      'also send the unauthenticated requests of later candidates early (faster; servers then see requests the client would not make)',
+    );
 }
 
 /** Runs the discovery (or every client's, with --client all), prints it, and returns the contract's exit status. */
@@ -136,6 +145,9 @@ export async function discoverFromCli(email: string, opts: DiscoverCliOptions): 
   }
   if ((opts.user === undefined) !== (opts.passwordEnv === undefined))
     throw usage('--user and --password-env go together');
+  if (opts.sequential && opts.prefetchRequests) {
+    throw usage('--sequential and --prefetch-requests exclude each other: --sequential starts nothing ahead');
+  }
   const exclude = new Set(commaList('--exclude', opts.exclude, EXCLUDABLE));
   const answers = commaList('--accept', opts.accept, ANSWERS);
   const ldapPassword = secretFromEnv('--ldap-password-env', opts.ldapPasswordEnv);
@@ -151,6 +163,7 @@ export async function discoverFromCli(email: string, opts: DiscoverCliOptions): 
       timeoutMs,
       ca,
       concurrent: !opts.sequential,
+      prefetchRequests: opts.prefetchRequests === true,
       ...(opts.ldap
         ? {
             ldap: {

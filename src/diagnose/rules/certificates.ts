@@ -109,9 +109,15 @@ export const certificateRules: Rule = ({ report }) => {
       continue;
     }
     seen.add(key);
-    const promptNote = step.result === 'prompt' ? ' (the client stops and shows a security warning)' : '';
+    const promptNote =
+      step.result !== 'prompt'
+        ? ''
+        : step.parallel
+          ? ' (the client shows a security warning)'
+          : ' (the client stops and shows a security warning)';
     let draft: Draft | undefined;
-    if (step.method === 'root-domain') {
+    // A root-domain step run beside SCP is explained by ROOT_DOMAIN_PROMPT_BESIDE_SCP (rules/parallel.ts).
+    if (step.method === 'root-domain' && step.parallel === undefined) {
       draft = rootDomainFinding(report.client, step, index);
     } else if (error === NAME) {
       draft = nameFinding(report, step, index, promptNote);

@@ -1,12 +1,22 @@
-/** Thunderbird's ISP autoconfig: GET config-v1.1.xml from autoconfig.<domain> or <domain>/.well-known. */
+/**
+ * Thunderbird's ISP autoconfig: GET config-v1.1.xml from autoconfig.<domain> or <domain>/.well-known, or (method
+ * `autoconfig-mx`) from autoconfig.<the MX host's domain> (steps/autoconfig-mx.ts).
+ */
 import { AutoconfigRejected, parseAutoconfig } from '../../formats/autoconfig.js';
 import { XmlRejected } from '../../formats/xml.js';
 import { autoconfigToProtocols } from '../autoconfig-settings.js';
 import type { Lookup, StepRun } from '../context.js';
+import type { StepMethod } from '../report.js';
 import { getStep } from './connect.js';
 
-export async function autoconfigStep(lookup: Lookup, url: URL, email: string, round: number): Promise<StepRun> {
-  const got = await getStep(lookup, 'autoconfig', email, url, round);
+export async function autoconfigStep(
+  lookup: Lookup,
+  url: URL,
+  email: string,
+  round: number,
+  method: Extract<StepMethod, 'autoconfig' | 'autoconfig-mx'> = 'autoconfig',
+): Promise<StepRun> {
+  const got = await getStep(lookup, method, email, url, round);
   if ('done' in got) return got.done;
   const { step, response } = got;
   if (response.status !== 200) {
@@ -31,7 +41,7 @@ export async function autoconfigStep(lookup: Lookup, url: URL, email: string, ro
         settings: {
           email,
           url: url.href,
-          method: 'autoconfig',
+          method,
           user: { displayName: parsed.displayName ?? null, legacyDN: null, autoDiscoverSMTPAddress: null },
           protocols,
         },

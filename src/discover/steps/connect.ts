@@ -170,6 +170,12 @@ export async function send(
   if (!response.ok) {
     step.result = response.code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed';
     step.phase = 'http';
+    if (!response.sent) {
+      // The connection never came up (a refused port 80, say): no request reached a server, so the step made none.
+      step.phase = request.url.protocol === 'https:' && response.code !== 'ETIMEDOUT' ? 'tls' : 'connect';
+      delete step.httpMethod;
+      delete step.credentialsSent;
+    }
     step.detail = describeConnectFailure(response.code, request.url.host, lookup.options.timeoutMs);
     return undefined;
   }

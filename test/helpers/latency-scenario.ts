@@ -1,6 +1,7 @@
 /**
- * Lab scenarios for the discovery benchmark (bench/discover.ts) and the concurrency test
- * (test/discover/concurrency.test.ts): latency.test, whose candidates answer late.
+ * Lab scenarios for the concurrency test (test/discover/concurrency.test.ts) and the discovery benchmark
+ * (bench/discover.ts, which imports this file: tests never import the benchmark): latency.test, whose candidates
+ * answer late.
  *
  *   latency.test              "web": every request waits `rootMs`, then an HTML page (or, with `rootHangs`, never
  *                             answers: the client times out)
@@ -15,7 +16,6 @@
  *
  * Every certificate is valid (lab root), so credentials may go wherever the client would send them.
  */
-import type { DiscoveryReport } from '../../src/discover/report.js';
 import { parseScenario, type Scenario } from '../../src/lab/scenario.js';
 
 export interface LatencyScenarioOptions {
@@ -142,20 +142,3 @@ export const SLOW_DNS: LatencyScenarioOptions = {
   mailMs: 50,
   dnsDrop: true,
 };
-
-/**
- * What must not depend on concurrency, one line per item: the outcome (and where the settings or the prompt came
- * from), then each step in order with its method, URL, result, status, redirect and whether credentials went with it.
- */
-export function behaviour(report: DiscoveryReport): string[] {
-  const from = report.settings ? ` from ${report.settings.url}` : report.prompt ? ` at ${report.prompt.url}` : '';
-  return [
-    `outcome ${report.outcome}${from}`,
-    ...report.steps.map(
-      (s, i) =>
-        `#${i} round ${s.round ?? 0} ${s.method} ${s.httpMethod ?? '-'} ${s.url ?? s.host} → ${s.result}` +
-        `${s.status === null ? '' : ` ${s.status}`}${s.redirectTo ? ` → ${s.redirectTo}` : ''}` +
-        ` credentials:${s.credentialsSent === true ? 'sent' : 'no'}`,
-    ),
-  ];
-}

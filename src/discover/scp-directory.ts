@@ -1,0 +1,140 @@
+/**
+ * One directory server of an SCP lookup: resolve it, connect (scp-connect.ts), bind, read the root DSE's
+ * configurationNamingContext and search it for Autodiscover SCP entries. Failures come back as data.
+ */
+import { isIP } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { Client } from 'ldapts';
+import { addressFailure } from '../dns/resolver.js';
+import { SCP_FILTER_SPEC } from '../ldap/scp.js';
+import { parseGeneralizedTime } from '../ldap/time.js';
+import type { LdapTarget } from '../ldap/url.js';
+import type { StepTls } from './report.js';
+import type { ScpLookupOptions } from './scp.js';
+import { type Opened, openSocket } from './scp-connect.js';
+import { type Failure, operationFailure } from './scp-failure.js';
+import type { ScpEntry } from './scp-order.js';
+
+export interface DirectoryAnswer {
+  addresses: string[];
+  address: string | null;
+  boundAs: string | null;
+  baseDN: string | null;
+  tls?: StepTls;
+  entries?: ScpEntry[];
+  failure?: Failure;
+}
+
+function values(entry: Record<string, unknown>, attribute: string): string[] {
+  const key = Object.keys(entry).find((k) => k.toLowerCase() === attribute.toLowerCase());
+  const raw = key === undefined ? undefined : entry[key];
+  const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  return list.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v)));
+}
+
+function toScpEntry(entry: Record<string, unknown> & { dn: string }): ScpEntry {
+  const created = values(entry, 'whenCreated')[0];
+  const whenCreated = created === undefined ? undefined : parseGeneralizedTime(created);
+  return {
+    dn: entry.dn,
+    serviceBindingInformation: values(entry, 'serviceBindingInformation'),
+    keywords: values(entry, 'keywords'),
+    ...(whenCreated !== undefined ? { whenCreated } : {}),
+  };
+}
+
+export async function askDirectory(target: LdapTarget, options: ScpLookupOptions): Promise<DirectoryAnswer> {
+  const { timeoutMs } = options;
+  const resolved = await options.dns.lookupAddresses(target.host);
+  const none = { addresses: [], address: null, boundAs: null, baseDN: null };
+  if (resolved.status !== 'ok') {
+    const { result, reason } = addressFailure(resolved);
+    return { ...none, failure: { result, detail: `${target.host} ${reason}` } };
+  }
+
+  const addresses = resolved.addresses.map((a) => a.address);
+  const boundAs = options.bindDN !== undefined && options.bindDN !== '' ? options.bindDN : null;
+
+  // Like a Windows client, try each address until one accepts a connection.
+  let last: Opened | undefined;
+  let attempts = 0;
+  for (const address of addresses) {
+    const opened = await openSocket(target, address, timeoutMs, options.ca ?? []);
+    last = opened;
+    attempts++;
+    if (!opened.ok) {
+      if (opened.failure.result === 'tls-error') break; // the server is there: another address would not help
+      continue;
+    }
+    const where = `${target.host} (${isIP(address) === 6 ? `[${address}]` : address}:${target.port})`;
+    const base = { addresses, address, boundAs, baseDN: null, ...(opened.tls ? { tls: opened.tls } : {}) };
+    const socket = opened.socket;
+    const client = new Client({
+      url: `${target.secure ? 'ldaps' : 'ldap'}://${isIP(address) === 6 ? `[${address}]` : address}:${target.port}`,
+      timeout: timeoutMs,
+      ...(target.secure ? { createSecureConnection: () => socket as TLSSocket } : {}),
+      ...(!target.secure ? { createConnection: () => socket } : {}),
+    });
+    try {
+      try {
+        await client.bind(boundAs ?? '', boundAs === null ? '' : (options.password ?? ''));
+      } catch (err) {
+        const who = boundAs === null ? 'the anonymous bind' : `the bind as ${boundAs}`;
+        return { ...base, failure: operationFailure(err, who, where, timeoutMs, options.password) };
+      }
+      let baseDN: string | undefined;
+      try {
+        const dse = await client.search('', {
+          scope: 'base',
+          filter: '(objectClass=*)',
+          attributes: ['configurationNamingContext'],
+        });
+        const first = dse.searchEntries[0];
+        baseDN = first === undefined ? undefined : values(first, 'configurationNamingContext')[0];
+      } catch (err) {
+        return { ...base, failure: operationFailure(err, 'reading the root DSE', where, timeoutMs, options.password) };
+      }
+      if (baseDN === undefined || baseDN === '') {
+        return {
+          ...base,
+          failure: {
+            result: 'not-found',
+            detail: `the root DSE of ${where} has no configurationNamingContext: not an Active Directory domain controller`,
+          },
+        };
+      }
+      try {
+        const found = await client.search(baseDN, {
+          scope: 'sub',
+          filter: SCP_FILTER_SPEC,
+          attributes: ['serviceBindingInformation', 'keywords', 'whenCreated'],
+          paged: { pageSize: 500 },
+        });
+        return { ...base, baseDN, entries: found.searchEntries.map(toScpEntry) };
+      } catch (err) {
+        return {
+          ...base,
+          baseDN,
+          failure: operationFailure(err, `the SCP search of ${baseDN}`, where, timeoutMs, options.password),
+        };
+      }
+    } finally {
+      await client.unbind().catch(() => {});
+      socket.destroy();
+    }
+  }
+  const failure =
+    last !== undefined && !last.ok
+      ? last.failure
+      : { result: 'not-found' as const, detail: `${target.host} has no address` };
+  const tls = last !== undefined && last.tls !== undefined ? { tls: last.tls } : {};
+  const tried = attempts > 1 ? ` (${attempts} addresses tried, this was the last)` : '';
+  return {
+    addresses,
+    address: null,
+    boundAs,
+    baseDN: null,
+    ...tls,
+    failure: { ...failure, detail: failure.detail + tried },
+  };
+}
