@@ -8,6 +8,10 @@ export interface Draft {
   steps: number[];
   /** Lower than the catalogue's when this client gets past the problem (e.g. Outlook 2016 at the root domain). */
   severity?: Severity;
+  /** Identifies the finding within one report, so that another can name it in `because`. */
+  key?: string;
+  /** Keys of the certificate facts this finding explains the consequence of (see Finding.because). */
+  because?: string[];
 }
 
 export interface RuleContext {
@@ -17,6 +21,7 @@ export interface RuleContext {
 
 export type Rule = (ctx: RuleContext) => Draft[];
 
+/** The finding without `because`: that needs the final order of all findings (see diagnose()). */
 export function toFinding(draft: Draft): Finding {
   const entry = FINDINGS[draft.code];
   return {

@@ -27,6 +27,8 @@ export type StepResult =
   | 'redirect-url'
   | 'error-response'
   | 'not-found'
+  /** Addition: DNS could not be asked or gave no answer (timeout, SERVFAIL, REFUSED, no network): `detail` says which. Unlike `not-found`, it says nothing about whether the name exists. */
+  | 'dns-error'
   | 'connect-failed'
   | 'timeout'
   | 'tls-error'
@@ -51,6 +53,8 @@ export interface Step {
   detail: string;
   ms: number;
   /* Additions to the contract below. */
+  /** The part of `ms` spent on this step's DNS lookup (0 when an earlier step already paid for the same name). */
+  dnsMs?: number;
   /** The HTTP method used, when a request was made. */
   httpMethod?: 'GET' | 'POST';
   /** Whether credentials went with this request. */
@@ -81,7 +85,7 @@ export interface ServiceCheck {
   url: string;
   host: string;
   addresses: string[];
-  result: 'ok' | 'tls-error' | 'not-found' | 'connect-failed' | 'timeout';
+  result: 'ok' | 'tls-error' | 'not-found' | 'dns-error' | 'connect-failed' | 'timeout';
   tls?: StepTls;
   detail: string;
 }
@@ -113,6 +117,11 @@ export interface Finding {
   detail: string;
   fixes: string[];
   steps: number[];
+  /**
+   * Addition: indexes into `findings` of the certificate facts (CERT_NAME_MISMATCH, CERT_UNTRUSTED, …) that this
+   * finding explains the consequence of, e.g. ROOT_DOMAIN_BLOCKS_FALLBACK → [the CERT_NAME_MISMATCH of that step].
+   */
+  because?: number[];
 }
 
 export interface DiscoveryReport {

@@ -321,6 +321,7 @@ describe('discovery-report.schema.json', () => {
       'redirect-url': true,
       'error-response': true,
       'not-found': true,
+      'dns-error': true,
       'connect-failed': true,
       timeout: true,
       'tls-error': true,
