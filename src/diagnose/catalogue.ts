@@ -245,6 +245,18 @@ export const FINDINGS = {
     ],
     references: ['Exchange: Autodiscover DNS records for each accepted domain', MS_OXDISCO],
   },
+  DNS_UNAVAILABLE: {
+    severity: 'error',
+    title: 'DNS could not be asked about {names}',
+    when: 'A DNS lookup failed without an answer (timeout, SERVFAIL, REFUSED, an unreachable server, no network): whether those names exist is unknown, so no finding about missing records is drawn from them.',
+    detail:
+      'The lookups of {names} got no answer from DNS: {reason}. That says nothing about the records themselves (they may well exist), so no finding here proposes DNS records for them.',
+    fixes: [
+      'Check that this machine can reach its DNS server ({servers}): network, VPN and firewall (UDP and TCP port 53), then run the lookup again.',
+      'Ask a DNS server that answers for {domain} (autodisco discover ... --dns <address>), or run the lookup from a machine with network access.',
+    ],
+    references: ['RFC 1035 §4.1.1 (RCODE: SERVFAIL, REFUSED)', 'RFC 2308 (NXDOMAIN and NODATA are answers)'],
+  },
   NO_AUTODISCOVER_ENDPOINT: {
     severity: 'error',
     title: 'No step reached an Autodiscover service for {domain}',

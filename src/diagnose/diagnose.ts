@@ -5,7 +5,7 @@
 import type { DiscoveryReport, Finding } from '../discover/report.js';
 import { type Rule, toFinding } from './finding.js';
 import { certificateRules, expiryRule } from './rules/certificates.js';
-import { missingNamesRule, noEndpointRule, plainHttpRule, srvPortRule } from './rules/dns.js';
+import { dnsUnavailableRule, missingNamesRule, noEndpointRule, plainHttpRule, srvPortRule } from './rules/dns.js';
 import { redirectRules } from './rules/redirects.js';
 import { errorResponseRule, unauthorizedRule } from './rules/responses.js';
 import { serviceRules } from './rules/services.js';
@@ -22,6 +22,7 @@ export const RULES: readonly Rule[] = [
   unauthorizedRule,
   serviceRules,
   candidateTimeoutRule,
+  dnsUnavailableRule,
   noEndpointRule,
 ];
 
