@@ -3,7 +3,13 @@
  * the reason in words), the served certificate's names when TLS failed, the outcome, and the settings as a table.
  */
 import { PROFILES } from './profiles.js';
-import type { DiscoveryReport, ProtocolSettings, Step } from './report.js';
+import {
+  COMPARISON_SCHEMA_ID,
+  type Comparison,
+  type DiscoveryReport,
+  type ProtocolSettings,
+  type Step,
+} from './report.js';
 import { renderComparedFindings, renderFindings } from './text-findings.js';
 
 function pad(text: string, width: number): string {
@@ -107,14 +113,9 @@ function verdict(report: DiscoveryReport): string {
   return `no settings${last ? `; last: ${last.method} ${last.result}` : ''}`;
 }
 
-export interface Comparison {
-  schema: 'autodisco.discovery-comparison/1';
-  email: string;
-  reports: DiscoveryReport[];
-}
-
+/** `--client all --json`: every client's report (schemas/discovery-comparison.schema.json). */
 export function compareReports(reports: DiscoveryReport[]): Comparison {
-  return { schema: 'autodisco.discovery-comparison/1', email: reports[0]?.email ?? '', reports };
+  return { schema: COMPARISON_SCHEMA_ID, email: reports[0]?.email ?? '', reports };
 }
 
 /** --client all: each client's path in one block, then the findings of all of them (see text-findings.ts). */
