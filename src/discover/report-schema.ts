@@ -244,6 +244,7 @@ export const serviceCheck = z
 /** Where the settings and the prompt must be present (an object) or absent (null), by outcome. */
 const OUTCOME_RULES = (['settings', 'prompt'] as const).map((field) => ({
   if: { properties: { outcome: { const: field } }, required: ['outcome'] },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keywords; this object is never awaited
   then: { properties: { [field]: { type: 'object' } } },
   else: { properties: { [field]: { type: 'null' } } },
 }));
