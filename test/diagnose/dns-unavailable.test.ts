@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
 import { discoverFromCli } from '../../src/cli/commands/discover.js';
+import { diagnose } from '../../src/diagnose/diagnose.js';
 import type { DiscoveryReport } from '../../src/discover/report.js';
 import { cli } from '../helpers/cli.js';
 import { assertValidReport } from '../helpers/report-schema.js';
@@ -96,4 +97,33 @@ describe('a DNS server that cannot be asked is not a missing record', () => {
     assert.match(r.stdout, /DNS_UNAVAILABLE: DNS could not be asked about contoso\.test/);
     assert.doesNotMatch(r.stdout, /not-found|Publish /);
   });
+});
+
+test('settings found despite a lookup that got no answer: DNS_UNAVAILABLE is a warning', () => {
+  const base = { email: 'chris@contoso.test', addresses: [], status: null, redirectTo: null, ms: 1 };
+  const report: DiscoveryReport = {
+    schema: 'autodisco.discovery/1',
+    email: 'chris@contoso.test',
+    client: 'outlook',
+    outcome: 'failed',
+    settings: null,
+    prompt: null,
+    findings: [],
+    steps: [
+      { ...base, method: 'root-domain', host: 'contoso.test', result: 'dns-error', phase: 'dns', detail: 'x' },
+      {
+        ...base,
+        method: 'autodiscover-domain',
+        host: 'autodiscover.contoso.test',
+        url: 'https://autodiscover.contoso.test/autodiscover/autodiscover.xml',
+        result: 'settings',
+        detail: 'Autodiscover settings.',
+      },
+    ],
+  };
+  const failed = diagnose(report).find((f) => f.code === 'DNS_UNAVAILABLE');
+  assert.equal(failed?.severity, 'error');
+  assert.deepEqual(failed?.steps, [0]);
+  const found = diagnose({ ...report, outcome: 'settings' }).find((f) => f.code === 'DNS_UNAVAILABLE');
+  assert.equal(found?.severity, 'warning');
 });

@@ -104,6 +104,8 @@ export const dnsUnavailableRule: Rule = ({ report }) => {
     {
       code: 'DNS_UNAVAILABLE',
       steps: failed.map(({ index }) => index),
+      // Settings were found all the same: the failed lookups only hide what other candidates would have said.
+      ...(report.outcome === 'settings' ? { severity: 'warning' as const } : {}),
       vars: {
         names: joinList(names),
         reason: first.detail.replace(/^.*?whether it exists is unknown: /, '').replace(/\.$/, ''),
