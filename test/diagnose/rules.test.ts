@@ -13,6 +13,7 @@ import { discoverFromCli } from '../../src/cli/commands/discover.js';
 import { FINDINGS, type FindingCode } from '../../src/diagnose/catalogue.js';
 import { PROFILE_NAMES } from '../../src/discover/profiles.js';
 import type { DiscoveryReport, Finding, ProfileName } from '../../src/discover/report.js';
+import { renderComparison } from '../../src/discover/text.js';
 import { listBuiltinScenarios, loadBuiltinScenario } from '../../src/lab/builtin.js';
 import { startLab } from '../../src/lab/lab.js';
 import { assertValidReport } from '../helpers/report-schema.js';
@@ -387,6 +388,19 @@ describe('what the findings say about the seed case', () => {
     assert.equal(f.severity, 'warning');
     assert.match(f.detail, /Outlook 2007 to 2013 stop here/);
     assert.ok(!report.findings.some((x) => x.severity === 'error'), codes(report));
+  });
+
+  test('--client all says per client what the root domain does, and never that it stops clients it does not', async () => {
+    const reports = await reportsFor('root-domain-trap');
+    const text = renderComparison(PROFILE_NAMES.map((client) => reports[client]));
+    const block = text.slice(text.indexOf('Findings:'));
+    assert.match(block, /ERROR for outlook-2013: Outlook 2007 to 2013 show .* the lookup stops there/);
+    assert.match(block, /WARNING for outlook, activesync: Clients that skip certificate errors at the root domain/);
+    assert.doesNotMatch(block, /\[[^\]]*outlook-2013, outlook[^\]]*\]/);
+    assert.match(
+      block,
+      /Certificate fact CERT_NAME_MISMATCH: contoso\.test answers with a certificate that does not name it/,
+    );
   });
 
   test('both fixes leave no finding at all for any Outlook', async () => {

@@ -1,7 +1,7 @@
 /**
- * Certificate rules: each fact about a refused certificate gets its contract code (name, trust, chain, dates), and
- * a consequence finding (root domain trap, SCP name, another site's default certificate, wildcard limits) explains
- * what a fact means where it was met, pointing at the facts with `because`.
+ * Certificate rules: each fact about a refused certificate gets its contract code (name, trust, chain, dates: see
+ * docs/discover-contract.md), and a consequence finding (the root-domain trap, an SCP URL, another site's default
+ * certificate, a wildcard's limits) says what a fact means where it was met, naming the facts in `because`.
  */
 import { getDomain } from 'tldts';
 import type { DiscoveryReport, Step } from '../../discover/report.js';
