@@ -92,12 +92,16 @@ export function renderComparedFindings(reports: readonly DiscoveryReport[]): str
       const ordered = [...variants].sort((a, b) => RANK[a.entry.finding.severity] - RANK[b.entry.finding.severity]);
       const split = ordered.map((v) => sentences(v.entry.finding.detail));
       const shared = commonPrefix(split);
+      // The same facts behind every variant (the usual case: one certificate) are said once too.
+      const facts = ordered.map((v) => factLines(v.entry.facts).join('\n'));
+      const sameFacts = facts.every((x) => x === facts[0]);
       lines.push(`  ${f.code}: ${f.title}`);
       if (shared > 0) lines.push(`    ${(split[0] ?? []).slice(0, shared).join(' ')}`);
+      if (sameFacts) lines.push(...factLines(first.entry.facts));
       ordered.forEach((v, i) => {
         const own = (split[i] ?? []).slice(shared).join(' ');
         lines.push(`    ${v.entry.finding.severity.toUpperCase()} for ${v.clients.join(', ')}: ${own}`.trimEnd());
-        lines.push(...factLines(v.entry.facts));
+        if (!sameFacts) lines.push(...factLines(v.entry.facts));
       });
     }
     lines.push(...fixLines(f.fixes));

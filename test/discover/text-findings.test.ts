@@ -95,5 +95,10 @@ describe('--client all', () => {
     assert.doesNotMatch(block, /\[outlook-2013, outlook/);
     assert.equal(block.match(/Fix: Add contoso\.test/g)?.length, 1, 'the fixes once');
     assert.doesNotMatch(block, /^ {2}\w+ CERT_NAME_MISMATCH/m, 'the fact is folded under its consequence');
+    assert.equal(
+      block.match(/Certificate fact CERT_NAME_MISMATCH/g)?.length,
+      1,
+      'the same fact behind both, said once',
+    );
   });
 });
