@@ -248,7 +248,7 @@ export const FINDINGS = {
   DNS_UNAVAILABLE: {
     severity: 'error',
     title: 'DNS could not be asked about {names}',
-    when: 'A DNS lookup failed without an answer (timeout, SERVFAIL, REFUSED, an unreachable server, no network): whether those names exist is unknown, so no finding about missing records is drawn from them.',
+    when: 'A DNS lookup failed without an answer (timeout, SERVFAIL, REFUSED, an unreachable server, no network): whether those names exist is unknown, so no finding about missing records is drawn from them. A warning when settings were found all the same.',
     detail:
       'The lookups of {names} got no answer from DNS: {reason}. That says nothing about the records themselves (they may well exist), so no finding here proposes DNS records for them.',
     fixes: [
