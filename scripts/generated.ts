@@ -1,4 +1,5 @@
 import { FINDINGS, RETIRED_FINDING_CODES } from '../src/diagnose/catalogue.js';
+import { discoveryComparison, discoveryReport } from '../src/discover/report-schema.js';
 import { ERROR_CATALOGUE, RETIRED_ERROR_CODES } from '../src/errors.js';
 import { SCENARIO_SCHEMA_PATH, scenarioSchemaJson } from '../src/lab/json-schema.js';
 import { deploymentSchemaJson } from '../src/plan/deployment.js';
@@ -11,6 +12,26 @@ export function configSchemaJson(): string {
     'config.schema.json',
     'autodisco configuration',
     'Domains and users served by autodisco (autodisco import FILE, autodisco serve --config FILE).',
+  );
+}
+
+export function reportSchemaJson(): string {
+  return publishedSchema(
+    discoveryReport,
+    'discovery-report.schema.json',
+    'autodisco discover --json report',
+    'The public, scriptable report of `autodisco discover --json` (docs/discover-contract.md). It is stable: fields may be added freely, but none listed here is ever renamed, removed or changes meaning. Additional properties are therefore allowed everywhere. Generated from src/discover/report-schema.ts.',
+    { nullableAsType: true },
+  );
+}
+
+export function comparisonSchemaJson(): string {
+  return publishedSchema(
+    discoveryComparison,
+    'discovery-comparison.schema.json',
+    'autodisco discover --client all --json',
+    'Every client’s report side by side (`autodisco discover <email> --client all --json`, `autodisco lab run <scenario> --client all --json`): each item of `reports` is a report of discovery-report.schema.json. Generated from src/discover/report-schema.ts.',
+    { nullableAsType: true },
   );
 }
 
@@ -78,4 +99,6 @@ export const GENERATED: Record<string, () => string> = {
   'docs/errors.md': errorsMarkdown,
   [SCENARIO_SCHEMA_PATH]: scenarioSchemaJson,
   'schemas/deployment.schema.json': deploymentSchemaJson,
+  'schemas/discovery-report.schema.json': reportSchemaJson,
+  'schemas/discovery-comparison.schema.json': comparisonSchemaJson,
 };

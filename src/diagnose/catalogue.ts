@@ -28,7 +28,7 @@ export const FINDINGS = {
     title: 'The root-domain URL fails on its certificate before autodiscover.{domain} is tried',
     when: 'The root-domain step fails on TLS in a way that stops (or, for clients that prompt, interrupts) the lookup before autodiscover.<domain> is tried: typically the public website answers https://<domain> with a certificate for www.<domain> only.',
     detail:
-      '{url} is the first URL Outlook (and ActiveSync devices) try. The server at {host} ({addresses}) answered with the certificate for {names} (issued by {issuer}), which does not name {host}{websiteNote}. {clientEffect}',
+      '{url} is the first URL Outlook (and ActiveSync devices) try. The server at {host} ({addresses}) answered with the certificate for {names} (issued by {issuer}), {problem}{websiteNote}. {clientEffect}',
     fixes: [
       "Add {host} to the website's certificate (reissue it for {names} and {host}). Outlook then reads the website's answer, sees it is not Autodiscover, and goes on to autodiscover.{domain}. This is the preferred fix: the website stays encrypted.",
       'Stop answering HTTPS on {host}:443 (close the port, or do not listen on it): a refused connection lets Outlook move on at once. Only do this if nothing on https://{host} needs encryption.',
@@ -187,6 +187,18 @@ export const FINDINGS = {
     ],
     references: ['Exchange: Set-ClientAccessService -AutoDiscoverServiceInternalUri', MS_OXDISCO],
   },
+  CANDIDATE_TIMEOUT: {
+    severity: 'error',
+    title: '{url} never answers: every lookup waits there',
+    when: 'A URL the client tries (typically the root domain https://<domain>) times out: the client waits its whole timeout there on every lookup. A warning when settings are found after it.',
+    detail:
+      'The server at {host} ({addresses}) {how}. The client waits {wait} at {url} {after}: every new profile and every Autodiscover refresh is that much slower.',
+    fixes: [
+      'Let the server at {host} answer that URL at once, with any HTTP status (a 404 is fine): the client then moves on immediately.',
+      'If nothing needs {host}:{port}, stop listening there (or let the firewall reject rather than drop): a refused connection lets the client move on at once.{policyNote}',
+    ],
+    references: [KB3211279, MS_OXDISCO],
+  },
   SRV_PORT_IGNORED: {
     severity: 'warning',
     title: 'The SRV record asks for port {port}, which Outlook ignores',
@@ -249,6 +261,18 @@ export const FINDINGS = {
       'Without a new certificate name: _autodiscover._tcp.{domain}. SRV 0 0 443 {target}. Outlook then asks each user once whether {target} may configure their account.',
     ],
     references: ['Exchange: Autodiscover DNS records for each accepted domain', MS_OXDISCO],
+  },
+  DNS_UNAVAILABLE: {
+    severity: 'error',
+    title: 'DNS could not be asked about {names}',
+    when: 'A DNS lookup failed without an answer (timeout, SERVFAIL, REFUSED, an unreachable server, no network): whether those names exist is unknown, so no finding about missing records is drawn from them. A warning when settings were found all the same.',
+    detail:
+      'The lookups of {names} got no answer from DNS: {reason}. That says nothing about the records themselves (they may well exist), so no finding here proposes DNS records for them.',
+    fixes: [
+      'Check that this machine can reach its DNS server ({servers}): network, VPN and firewall (UDP and TCP port 53), then run the lookup again.',
+      'Ask a DNS server that answers for {domain} (autodisco discover ... --dns <address>), or run the lookup from a machine with network access.',
+    ],
+    references: ['RFC 1035 §4.1.1 (RCODE: SERVFAIL, REFUSED)', 'RFC 2308 (NXDOMAIN and NODATA are answers)'],
   },
   NO_AUTODISCOVER_ENDPOINT: {
     severity: 'error',

@@ -5,11 +5,12 @@
 import type { DiscoveryReport, Finding } from '../discover/report.js';
 import { type Rule, toFinding } from './finding.js';
 import { certificateRules, expiryRule } from './rules/certificates.js';
-import { missingNamesRule, noEndpointRule, plainHttpRule, srvPortRule } from './rules/dns.js';
+import { dnsUnavailableRule, missingNamesRule, noEndpointRule, plainHttpRule, srvPortRule } from './rules/dns.js';
 import { rootDomainBesideScpRule } from './rules/parallel.js';
 import { redirectRules } from './rules/redirects.js';
 import { errorResponseRule, unauthorizedRule } from './rules/responses.js';
 import { serviceRules } from './rules/services.js';
+import { candidateTimeoutRule } from './rules/timeouts.js';
 
 export const RULES: readonly Rule[] = [
   certificateRules,
@@ -22,12 +23,29 @@ export const RULES: readonly Rule[] = [
   errorResponseRule,
   unauthorizedRule,
   serviceRules,
+  candidateTimeoutRule,
+  dnsUnavailableRule,
   noEndpointRule,
 ];
 
 const RANK = { error: 0, warning: 1, info: 2 } as const;
 
+/**
+ * A consequence finding comes right before the facts it names in `because` (same severity and first step: the
+ * sort is stable and the rules emit the consequence first); `because` holds their indexes in the final list.
+ */
 export function diagnose(report: DiscoveryReport, now: Date = new Date()): Finding[] {
-  const findings = RULES.flatMap((rule) => rule({ report, now })).map(toFinding);
-  return findings.sort((a, b) => RANK[a.severity] - RANK[b.severity] || (a.steps[0] ?? 1e9) - (b.steps[0] ?? 1e9));
+  const drafts = RULES.flatMap((rule) => rule({ report, now }));
+  const sorted = drafts
+    .map((draft) => ({ draft, finding: toFinding(draft) }))
+    .sort(
+      (a, b) =>
+        RANK[a.finding.severity] - RANK[b.finding.severity] ||
+        (a.finding.steps[0] ?? 1e9) - (b.finding.steps[0] ?? 1e9),
+    );
+  const position = new Map(sorted.map(({ draft }, i) => [draft.key, i]));
+  return sorted.map(({ draft, finding }) => {
+    const because = (draft.because ?? []).map((key) => position.get(key)).filter((i) => i !== undefined);
+    return because.length > 0 ? { ...finding, because } : finding;
+  });
 }

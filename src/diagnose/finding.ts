@@ -1,5 +1,6 @@
 import type { DiscoveryReport, Finding, Step } from '../discover/report.js';
 import { FINDINGS, type FindingCode, fillTemplate, type Severity } from './catalogue.js';
+import { describeNames } from './rules/names.js';
 
 /** What a rule found: a code, the words to fill its templates, and the steps that are the evidence. */
 export interface Draft {
@@ -8,6 +9,10 @@ export interface Draft {
   steps: number[];
   /** Lower than the catalogue's when this client gets past the problem (e.g. Outlook 2016 at the root domain). */
   severity?: Severity;
+  /** Identifies the finding within one report, so that another can name it in `because`. */
+  key?: string;
+  /** Keys of the certificate facts this finding explains the consequence of (see Finding.because). */
+  because?: string[];
 }
 
 export interface RuleContext {
@@ -17,6 +22,7 @@ export interface RuleContext {
 
 export type Rule = (ctx: RuleContext) => Draft[];
 
+/** The finding without `because`: that needs the final order of all findings (see diagnose()). */
 export function toFinding(draft: Draft): Finding {
   const entry = FINDINGS[draft.code];
   return {
@@ -37,8 +43,7 @@ export function indexed(report: DiscoveryReport): { step: Step; index: number }[
 export function names(step: Step): string {
   const c = step.tls?.certificate;
   if (!c) return 'an unknown name';
-  const list = c.dnsNames.length > 0 ? c.dnsNames : [c.subject];
-  return list.length === 1 ? (list[0] ?? '') : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`;
+  return describeNames(c.dnsNames, c.subject);
 }
 
 export function certVars(step: Step): Record<string, string | undefined> {

@@ -2,13 +2,10 @@
  * The words of the trace: one sentence per outcome, naming the hosts and certificate names involved, and the
  * prompts the real client would show. Written for an admin reading it at 2 a.m.
  */
+import { joinList } from '../text/join.js';
 import type { TlsProbeResult } from '../tls/index.js';
 
-function list(names: readonly string[]): string {
-  if (names.length === 0) return 'no DNS name';
-  if (names.length === 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
-}
+const list = (names: readonly string[]): string => joinList(names, 'no DNS name');
 
 function day(iso: string | undefined): string {
   return iso ? iso.slice(0, 10) : 'an unknown date';

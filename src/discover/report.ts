@@ -1,139 +1,51 @@
 /**
- * The discovery report: the public, scriptable contract of `autodisco discover --json`
- * (docs/discover-contract.md, published as schemas/discovery-report.schema.json). Fields may be added;
- * none listed in the contract may be renamed, removed or change meaning.
+ * The discovery report: the public, scriptable contract of `autodisco discover --json` (docs/discover-contract.md,
+ * published as schemas/discovery-report.schema.json). The types are inferred from the one definition in
+ * report-schema.ts, from which the published schema is generated. Fields may be added; none listed in the contract
+ * may be renamed, removed or change meaning.
  */
-import type { StepTls } from '../tls/index.js';
+import type { z } from 'zod';
+import type { StepTls as TlsEvidence } from '../tls/index.js';
+import type {
+  certificateSummary,
+  discoveredSettings,
+  discoveryComparison,
+  discoveryReport,
+  finding,
+  outcome,
+  profileName,
+  prompt,
+  protocolSettings,
+  refusal,
+  serviceCheck,
+  step,
+  stepMethod,
+  stepResult,
+  stepTls,
+} from './report-schema.js';
 
-export type { StepTls };
+export { COMPARISON_SCHEMA_ID, REPORT_SCHEMA_ID } from './report-schema.js';
 
-export const REPORT_SCHEMA_ID = 'autodisco.discovery/1';
+export type ProfileName = z.infer<typeof profileName>;
+export type StepMethod = z.infer<typeof stepMethod>;
+export type StepResult = z.infer<typeof stepResult>;
+export type Outcome = z.infer<typeof outcome>;
+export type Refusal = z.infer<typeof refusal>;
+export type StepTls = z.infer<typeof stepTls>;
+export type Step = z.infer<typeof step>;
+export type ServiceCheck = z.infer<typeof serviceCheck>;
+export type ProtocolSettings = z.infer<typeof protocolSettings>;
+export type DiscoveredSettings = z.infer<typeof discoveredSettings>;
+export type Prompt = z.infer<typeof prompt>;
+export type Finding = z.infer<typeof finding>;
+export type DiscoveryReport = z.infer<typeof discoveryReport>;
+export type Comparison = z.infer<typeof discoveryComparison>;
 
-export type ProfileName = 'outlook' | 'outlook-2013' | 'activesync' | 'thunderbird';
-
-export type StepMethod =
-  | 'scp'
-  | 'root-domain'
-  | 'autodiscover-domain'
-  | 'http-redirect'
-  | 'srv'
-  | 'redirect'
-  | 'autoconfig'
-  | 'autoconfig-mx'
-  | 'json-v2';
-
-export type StepResult =
-  | 'settings'
-  | 'redirect-addr'
-  | 'redirect-url'
-  | 'error-response'
-  | 'not-found'
-  | 'connect-failed'
-  | 'timeout'
-  | 'tls-error'
-  | 'http-status'
-  | 'invalid-response'
-  | 'prompt'
-  | 'refused'
-  | 'skipped';
-
-export type Outcome = 'settings' | 'prompt' | 'failed';
-
-export interface Step {
-  method: StepMethod;
-  email: string;
-  url?: string;
-  host: string;
-  addresses: string[];
-  result: StepResult;
-  status: number | null;
-  tls?: StepTls;
-  redirectTo: string | null;
-  detail: string;
-  ms: number;
-  /* Additions to the contract below. */
-  /** The HTTP method used, when a request was made. */
-  httpMethod?: 'GET' | 'POST';
-  /** Whether credentials went with this request. */
-  credentialsSent?: boolean;
-  /** Authentication schemes a 401 offered (WWW-Authenticate). */
-  authSchemes?: string[];
-  /** DNS SRV records or SCP entries a lookup step found. */
-  records?: unknown[];
-  /** Which address lookup round this step belongs to (0, then 1 after the first redirectAddr...). */
-  round?: number;
-  /** Why a `refused` step was refused, as a stable word. */
-  refusal?: Refusal;
-  /** Where a `timeout` or failure happened: DNS, the connection, TLS, or the HTTP exchange. */
-  phase?: 'dns' | 'connect' | 'tls' | 'http';
-  /**
-   * Set on a step the client ran at the same time as another phase instead of after it: `scp` for the DNS
-   * candidates a domain-joined Outlook 2013 asks while its SCP lookup runs (docs/lookups.md). Absent: in order.
-   */
-  parallel?: 'scp';
-}
-
-export type Refusal =
-  | 'insecure-redirect'
-  | 'redirect-loop'
-  | 'redirect-limit'
-  | 'not-autodiscover-path'
-  | 'plain-http-answer'
-  | 'invalid-address';
-
-/** The certificate served for a URL the settings hand out (EWS, OAB, Outlook Anywhere...): evidence for the diagnosis. */
-export interface ServiceCheck {
-  service: string;
-  url: string;
-  host: string;
-  addresses: string[];
-  result: 'ok' | 'tls-error' | 'not-found' | 'connect-failed' | 'timeout';
-  tls?: StepTls;
-  detail: string;
-}
-
-export interface ProtocolSettings {
-  type: string;
-  [key: string]: unknown;
-}
-
-export interface DiscoveredSettings {
-  email: string;
-  url: string;
-  method: StepMethod;
-  user: { displayName: string | null; legacyDN: string | null; autoDiscoverSMTPAddress: string | null };
-  protocols: ProtocolSettings[];
-}
-
-export interface Prompt {
-  kind: 'certificate' | 'redirect';
-  url: string;
-  host: string;
-  message: string;
-}
-
-export interface Finding {
-  code: string;
-  severity: 'error' | 'warning' | 'info';
-  title: string;
-  detail: string;
-  fixes: string[];
-  steps: number[];
-}
-
-export interface DiscoveryReport {
-  schema: typeof REPORT_SCHEMA_ID;
-  email: string;
-  client: ProfileName;
-  outcome: Outcome;
-  settings: DiscoveredSettings | null;
-  prompt: Prompt | null;
-  steps: Step[];
-  findings: Finding[];
-  /** Addition: the certificates of the hosts the settings point to (checked after settings were found). */
-  serviceChecks?: ServiceCheck[];
-  /** Addition: DNS evidence gathered for the diagnosis when the lookup failed (MX of the domain). */
-  evidence?: { mx?: string[] };
-  /** Addition: how long the lookup took here, and what the real (sequential) client would have taken. */
-  timing?: { wallMs: number; sequentialMs: number; clientSequentialMs: number };
-}
+/**
+ * The TLS module writes its evidence (src/tls/evidence.ts) without depending on the report: the two shapes must
+ * stay one. A compile error here means they drifted.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const tlsShapesAgree: Same<TlsEvidence, StepTls> &
+  Same<TlsEvidence['certificate'], z.infer<typeof certificateSummary> | null> = true;
+void tlsShapesAgree;

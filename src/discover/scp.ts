@@ -49,7 +49,14 @@ export interface ScpLookupOptions {
 }
 
 /** What one directory search ended in (the step results a search can have). */
-export type ScpSearchResult = 'redirect-url' | 'not-found' | 'connect-failed' | 'timeout' | 'refused' | 'tls-error';
+export type ScpSearchResult =
+  | 'redirect-url'
+  | 'not-found'
+  | 'dns-error'
+  | 'connect-failed'
+  | 'timeout'
+  | 'refused'
+  | 'tls-error';
 
 /** What an entry is to this client (see classifyScpEntry). */
 export type ScpRecordRole =

@@ -3,7 +3,14 @@
  * the reason in words), the served certificate's names when TLS failed, the outcome, and the settings as a table.
  */
 import { PROFILES } from './profiles.js';
-import type { DiscoveryReport, ProtocolSettings, Step } from './report.js';
+import {
+  COMPARISON_SCHEMA_ID,
+  type Comparison,
+  type DiscoveryReport,
+  type ProtocolSettings,
+  type Step,
+} from './report.js';
+import { renderComparedFindings, renderFindings } from './text-findings.js';
 
 function pad(text: string, width: number): string {
   return text.length >= width ? `${text} ` : text.padEnd(width);
@@ -21,6 +28,12 @@ function certificateLine(step: Step): string | undefined {
   const c = tls.certificate;
   const names = c.dnsNames.length > 0 ? c.dnsNames.join(', ') : `(no DNS names) ${c.subject}`;
   return `certificate served: ${names}; issued by ${c.issuer}; valid ${c.notBefore.slice(0, 10)} to ${c.notAfter.slice(0, 10)}${c.selfSigned ? '; self-signed' : ''}; SHA-256 ${c.sha256.slice(0, 23)}…`;
+}
+
+/** DNS time and the step's whole time, told apart (a slow server is not a slow DNS lookup). */
+function timing(step: Step): string {
+  if (!step.ms) return '';
+  return step.dnsMs === undefined ? ` (step ${step.ms} ms)` : ` (DNS ${step.dnsMs} ms; step ${step.ms} ms in all)`;
 }
 
 function value(v: unknown): string {
@@ -52,8 +65,7 @@ export function renderText(report: DiscoveryReport): string {
     lines.push(
       `${pad(String(i + 1), 3)}${pad(step.method, 20)}${pad(step.result, 17)}${requestOf(step)}${who}`.trimEnd(),
     );
-    if (step.addresses.length > 0)
-      lines.push(`     ${step.host} → ${step.addresses.join(', ')}${step.ms ? ` (${step.ms} ms)` : ''}`);
+    if (step.addresses.length > 0) lines.push(`     ${step.host} → ${step.addresses.join(', ')}${timing(step)}`);
     lines.push(`     ${step.detail}`);
     const cert = certificateLine(step);
     if (cert) lines.push(`     ${cert}`);
@@ -80,15 +92,7 @@ export function renderText(report: DiscoveryReport): string {
   } else {
     lines.push('Outcome: no settings.');
   }
-  if (report.findings.length > 0) {
-    lines.push('', 'Findings:');
-    for (const f of report.findings) {
-      lines.push(`  ${f.severity.toUpperCase()} ${f.code}: ${f.title}`, `    ${f.detail}`);
-      f.fixes.forEach((fix, n) => {
-        lines.push(`    ${n === 0 ? 'Fix:' : 'Or: '} ${fix}`);
-      });
-    }
-  }
+  lines.push(...renderFindings(report.findings));
   if (report.timing) {
     lines.push(
       '',
@@ -109,17 +113,12 @@ function verdict(report: DiscoveryReport): string {
   return `no settings${last ? `; last: ${last.method} ${last.result}` : ''}`;
 }
 
-export interface Comparison {
-  schema: 'autodisco.discovery-comparison/1';
-  email: string;
-  reports: DiscoveryReport[];
-}
-
+/** `--client all --json`: every client's report (schemas/discovery-comparison.schema.json). */
 export function compareReports(reports: DiscoveryReport[]): Comparison {
-  return { schema: 'autodisco.discovery-comparison/1', email: reports[0]?.email ?? '', reports };
+  return { schema: COMPARISON_SCHEMA_ID, email: reports[0]?.email ?? '', reports };
 }
 
-/** --client all: each client's path in one block, then the findings of all of them, each once. */
+/** --client all: each client's path in one block, then the findings of all of them (see text-findings.ts). */
 export function renderComparison(reports: readonly DiscoveryReport[]): string {
   const lines: string[] = [`Every client looking up ${reports[0]?.email ?? ''}`, ''];
   for (const report of reports) {
@@ -129,25 +128,6 @@ export function renderComparison(reports: readonly DiscoveryReport[]): string {
     const path = report.steps.filter((s) => s.result !== 'skipped').map((s) => `${s.method}:${s.result}`);
     lines.push(`${' '.repeat(14)}path: ${path.join(' → ') || 'nothing tried'}`, '');
   }
-  const seen = new Set<string>();
-  const rank = { error: 0, warning: 1, info: 2 } as const;
-  // The same finding seen by several clients is shown once, in the words of the client it hurts most.
-  const findings = reports
-    .flatMap((r) => r.findings.map((f) => ({ f, client: r.client })))
-    .sort((a, b) => rank[a.f.severity] - rank[b.f.severity]);
-  if (findings.length > 0) lines.push('Findings:');
-  for (const { f, client } of findings) {
-    const key = `${f.code} ${f.title}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const clients = findings.filter((x) => `${x.f.code} ${x.f.title}` === key).map((x) => x.client);
-    lines.push(
-      `  ${f.severity.toUpperCase()} ${f.code}: ${f.title} [${[...new Set(clients)].join(', ') || client}]`,
-      `    ${f.detail}`,
-    );
-    f.fixes.forEach((fix, n) => {
-      lines.push(`    ${n === 0 ? 'Fix:' : 'Or: '} ${fix}`);
-    });
-  }
+  lines.push(...renderComparedFindings(reports));
   return `${lines.join('\n')}\n`;
 }

@@ -73,10 +73,12 @@ export interface DnsResolver {
 
 /**
  * Why a name gave no address, as the end of a sentence about it ("autodiscover.contoso.test does not exist in DNS
- * (NXDOMAIN)"), and the step result that goes with it: a DNS timeout is a timeout, everything else "not found".
+ * (NXDOMAIN)"), and the step result that goes with it: `not-found` only for what DNS answered (NXDOMAIN, NODATA);
+ * `dns-error` when DNS could not be asked or gave no answer (timeout, SERVFAIL, REFUSED, no network): then
+ * nobody knows whether the name exists.
  */
 export function addressFailure(result: Exclude<AddressResult, { status: 'ok' }>): {
-  result: 'not-found' | 'timeout';
+  result: 'not-found' | 'dns-error';
   reason: string;
 } {
   switch (result.status) {
@@ -86,8 +88,8 @@ export function addressFailure(result: Exclude<AddressResult, { status: 'ok' }>)
       return { result: 'not-found', reason: 'has no A or AAAA record' };
     case 'error':
       return {
-        result: result.code === 'ETIMEOUT' ? 'timeout' : 'not-found',
-        reason: `could not be resolved: ${result.message}`,
+        result: 'dns-error',
+        reason: `could not be looked up, so whether it exists is unknown: ${result.message}`,
       };
   }
 }

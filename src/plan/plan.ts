@@ -4,6 +4,7 @@
  * Rules from docs/protocol.md §1.1, §1.2 and §8 and docs/tls.md §1. Pure: no I/O, same input, same plan.
  */
 import { parse as parseDomain } from 'tldts';
+import { joinList } from '../text/join.js';
 import type { DnsTarget, HostRole, PlanHost, PlanInput } from './input.js';
 import { classifyName, parentOf, wildcardIssuable } from './names.js';
 import { CONFIG_NC_PLACEHOLDER, scpKeywords, scpPath, underConfiguration } from './scp.js';
@@ -87,10 +88,7 @@ export interface Plan {
 
 const PLACEHOLDER = '<address>';
 
-function list(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
+const list = (items: readonly string[]): string => joinList(items);
 
 function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)];

@@ -13,6 +13,7 @@ import { discoverFromCli } from '../../src/cli/commands/discover.js';
 import { FINDINGS, type FindingCode } from '../../src/diagnose/catalogue.js';
 import { PROFILE_NAMES } from '../../src/discover/profiles.js';
 import type { DiscoveryReport, Finding, ProfileName } from '../../src/discover/report.js';
+import { renderComparison } from '../../src/discover/text.js';
 import { listBuiltinScenarios, loadBuiltinScenario } from '../../src/lab/builtin.js';
 import { startLab } from '../../src/lab/lab.js';
 import { assertValidReport } from '../helpers/report-schema.js';
@@ -95,7 +96,10 @@ interface Case {
   check?: (finding: Finding, report: DiscoveryReport) => void;
 }
 
-const CASES: Record<FindingCode, Case> = {
+/** Codes no lab scenario can raise (the lab's DNS always answers): tested against real failing DNS servers. */
+const ELSEWHERE: Record<string, string> = { DNS_UNAVAILABLE: 'test/diagnose/dns-unavailable.test.ts' };
+
+const CASES: Record<Exclude<FindingCode, 'DNS_UNAVAILABLE'>, Case> = {
   ROOT_DOMAIN_BLOCKS_FALLBACK: {
     scenario: 'root-domain-trap',
     // Thunderbird asks autodiscover.<domain> before the root domain: it never meets this step.
@@ -327,6 +331,18 @@ const CASES: Record<FindingCode, Case> = {
       mentions(f, 'autodiscover.newdomain.test', '500');
     },
   },
+  CANDIDATE_TIMEOUT: {
+    scenario: 'root-domain-timeout',
+    // Thunderbird hangs at https://contoso.test/.well-known/autoconfig/ the same way.
+    profiles: ALL,
+    twin: 'root-domain-fixed-san',
+    check: (f, report) => {
+      mentions(f, 'https://contoso.test/', 'accepted the connection and never answered');
+      assert.equal(f.severity, 'warning', 'settings are found after it');
+      assert.equal(report.steps[f.steps[0] ?? -1]?.result, 'timeout');
+      if (report.client === 'outlook') mentions(f, 'about 25 s', 'ExcludeHttpsRootDomain');
+    },
+  },
   SETTINGS_OVER_HTTP_IGNORED: {
     scenario: 'http-autodiscover-content',
     profiles: ALL,
@@ -339,7 +355,7 @@ const CASES: Record<FindingCode, Case> = {
 
 describe('every finding code: raised by its scenario, absent on the fixed twin', () => {
   test('every code in the catalogue has a scenario here, and every scenario named exists', () => {
-    assert.deepEqual(Object.keys(CASES).sort(), Object.keys(FINDINGS).sort());
+    assert.deepEqual([...Object.keys(CASES), ...Object.keys(ELSEWHERE)].sort(), Object.keys(FINDINGS).sort());
     for (const c of Object.values(CASES)) {
       assert.ok(NAMES.includes(c.scenario), c.scenario);
       assert.ok(NAMES.includes(c.twin), c.twin);
@@ -376,10 +392,12 @@ describe('every finding code: raised by its scenario, absent on the fixed twin',
 describe('what the findings say about the seed case', () => {
   test('Outlook 2013: the root domain blocks the fallback, naming the URL and the website certificate', async () => {
     const report = (await reportsFor('root-domain-trap'))['outlook-2013'];
+    // The consequence, then the certificate fact it explains (its contract code, for scripts), on the same step.
     assert.deepEqual(
       report.findings.map((f) => f.code),
-      ['ROOT_DOMAIN_BLOCKS_FALLBACK'],
+      ['ROOT_DOMAIN_BLOCKS_FALLBACK', 'CERT_NAME_MISMATCH'],
     );
+    assert.deepEqual(report.findings[0]?.because, [1]);
     const f = only(report, 'ROOT_DOMAIN_BLOCKS_FALLBACK');
     assert.match(f.detail, /https:\/\/contoso\.test\/autodiscover\/autodiscover\.xml/);
     assert.match(f.detail, /certificate for www\.contoso\.test/);
@@ -399,10 +417,73 @@ describe('what the findings say about the seed case', () => {
     assert.ok(!report.findings.some((x) => x.severity === 'error'), codes(report));
   });
 
+  test('--client all says per client what the root domain does, and never that it stops clients it does not', async () => {
+    const reports = await reportsFor('root-domain-trap');
+    const text = renderComparison(PROFILE_NAMES.map((client) => reports[client]));
+    const block = text.slice(text.indexOf('Findings:'));
+    assert.match(block, /ERROR for outlook-2013: Outlook 2007 to 2013 show .* the lookup stops there/);
+    assert.match(block, /WARNING for outlook, activesync: Clients that skip certificate errors at the root domain/);
+    assert.doesNotMatch(block, /\[[^\]]*outlook-2013, outlook[^\]]*\]/);
+    assert.match(
+      block,
+      /Certificate fact CERT_NAME_MISMATCH: contoso\.test answers with a certificate that does not name it/,
+    );
+  });
+
   test('both fixes leave no finding at all for any Outlook', async () => {
     for (const twin of ['root-domain-fixed-san', 'root-domain-fixed-no-tls']) {
       const reports = await reportsFor(twin);
       for (const client of OUTLOOKS) assert.deepEqual(reports[client].findings, [], `${twin} ${client}`);
+    }
+  });
+});
+
+describe('certificate facts carry their contract code next to the finding that explains them', () => {
+  /** The fact `code` on the same step as `consequence`, and `consequence` naming it in `because`. */
+  function explained(report: DiscoveryReport, consequence: FindingCode, code: FindingCode, method: string): void {
+    const c = only(report, consequence);
+    const step = report.steps[c.steps[0] ?? -1];
+    assert.equal(step?.method, method, `${report.client}: ${consequence} is on a ${step?.method} step`);
+    const facts = (c.because ?? []).map((i) => report.findings[i]);
+    const fact = facts.find((f) => f?.code === code);
+    assert.ok(fact, `${report.client}: ${consequence} names no ${code} in because (${codes(report)})`);
+    assert.ok(fact.steps.includes(c.steps[0] ?? -1), `${code} is not on the step of ${consequence}`);
+    assert.ok(!fact.because, 'a fact explains nothing further');
+  }
+
+  test('the seed case: the root domain', async () => {
+    const reports = await reportsFor('root-domain-trap');
+    for (const client of ['outlook', 'outlook-2013', 'activesync'] as const)
+      explained(reports[client], 'ROOT_DOMAIN_BLOCKS_FALLBACK', 'CERT_NAME_MISMATCH', 'root-domain');
+  });
+
+  test('another site’s default certificate (SNI)', async () => {
+    const reports = await reportsFor('wildcard-dns-shared-hosting');
+    for (const client of OUTLOOKS)
+      explained(reports[client], 'SNI_DEFAULT_CERTIFICATE', 'CERT_NAME_MISMATCH', 'autodiscover-domain');
+  });
+
+  test('the SCP URL prompt (Exchange’s default AutoDiscoverServiceInternalUri, KB 940726)', async () => {
+    const reports = await reportsFor('scp-netbios-name');
+    for (const client of OUTLOOKS)
+      explained(reports[client], 'SCP_URL_NOT_ON_CERTIFICATE', 'CERT_NAME_MISMATCH', 'scp');
+  });
+
+  test('a wildcard that does not reach', async () => {
+    const reports = await reportsFor('wildcard-subdomain');
+    for (const client of ALL)
+      explained(reports[client], 'CERT_WILDCARD_MISMATCH', 'CERT_NAME_MISMATCH', 'autodiscover-domain');
+  });
+
+  test('the self-signed certificate naming only the server is untrusted AND misnamed, on the same step', async () => {
+    const reports = await reportsFor('self-signed-exchange');
+    for (const client of ALL) {
+      const report = reports[client];
+      const untrusted = only(report, 'CERT_UNTRUSTED');
+      const misnamed = only(report, 'CERT_NAME_MISMATCH');
+      assert.deepEqual(misnamed.steps, untrusted.steps);
+      assert.equal(report.steps[misnamed.steps[0] ?? -1]?.host, 'autodiscover.contoso.test');
+      mentions(misnamed, 'ex01.contoso.test', 'autodiscover.contoso.test');
     }
   });
 });

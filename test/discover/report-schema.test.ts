@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import Ajv2020 from 'ajv/dist/2020.js';
 import type { DiscoveryReport, Outcome, ProfileName, StepMethod, StepResult } from '../../src/discover/report.js';
-import { REPORT_SCHEMA_ID } from '../../src/discover/report.js';
+import { COMPARISON_SCHEMA_ID, REPORT_SCHEMA_ID } from '../../src/discover/report.js';
+import { compareReports } from '../../src/discover/text.js';
 import {
   assertValidReport,
   type ReportSchemaError,
@@ -322,6 +325,7 @@ describe('discovery-report.schema.json', () => {
       'redirect-url': true,
       'error-response': true,
       'not-found': true,
+      'dns-error': true,
       'connect-failed': true,
       timeout: true,
       'tls-error': true,
@@ -343,5 +347,28 @@ describe('discovery-report.schema.json', () => {
     assert.deepEqual(props['outcome']?.enum, Object.keys(outcomes));
     assert.deepEqual(props['client']?.examples, Object.keys(profiles));
     assert.equal((props['schema'] as { const?: string }).const, REPORT_SCHEMA_ID);
+  });
+});
+
+describe('discovery-comparison.schema.json (--client all --json)', () => {
+  const schema = JSON.parse(
+    readFileSync(new URL('../../schemas/discovery-comparison.schema.json', import.meta.url), 'utf8'),
+  );
+  const validate = new Ajv2020.default({
+    allErrors: true,
+    strict: true,
+    strictTypes: false,
+    validateFormats: false,
+  }).compile(schema);
+
+  test('the wrapper compareReports() writes is valid, each report checked as a report', () => {
+    const reports = [exampleReport(), { ...exampleReport(), client: 'outlook-2013' as const }];
+    const wrapper = compareReports(reports);
+    assert.equal(wrapper.schema, COMPARISON_SCHEMA_ID);
+    assert.equal(validate(JSON.parse(JSON.stringify(wrapper))), true, JSON.stringify(validate.errors));
+    const bad = { ...wrapper, reports: [{ ...exampleReport(), outcome: 'done' }] };
+    assert.equal(validate(bad), false);
+    assert.ok(validate.errors?.some((e) => e.instancePath === '/reports/0/outcome'));
+    assert.equal(validate({ ...wrapper, schema: 'autodisco.discovery/1' }), false);
   });
 });

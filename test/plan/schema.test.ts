@@ -1,19 +1,18 @@
-/** schemas/deployment.schema.json: generated from the zod schema, and it agrees with the validator on the example. */
+/**
+ * schemas/deployment.schema.json agrees with the validator on the example (that the file is up to date with the
+ * zod schema is checked once, for every generated file, in test/generated.test.ts).
+ */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
-import { deploymentSchemaJson, validateDeployment } from '../../src/plan/deployment.js';
+import { validateDeployment } from '../../src/plan/deployment.js';
 
 const published = readFileSync(new URL('../../schemas/deployment.schema.json', import.meta.url), 'utf8');
 const example = parseYaml(
   readFileSync(new URL('../../examples/deployment.example.yaml', import.meta.url), 'utf8'),
 ) as Record<string, unknown>;
-
-test('schemas/deployment.schema.json is up to date (run npm run generate)', () => {
-  assert.equal(published, deploymentSchemaJson());
-});
 
 test('the published schema accepts the example and refuses unknown keys and missing namespaces', () => {
   const schema = JSON.parse(published);

@@ -1,6 +1,7 @@
 /**
- * Certificate rules: each refused certificate gets one finding, the most specific that fits (root domain trap,
- * SCP name, wildcard limits, another site's default certificate, then the plain name/trust/date findings).
+ * Certificate rules: each fact about a refused certificate gets its contract code (name, trust, chain, dates: see
+ * docs/discover-contract.md), and a consequence finding (the root-domain trap, an SCP URL, another site's default
+ * certificate, a wildcard's limits) says what a fact means where it was met, naming the facts in `because`.
  */
 import { getDomain } from 'tldts';
 import type { DiscoveryReport, Step } from '../../discover/report.js';
@@ -57,8 +58,73 @@ function scpDn(report: DiscoveryReport, url: string | undefined): string | undef
   return undefined;
 }
 
-function nameFinding(report: DiscoveryReport, step: Step, index: number, promptNote: string): Draft {
-  const vars: Record<string, string | undefined> = { ...certVars(step), promptNote };
+/**
+ * The facts about one served certificate, each a contract code (docs/discover-contract.md, "Findings"): several
+ * may hold at once (a self-signed certificate for ex01 asked for as autodiscover.<domain> is both untrusted and
+ * misnamed, and trusting it leaves the name wrong). Only for certificates the client refused (`tls.error`).
+ */
+export function certificateFacts(step: Step, now: Date): FactCode[] {
+  const tls = step.tls;
+  const cert = tls?.certificate;
+  if (!tls?.error || !cert) return [];
+  const facts: FactCode[] = [];
+  if (tls.error === NAME || tls.names?.node === false) facts.push('CERT_NAME_MISMATCH');
+  if (
+    UNTRUSTED.has(tls.error) ||
+    tls.chainVerdict === 'untrusted-root' ||
+    tls.chainVerdict === 'self-signed' ||
+    (tls.chainVerdict === undefined && cert.selfSigned)
+  )
+    facts.push('CERT_UNTRUSTED');
+  else if (tls.error === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || tls.chainVerdict === 'incomplete')
+    facts.push('CERT_CHAIN_INCOMPLETE');
+  if (tls.error === 'CERT_HAS_EXPIRED' || Date.parse(cert.notAfter) < now.getTime()) facts.push('CERT_EXPIRED');
+  if (tls.error === 'CERT_NOT_YET_VALID' || Date.parse(cert.notBefore) > now.getTime())
+    facts.push('CERT_NOT_YET_VALID');
+  return facts;
+}
+
+export type FactCode =
+  | 'CERT_NAME_MISMATCH'
+  | 'CERT_UNTRUSTED'
+  | 'CERT_CHAIN_INCOMPLETE'
+  | 'CERT_EXPIRED'
+  | 'CERT_NOT_YET_VALID';
+
+function factDraft(report: DiscoveryReport, step: Step, index: number, code: FactCode): Draft {
+  const vars: Draft['vars'] = { ...certVars(step) };
+  const cert = step.tls?.certificate;
+  if (code === 'CERT_NAME_MISMATCH')
+    vars['promptNote'] =
+      step.result !== 'prompt'
+        ? ''
+        : step.parallel
+          ? ' (the client shows a security warning)'
+          : ' (the client stops and shows a security warning)';
+  if (code === 'CERT_CHAIN_INCOMPLETE')
+    vars['missingIssuer'] = (step.tls?.chain.length ?? 0) > 0 && cert ? `(issuer ${cert.issuer})` : '';
+  if (code === 'CERT_UNTRUSTED')
+    vars['chainProblem'] = cert?.selfSigned
+      ? 'is self-signed: it vouches for itself, and no client trusts that'
+      : `was issued by ${cert?.issuer}, which leads to a root this client does not trust`;
+  return { code, steps: [index], vars, key: factKey(step, code), ...quieter(report, step) };
+}
+
+export function factKey(step: Step, code: string): string {
+  return `${code} ${step.tls?.certificate?.sha256}`;
+}
+
+/**
+ * The client skipped this server silently and found settings elsewhere: still worth fixing (other clients stop
+ * there), but not what failed this lookup.
+ */
+function quieter(report: DiscoveryReport, step: Step): Pick<Draft, 'severity'> {
+  return step.result === 'tls-error' && report.outcome === 'settings' ? { severity: 'warning' } : {};
+}
+
+/** What a refused name means here, when something more specific than "the name does not match" explains it. */
+function nameConsequence(report: DiscoveryReport, step: Step, index: number): Draft | undefined {
+  const vars: Draft['vars'] = certVars(step);
   const dnsNames = step.tls?.certificate?.dnsNames ?? [];
   if (step.method === 'scp' && step.url) {
     const netbios = !step.host.includes('.');
@@ -88,77 +154,58 @@ function nameFinding(report: DiscoveryReport, step: Step, index: number, promptN
       vars: { ...vars, wildcard: wildcard.wildcard, wildcardBase: wildcard.base, why: wildcard.why },
     };
   }
-  return { code: 'CERT_NAME_MISMATCH', steps: [index], vars };
+  return undefined;
 }
 
-export const certificateRules: Rule = ({ report }) => {
+/**
+ * Every refused certificate gets one finding per fact (its contract code), pointing at every step that met it;
+ * where a more specific finding explains what the fact does here (the root-domain trap, an SCP URL, another
+ * site's default certificate, a wildcard's limits), that finding comes first and names the facts in `because`.
+ */
+export const certificateRules: Rule = ({ report, now }) => {
   const drafts: Draft[] = [];
-  const seen = new Set<string>();
+  const byKey = new Map<string, Draft>();
+  const add = (draft: Draft, host: string, index: number): Draft => {
+    const key = draft.key ?? '';
+    const existing = byKey.get(key);
+    if (existing) {
+      // The same certificate and problem met again (another host or round): one finding naming every host.
+      if (!existing.steps.includes(index)) existing.steps.push(index);
+      const hosts = String(existing.vars['host']).split(' and ');
+      if (!hosts.includes(host)) existing.vars['host'] = [...hosts, host].join(' and ');
+      return existing;
+    }
+    byKey.set(key, draft);
+    drafts.push(draft);
+    return draft;
+  };
   for (const { step, index } of indexed(report)) {
-    const error = step.tls?.error;
-    if (!error || !step.tls?.certificate) continue;
-    // One finding per served certificate and problem, pointing at every step (and naming every host) that met it.
-    const key = `${step.tls.certificate.sha256} ${error}`;
-    if (seen.has(key)) {
-      const existing = drafts.find((d) => d.vars['key'] === key);
-      if (existing) {
-        existing.steps.push(index);
-        const hosts = String(existing.vars['host']).split(' and ');
-        if (!hosts.includes(step.host)) existing.vars['host'] = [...hosts, step.host].join(' and ');
-      }
-      continue;
+    const facts = certificateFacts(step, now);
+    if (facts.length === 0) continue;
+    const sha = step.tls?.certificate?.sha256;
+    const consequence =
+      // A root-domain step run beside SCP is explained by ROOT_DOMAIN_PROMPT_BESIDE_SCP (rules/parallel.ts).
+      step.method === 'root-domain' && step.parallel === undefined
+        ? rootDomainFinding(step, index, facts)
+        : facts.includes('CERT_NAME_MISMATCH')
+          ? nameConsequence(report, step, index)
+          : undefined;
+    if (consequence) {
+      consequence.key = `${consequence.code} ${sha}`;
+      consequence.because = facts.map((code) => factKey(step, code));
+      if (consequence.severity === undefined) Object.assign(consequence, quieter(report, step));
+      add(consequence, step.host, index);
     }
-    seen.add(key);
-    const promptNote =
-      step.result !== 'prompt'
-        ? ''
-        : step.parallel
-          ? ' (the client shows a security warning)'
-          : ' (the client stops and shows a security warning)';
-    let draft: Draft | undefined;
-    // A root-domain step run beside SCP is explained by ROOT_DOMAIN_PROMPT_BESIDE_SCP (rules/parallel.ts).
-    if (step.method === 'root-domain' && step.parallel === undefined) {
-      draft = rootDomainFinding(report.client, step, index);
-    } else if (error === NAME) {
-      draft = nameFinding(report, step, index, promptNote);
-    } else if (error === 'CERT_HAS_EXPIRED') {
-      draft = { code: 'CERT_EXPIRED', steps: [index], vars: certVars(step) };
-    } else if (error === 'CERT_NOT_YET_VALID') {
-      draft = { code: 'CERT_NOT_YET_VALID', steps: [index], vars: certVars(step) };
-    } else if (error === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || step.tls.chainVerdict === 'incomplete') {
-      draft = {
-        code: 'CERT_CHAIN_INCOMPLETE',
-        steps: [index],
-        vars: {
-          ...certVars(step),
-          missingIssuer: step.tls.chain.length > 0 ? `(issuer ${step.tls.certificate.issuer})` : '',
-        },
-      };
-    } else if (
-      UNTRUSTED.has(error) ||
-      step.tls.chainVerdict === 'untrusted-root' ||
-      step.tls.chainVerdict === 'self-signed'
-    ) {
-      const chainProblem = step.tls.certificate.selfSigned
-        ? 'is self-signed: it vouches for itself, and no client trusts that'
-        : `was issued by ${step.tls.certificate.issuer}, which leads to a root this client does not trust`;
-      draft = { code: 'CERT_UNTRUSTED', steps: [index], vars: { ...certVars(step), chainProblem } };
-    }
-    if (draft) {
-      draft.vars['error'] = error;
-      draft.vars['key'] = key;
-      // The client skipped this server silently and found settings elsewhere: still worth fixing (other clients
-      // stop there), but not what failed this lookup.
-      if (step.result === 'tls-error' && report.outcome === 'settings' && draft.severity === undefined)
-        draft.severity = 'warning';
-      drafts.push(draft);
-    }
+    for (const code of facts) add(factDraft(report, step, index, code), step.host, index);
   }
   return drafts;
 };
 
-function rootDomainFinding(client: string, step: Step, index: number): Draft {
+function rootDomainFinding(step: Step, index: number, facts: readonly FactCode[]): Draft {
   const vars = certVars(step);
+  const problem = facts.includes('CERT_NAME_MISMATCH')
+    ? `which does not name ${step.host}`
+    : `which the client refuses (${facts.join(', ')})`;
   const website = step.tls?.certificate?.dnsNames.some((n) => n.toLowerCase() === `www.${step.host}`);
   const stops = step.result === 'prompt';
   return {
@@ -168,10 +215,11 @@ function rootDomainFinding(client: string, step: Step, index: number): Draft {
     ...(stops ? {} : { severity: 'warning' as const }),
     vars: {
       ...vars,
+      problem,
       websiteNote: website ? ` (it is the public website's certificate, for www.${step.host} only)` : '',
       clientEffect: stops
         ? `Outlook 2007 to 2013 show "The name on the security certificate is invalid or does not match the name of the site" and the lookup stops there: autodiscover.${step.host} is never tried.`
-        : `This client (${client}) moves on silently, as Outlook 2016 and later do; Outlook 2007 to 2013 stop here with a certificate warning and never reach autodiscover.${step.host}.`,
+        : `Clients that skip certificate errors at the root domain (Outlook 2016 and later, ActiveSync devices) move on silently; Outlook 2007 to 2013 stop here with a certificate warning and never reach autodiscover.${step.host}.`,
     },
   };
 }

@@ -1,4 +1,5 @@
 /** DNS-shaped rules: SRV ports, a domain without any Autodiscover name, plain-HTTP answers. */
+import { joinList } from '../../text/join.js';
 import { type Draft, indexed, type Rule } from '../finding.js';
 
 export const srvPortRule: Rule = ({ report }) => {
@@ -47,7 +48,8 @@ export const missingNamesRule: Rule = ({ report }) => {
     const domain = email.slice(email.lastIndexOf('@') + 1);
     const root = inRound.find(({ step }) => step.method === 'root-domain');
     const settingsHost = report.settings ? new URL(report.settings.url).hostname : undefined;
-    const target = settingsHost ?? report.evidence?.mx?.[0] ?? `mail.${domain}`;
+    // Never a made-up host: the server that gave settings, else the domain's MX, else say what to fill in.
+    const target = settingsHost ?? report.evidence?.mx?.[0] ?? '<your mail server>';
     drafts.push({
       code: 'NEW_DOMAIN_WITHOUT_AUTODISCOVER',
       steps: [autodiscover.index, srv.index, ...(root ? [root.index] : [])],
@@ -65,6 +67,8 @@ export const missingNamesRule: Rule = ({ report }) => {
 
 export const noEndpointRule: Rule = ({ report }) => {
   if (report.outcome !== 'failed') return [];
+  // A candidate DNS could not be asked about may exist: "publish it" would be advice from evidence not obtained.
+  if (report.steps.some((s) => s.result === 'dns-error')) return [];
   // A server that answered like Autodiscover (settings, an error, a redirect, a 401 challenge) exists: the
   // problem is elsewhere and other findings say where.
   const reached = report.steps.some(
@@ -85,6 +89,29 @@ export const noEndpointRule: Rule = ({ report }) => {
       code: 'NO_AUTODISCOVER_ENDPOINT',
       steps: report.steps.map((_, i) => i),
       vars: { domain, summary: summary || 'nothing was tried' },
+    },
+  ];
+};
+
+/** Names DNS could not be asked about: said once, with the first reason, and no record proposed from them. */
+export const dnsUnavailableRule: Rule = ({ report }) => {
+  const failed = indexed(report).filter(({ step }) => step.result === 'dns-error');
+  const first = failed[0]?.step;
+  if (!first) return [];
+  const names = [...new Set(failed.map(({ step }) => step.host))];
+  const servers = /asked ([^)]+)\)/.exec(first.detail)?.[1] ?? 'the system resolver or the --dns servers';
+  return [
+    {
+      code: 'DNS_UNAVAILABLE',
+      steps: failed.map(({ index }) => index),
+      // Settings were found all the same: the failed lookups only hide what other candidates would have said.
+      ...(report.outcome === 'settings' ? { severity: 'warning' as const } : {}),
+      vars: {
+        names: joinList(names),
+        reason: first.detail.replace(/^.*?whether it exists is unknown: /, '').replace(/\.$/, ''),
+        servers,
+        domain: report.email.slice(report.email.lastIndexOf('@') + 1),
+      },
     },
   ];
 };

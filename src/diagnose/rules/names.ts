@@ -1,4 +1,6 @@
+import { joinList } from '../../text/join.js';
+
+/** A certificate's names for a sentence: its DNS names, or its subject when it has none. */
 export function describeNames(dnsNames: readonly string[], subject: string): string {
-  const list = dnsNames.length > 0 ? dnsNames : [subject];
-  return list.length === 1 ? (list[0] ?? '') : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`;
+  return joinList(dnsNames.length > 0 ? dnsNames : [subject]);
 }

@@ -5,8 +5,9 @@
  */
 import { PROFILES } from '../../discover/profiles.js';
 import { certVars, type Draft, indexed, type Rule } from '../finding.js';
+import { certificateFacts, factKey } from './certificates.js';
 
-export const rootDomainBesideScpRule: Rule = ({ report }) => {
+export const rootDomainBesideScpRule: Rule = ({ report, now }) => {
   // Only when something else decided the lookup: a prompt that ends it is ROOT_DOMAIN_BLOCKS_FALLBACK's story.
   if (report.outcome === 'prompt' && report.prompt) {
     const deciding = report.prompt.url;
@@ -21,6 +22,8 @@ export const rootDomainBesideScpRule: Rule = ({ report }) => {
     drafts.push({
       code: 'ROOT_DOMAIN_PROMPT_BESIDE_SCP',
       steps: scp ? [index, scp.index] : [index],
+      key: `ROOT_DOMAIN_PROMPT_BESIDE_SCP ${index}`,
+      because: certificateFacts(step, now).map((code) => factKey(step, code)),
       vars: {
         ...certVars(step),
         clientName: report.client === 'outlook-2013' ? 'Outlook 2013' : PROFILES[report.client].short,

@@ -28,6 +28,13 @@ export const redirectRules: Rule = ({ report }) => {
       const hops = steps.filter(
         (s) => s.index < index && (s.step.result === 'redirect-url' || s.step.result === 'redirect-addr'),
       );
+      // http://autodiscover.<domain> sending the client to https://autodiscover.<domain>, already tried as a
+      // candidate (and failed there for its own reason): the client declines to ask again, but nothing loops.
+      const candidateAgain =
+        step.refusal === 'redirect-loop' &&
+        hops.every((s) => s.step.method === 'http-redirect') &&
+        steps.some((s) => s.index < index && s.step.method !== 'redirect' && s.step.url === step.url);
+      if (candidateAgain) continue;
       // Where it started, then every place it was sent, ending where the client refused to go again.
       const places = [hops[0]?.step.url ?? hops[0]?.step.email, ...hops.map((s) => s.step.redirectTo)];
       if (step.method !== 'redirect') places.push(step.redirectTo ?? undefined);

@@ -46,7 +46,9 @@ export async function autoconfigMxSteps(
     round,
   };
   if (answer.status !== 'ok') {
-    step.result = answer.status === 'error' && answer.code === 'ETIMEOUT' ? 'timeout' : 'not-found';
+    // Only an answer (NXDOMAIN, NODATA) says there is no record; a failed lookup says nothing either way.
+    step.result = answer.status === 'error' ? 'dns-error' : 'not-found';
+    if (answer.status === 'error') step.phase = 'dns';
     step.detail =
       answer.status === 'error'
         ? `The MX lookup of ${domain} failed (${answer.message}): Thunderbird has no provider to ask.`

@@ -62,6 +62,7 @@ export async function connect(
 
   const dns = await lookup.resolve(url.hostname, charge);
   step.ms = roundMs(step.ms + dns.ms);
+  step.dnsMs = dns.ms;
   const resolved = dns.value;
   if (resolved.status !== 'ok') {
     const failure = addressFailure(resolved);
