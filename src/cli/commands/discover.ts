@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseDnsServer } from '../../adapters/node/dns.js';
 import { diagnose } from '../../diagnose/diagnose.js';
+import { checkAddress } from '../../discover/candidates.js';
 import { runDiscovery } from '../../discover/engine.js';
 import { createNodePorts } from '../../discover/node-ports.js';
 import { PROFILE_NAMES, PROFILES } from '../../discover/profiles.js';
@@ -114,6 +115,11 @@ function exitForAll(reports: readonly DiscoveryReport[]): number {
 }
 
 export async function discoverFromCli(email: string, opts: DiscoverCliOptions): Promise<DiscoveryReport> {
+  // A bad address is bad usage (exit 2, one line, no findings): the engine would otherwise report a lookup that
+  // never started, and the diagnosis propose records for a name that is not a mail domain. The engine keeps its
+  // own refusal for addresses that arrive from servers (redirectAddr targets).
+  const address = checkAddress(email);
+  if (!address.ok) throw usage(`${address.reason}; give an address such as chris@contoso.com`);
   if (!PROFILE_NAMES.includes(opts.client as ProfileName)) {
     throw usage(`--client "${opts.client}": expected one of ${PROFILE_NAMES.join(', ')} or all`);
   }
