@@ -83,6 +83,11 @@ export interface Plan {
   notNeeded: NotNeededName[];
   wildcard: WildcardPlan;
   warnings: string[];
+  /**
+   * Accepted domains whose bare name the plan does not make answer Autodiscover: Outlook tries
+   * https://<domain>/autodiscover/autodiscover.xml first all the same, so `--check` looks at what it serves.
+   */
+  rootDomains: string[];
 }
 
 const PLACEHOLDER = '<address>';
@@ -500,6 +505,7 @@ export function buildPlan(input: PlanInput): Plan {
     notNeeded: notNeeded(input, names),
     wildcard: wildcardPlan(input, names),
     warnings: planWarnings(input, names, records),
+    rootDomains: input.rootDomain ? [] : input.domains.map((d) => d.name),
   };
 }
 

@@ -81,10 +81,32 @@ export function renderCheck(report: CheckReport): string {
     for (const e of h.errors) out.push(`    error: ${e}`);
   }
   for (const s of report.skipped) out.push(`  ${s.name}  skipped: ${s.why}`);
+  if (report.rootDomains.length > 0) {
+    out.push(
+      '',
+      'Root domains (Outlook tries https://<domain>/autodiscover/autodiscover.xml before autodiscover.<domain>)',
+    );
+    for (const r of report.rootDomains) {
+      out.push(`  ${r.domain}:443  ${r.ok ? 'ok' : 'PROBLEM'}`);
+      out.push(`    ${r.detail}`);
+      r.fixes.forEach((fix, i) => {
+        out.push(`    ${i === 0 ? 'Fix:' : 'Or: '} ${fix}`);
+      });
+    }
+  }
+  const hostProblems = report.hosts.filter((h) => !h.ok).length;
+  const rootProblems = report.rootDomains.filter((r) => !r.ok).length;
   out.push(
     report.ok
-      ? 'Every host answered with a certificate carrying its required names.'
-      : `${report.hosts.filter((h) => !h.ok).length} of ${report.hosts.length} host(s) have problems.`,
+      ? `Every host answered with a certificate carrying its required names${report.rootDomains.length > 0 ? ', and no root domain stops Outlook' : ''}.`
+      : [
+          hostProblems > 0 ? `${hostProblems} of ${report.hosts.length} host(s) have problems.` : '',
+          rootProblems > 0
+            ? `${rootProblems} of ${report.rootDomains.length} root domain(s) stop Outlook 2007-2013.`
+            : '',
+        ]
+          .filter(Boolean)
+          .join(' '),
   );
   return `${out.join('\n')}\n`;
 }
