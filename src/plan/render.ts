@@ -1,6 +1,7 @@
 /** How a plan (and a --check report) reads on a terminal. `--json` prints the objects themselves. */
 import type { CheckReport } from './check.js';
-import type { Plan } from './plan.js';
+import type { DnsRecordPlan, Plan } from './plan.js';
+import { unique } from './roles.js';
 
 function pad(text: string, width: number): string {
   return text.length >= width ? `${text}  ` : text.padEnd(width + 2);
@@ -109,4 +110,29 @@ export function renderCheck(report: CheckReport): string {
           .join(' '),
   );
   return `${out.join('\n')}\n`;
+}
+
+/** BIND zone-file text: one block per view and zone, a comment above each record saying why. */
+export function renderZoneSnippet(records: readonly DnsRecordPlan[]): string {
+  const lines: string[] = [];
+  for (const view of ['external', 'internal'] as const) {
+    const inView = records.filter((r) => r.view === view);
+    if (inView.length === 0) continue;
+    if (lines.length > 0) lines.push('');
+    lines.push(
+      view === 'external'
+        ? '; ===== external view (public DNS) ====='
+        : '; ===== internal view (DNS inside the network) =====',
+    );
+    for (const zone of unique(inView.map((r) => r.zone))) {
+      lines.push(`; --- zone ${zone} ---`);
+      for (const r of inView.filter((x) => x.zone === zone)) {
+        lines.push(`; ${r.why}`);
+        const value = r.type === 'CNAME' ? `${r.value}.` : r.value;
+        const text = `${r.name}. ${r.ttl} IN ${r.type} ${value}`;
+        lines.push(r.placeholder ? `; ${text}   <- address unknown: fill it in` : text);
+      }
+    }
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
