@@ -103,6 +103,23 @@ describe('autodisco plan', () => {
     );
   });
 
+  test('--csr into a file, below a file or below a missing folder: one line, nothing created', async () => {
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    const cases: [string, string][] = [
+      [file, 'a file of that name exists; give a folder'],
+      [join(file, 'sub'), 'a part of the path is not a folder'],
+      [join(dir, 'missing', 'csr'), 'its parent folder does not exist (only the last folder is created)'],
+    ];
+    for (const [target, why] of cases) {
+      const r = await cli(['plan', EXAMPLE, '--csr', target]);
+      assert.equal(r.code, 1, target);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, `autodisco: --csr ${target}: ${why} [ADK_ERR_OUTPUT]\n`);
+    }
+    await assert.rejects(stat(join(dir, 'missing')));
+  });
+
   test('--config plans from the server configuration', async () => {
     const file = join(dir, 'settings.yaml');
     await writeFile(

@@ -171,7 +171,10 @@ function registerPlanCommand(program: Command): void {
     .option('--ttl <seconds>', 'TTL of the planned records (default: dns.ttl, else 3600)')
     .option('--root-domain', 'the bare domains should answer Autodiscover too (puts them on the certificate)')
     .option('--json', 'print the plan (and CSR / check results) as JSON on stdout')
-    .option('--csr <dir>', 'write key.pem (0600) and request.csr carrying exactly the certificate names')
+    .option(
+      '--csr <dir>',
+      'write key.pem (0600) and request.csr carrying exactly the certificate names into this folder (created if its parent exists)',
+    )
     .option('--key-type <type>', `key for --csr: ${KEY_TYPES.join(' or ')}`, 'rsa')
     .option('--include-internal', 'with --csr: also request names no public CA issues (for your own CA)')
     .option('--check', 'connect to every named host and report the required names its certificate lacks')
