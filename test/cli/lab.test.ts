@@ -53,6 +53,16 @@ describe('autodisco lab', () => {
     assert.equal(await free('127.48.0.53', 53), true);
   });
 
+  test('the settings table says which EXHTTP block is internal and which external', async () => {
+    const res = await cli(['lab', 'run', 'root-domain-fixed-san', '--range', '127.52.0.0/24']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(
+      res.stdout,
+      /\n {2}EXHTTP internal +mail\.contoso\.test .*\n {2}EXHTTP external +mail\.contoso\.test /,
+    );
+    assert.doesNotMatch(res.stdout, /\n {2}EXHTTP +mail/);
+  });
+
   test('up prints what to give a client, and Ctrl-C closes every listener', async () => {
     const child = spawnCli(['lab', 'up', 'scp-site-affinity', '--json', '--range', '127.49.0.0/24']);
     const out = await waitForOutput(child, /"discover": "[^"]+"\n}/);
