@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { validateConfig } from '../../src/settings/validate.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { EXAMPLE_CONFIG } from '../helpers/app.js';
-import { cli } from '../helpers/cli.js';
+import { cli, ROOT } from '../helpers/cli.js';
 
 async function tempDir() {
   return mkdtemp(join(tmpdir(), 'autodisco-cli-'));
@@ -104,6 +104,17 @@ describe('autodisco import / export', () => {
       );
     }
     assert.deepEqual(await readdir(dir), [], 'no folder, no file');
+  });
+
+  test('outside the checkout the printed command is never a bare npx autodisco (the registry package is not ours)', async () => {
+    const dir = await tempDir();
+    const res = await cli(['export', '--db', 'missing.sqlite'], { cwd: dir });
+    assert.equal(res.code, 2);
+    const main = join(ROOT, 'src', 'cli', 'main.ts');
+    assert.match(
+      res.stderr,
+      new RegExp(`create one with: node ${main.replaceAll('.', '\\.')} import <file> --db missing\\.sqlite `),
+    );
   });
 
   test('a database URL is refused without creating a folder, and its password is not repeated', async () => {
