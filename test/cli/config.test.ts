@@ -197,6 +197,19 @@ describe('autodisco import / export', () => {
         /^autodisco: --output .*: cannot write the file: it is a folder \(EISDIR\) \[ADK_ERR_OUTPUT\]\n$/,
       ],
       [['import', dir, '--db', db], /^autodisco: .*: cannot read the file \(EISDIR\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/],
+      [
+        ['lab', 'up', join(dir, 'nope.yaml')],
+        /^autodisco: \S+nope\.yaml: cannot read the file \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+      ],
+      [
+        ['plan', join(dir, 'nope.yaml')],
+        /^autodisco: \S+nope\.yaml: cannot read the file \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+      ],
+      [['plan', '--config', dir], /^autodisco: \S+: cannot read the file \(EISDIR\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/],
+      [
+        ['publish', 'scp', join(dir, 'nope.yaml'), '--dry-run', '--config-nc', 'CN=Configuration,DC=x'],
+        /^autodisco: \S+nope\.yaml: cannot read the file \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+      ],
     ];
     for (const [args, expected] of cases) {
       const res = await cli(args);
