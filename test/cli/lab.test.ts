@@ -102,6 +102,16 @@ describe('autodisco lab', () => {
     }
   });
 
+  test('lab run --email with a bad address is bad usage, before the lab starts', async () => {
+    const res = await cli(['lab', 'run', 'root-domain-trap', '--email', 'chris@', '--range', '127.53.0.0/24']);
+    assert.equal(res.code, 2);
+    assert.equal(res.stdout, '');
+    assert.match(
+      res.stderr,
+      /^autodisco: "chris@" is not an e-mail address \(expected local@domain\); give an address such as chris@contoso\.com/,
+    );
+  });
+
   test('unknown scenarios and ranges outside loopback are usage errors', async () => {
     const unknown = await cli(['lab', 'run', 'no-such-scenario']);
     assert.equal(unknown.code, 2);

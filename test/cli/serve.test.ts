@@ -114,6 +114,9 @@ describe('autodisco serve', () => {
     const cert = await cli(['serve', '--cert', 'c.pem']);
     assert.equal(cert.code, 2);
     assert.match(cert.stderr, /--cert is used by the HTTPS listener only: add --https <host:port>/);
+    const empty = await cli(['serve', '--allow-empty']);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /--allow-empty goes with --config <file>/);
   });
 
   test('missing certificate, key and config files are named with their option, one line each', async () => {

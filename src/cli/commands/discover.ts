@@ -114,12 +114,17 @@ function exitForAll(reports: readonly DiscoveryReport[]): number {
   return reports.some((r) => r.outcome === 'failed') ? EXIT.failed : EXIT.prompt;
 }
 
+/** Refuses, as bad usage, an address no client would look up (before anything starts: a lab, a request). */
+export function checkCliAddress(email: string): void {
+  const address = checkAddress(email);
+  if (!address.ok) throw usage(`${address.reason}; give an address such as chris@contoso.com`);
+}
+
 export async function discoverFromCli(email: string, opts: DiscoverCliOptions): Promise<DiscoveryReport> {
   // A bad address is bad usage (exit 2, one line, no findings): the engine would otherwise report a lookup that
   // never started, and the diagnosis propose records for a name that is not a mail domain. The engine keeps its
   // own refusal for addresses that arrive from servers (redirectAddr targets).
-  const address = checkAddress(email);
-  if (!address.ok) throw usage(`${address.reason}; give an address such as chris@contoso.com`);
+  checkCliAddress(email);
   if (!PROFILE_NAMES.includes(opts.client as ProfileName)) {
     throw usage(`--client "${opts.client}": expected one of ${PROFILE_NAMES.join(', ')} or all`);
   }

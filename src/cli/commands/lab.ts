@@ -11,7 +11,7 @@ import { parseScenario, type Scenario } from '../../lab/scenario.js';
 import { readTextFile } from '../../settings/files.js';
 import { command } from '../invocation.js';
 import { EXIT, reportError } from '../output.js';
-import { type DiscoverCliOptions, discoverAndPrint, registerDiscoverOptions } from './discover.js';
+import { checkCliAddress, type DiscoverCliOptions, discoverAndPrint, registerDiscoverOptions } from './discover.js';
 
 /** A built-in name (see `lab list`) or a path to a scenario file. */
 export async function loadScenario(ref: string): Promise<Scenario> {
@@ -179,6 +179,7 @@ export function registerLabCommands(program: Command): void {
     let running: RunningLab | undefined;
     try {
       const loaded = await loadScenario(ref);
+      checkCliAddress(opts.email ?? loaded.email);
       running = await startLab(loaded, { range: opts.range }).catch((err: unknown) => {
         throw withRangeHint(err, opts.range);
       });
