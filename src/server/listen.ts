@@ -86,13 +86,19 @@ function serverOptions(t: Timeouts) {
   };
 }
 
-async function listenOn(app: FastifyInstance, host: string, port: number, scheme: string): Promise<string> {
+async function listenOn(
+  app: FastifyInstance,
+  host: string,
+  port: number,
+  scheme: string,
+  label = scheme,
+): Promise<string> {
   try {
     // Fastify builds its "listening" line from its own options, which say http even for our HTTPS server.
     await app.listen({
       host,
       port,
-      listenTextResolver: (at) => `${scheme} listening at ${at.replace(/^https?:/, `${scheme}:`)}`,
+      listenTextResolver: (at) => `${label} listening at ${at.replace(/^https?:/, `${scheme}:`)}`,
     });
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? 'error';
@@ -165,7 +171,7 @@ export async function startServer(deps: AppDeps, options: ListenOptions): Promis
     if (options.metrics) {
       const app = metricsApp(deps, timeouts);
       apps.push(app);
-      urls.metrics = `${await listenOn(app, options.metrics.host, options.metrics.port, 'http')}/metrics`;
+      urls.metrics = `${await listenOn(app, options.metrics.host, options.metrics.port, 'http', 'metrics')}/metrics`;
     }
   } catch (err) {
     await Promise.allSettled(apps.map((a) => a.close()));

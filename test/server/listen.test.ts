@@ -51,6 +51,10 @@ describe('startServer: HTTPS and the HTTP redirect method', () => {
     const lines = sink.lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
     assert.ok(lines.includes(`https listening at ${server.urls.https}`), lines.join('\n'));
     assert.ok(lines.includes(`http listening at ${server.urls.http}`), lines.join('\n'));
+    assert.ok(
+      lines.includes(`metrics listening at ${server.urls.metrics?.replace(/\/metrics$/, '')}`),
+      lines.join('\n'),
+    );
   });
 
   test('POX over HTTPS with a certificate the client verifies', async () => {
