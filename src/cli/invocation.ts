@@ -47,7 +47,8 @@ function onPath(main: string): boolean {
   return false;
 }
 
-function quote(arg: string): string {
+/** An argument as a POSIX shell reads it back: as it is when safe, else in single quotes. */
+export function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
@@ -63,7 +64,7 @@ export function invocation(): string {
   else if (projectRunning(main, cwd)) cached = `npx ${BIN}`;
   else {
     const rel = relative(cwd, main);
-    cached = `node ${quote(rel.startsWith('..') || rel === '' ? main : rel)}`;
+    cached = `node ${shellQuote(rel.startsWith('..') || rel === '' ? main : rel)}`;
   }
   return cached;
 }

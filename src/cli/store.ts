@@ -12,7 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { AutodiscoError } from '../errors.js';
 import type { Config } from '../settings/schema.js';
 import { SqliteStore } from '../store/sqlite.js';
-import { command } from './invocation.js';
+import { command, shellQuote } from './invocation.js';
 
 export const DEFAULT_DB = 'data/autodisco.sqlite';
 
@@ -36,7 +36,7 @@ export function openStore(path: string, options: { create: boolean }): { store: 
   if (!exists && !options.create) {
     throw new AutodiscoError(
       'ADK_ERR_STORE_NOT_FOUND',
-      `--db ${path}: no database there (nothing was created); check the path, or create one with: ${command(`import <file> --db ${path}`)}`,
+      `--db ${path}: no database there (nothing was created); check the path, or create one with: ${command(`import <file> --db ${shellQuote(path)}`)}`,
     );
   }
   return { store: new SqliteStore(path), created: !exists && path !== ':memory:' };
@@ -100,6 +100,6 @@ export function describeSnapshot(result: ImportResult, db: string): string {
   if (!result.snapshot) return '';
   return (
     `the previous contents (${result.previous.domains} domain(s), ${result.previous.users} user(s)) are saved in ${result.snapshot}\n` +
-    `  to restore them: ${command(`import ${result.snapshot} --db ${db}`)}\n`
+    `  to restore them: ${command(`import ${shellQuote(result.snapshot)} --db ${shellQuote(db)}`)}\n`
   );
 }

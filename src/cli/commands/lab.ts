@@ -9,7 +9,7 @@ import { listBuiltinScenarios, loadBuiltinScenario } from '../../lab/builtin.js'
 import { DEFAULT_LAB_RANGE, type RunningLab, startLab } from '../../lab/lab.js';
 import { parseScenario, type Scenario } from '../../lab/scenario.js';
 import { readTextFile } from '../../settings/files.js';
-import { command } from '../invocation.js';
+import { command, shellQuote } from '../invocation.js';
 import { EXIT, reportError } from '../output.js';
 import { checkCliAddress, type DiscoverCliOptions, discoverAndPrint, registerDiscoverOptions } from './discover.js';
 
@@ -58,7 +58,7 @@ export function withRangeHint(err: unknown, range: string): unknown {
 
 /** The discover command line that points at this lab. */
 export function discoverLine(lab: RunningLab): string {
-  const parts = [command('discover'), lab.scenario.email, `--dns ${lab.dns}`, `--ca ${lab.caFile}`];
+  const parts = [command('discover'), lab.scenario.email, `--dns ${lab.dns}`, `--ca ${shellQuote(lab.caFile)}`];
   if (lab.ldap) parts.push(`--ldap ${lab.ldap}`);
   const site = lab.scenario.directory?.clientSite;
   if (site) parts.push(`--site ${site}`);

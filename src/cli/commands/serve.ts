@@ -8,7 +8,7 @@ import { ServerMetrics } from '../../server/metrics.js';
 import { loadConfigFile } from '../../settings/validate.js';
 import type { SqliteStore } from '../../store/sqlite.js';
 import { fileReason } from '../files.js';
-import { command } from '../invocation.js';
+import { command, shellQuote } from '../invocation.js';
 import { reportError } from '../output.js';
 import { DEFAULT_DB, describeSnapshot, importConfig, openStore } from '../store.js';
 import { renderConfigYaml } from './config.js';
@@ -255,7 +255,7 @@ function tryIt(
   httpMode: 'redirect' | 'full',
 ): string {
   if (!sample) {
-    return `No domain is served yet (the store has none, or only moved domains): import a configuration with\n  ${command(`import settings.yaml --db ${db}`)}\n  (a running serve picks it up at once)\n`;
+    return `No domain is served yet (the store has none, or only moved domains): import a configuration with\n  ${command(`import settings.yaml --db ${shellQuote(db)}`)}\n  (a running serve picks it up at once)\n`;
   }
   const domain = sample.slice(sample.lastIndexOf('@') + 1);
   if (!urls.https && urls.http && httpMode === 'redirect') {
