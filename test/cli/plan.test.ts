@@ -152,7 +152,7 @@ describe('autodisco plan', () => {
 
   test('usage mistakes exit 2 naming the option, the value and what was expected', async () => {
     const cases: [string[], RegExp][] = [
-      [['plan'], /give a deployment file \(autodisco plan deployment\.yaml\) or --config <settings\.yaml>/],
+      [['plan'], /give a deployment file \(npx autodisco plan deployment\.yaml\) or --config <settings\.yaml>/],
       [
         ['plan', EXAMPLE, '--config', 'x.yaml'],
         /deployment file "examples\/deployment\.example\.yaml" and --config "x\.yaml": give one of them/,

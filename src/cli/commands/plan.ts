@@ -15,6 +15,7 @@ import { type DnsTarget, fromConfig, fromDeployment, type PlanInput } from '../.
 import { buildPlan, type Plan } from '../../plan/plan.js';
 import { renderCheck, renderPlan } from '../../plan/render.js';
 import { loadConfigFile } from '../../settings/validate.js';
+import { command } from '../invocation.js';
 import { collect, readCaFiles, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 import { registerPublishCommand } from './publish.js';
@@ -76,7 +77,7 @@ export async function planInputFromCli(file: string | undefined, opts: PlanCliOp
   if ((file === undefined) === (opts.config === undefined)) {
     throw usage(
       file === undefined
-        ? 'give a deployment file (autodisco plan deployment.yaml) or --config <settings.yaml>'
+        ? `give a deployment file (${command('plan deployment.yaml')}) or --config <settings.yaml>`
         : `deployment file "${file}" and --config "${opts.config}": give one of them`,
     );
   }
