@@ -47,8 +47,10 @@ if (mode === 'bare') {
   );
   // Logs go nowhere: the benchmark measures the server, not the terminal.
   const logger = createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, done) => done() }) });
+  // Metrics as `autodisco serve` keeps them: every request counted, process metrics collected; the /metrics
+  // listener itself (serve --metrics, off by default) is not part of what is measured.
   const running = await startServer(
-    { store, logger, metrics: new ServerMetrics() },
+    { store, logger, metrics: new ServerMetrics({ processMetrics: true }) },
     { http: { host: '127.0.0.1', port: 0, mode: 'full' } },
   );
   process.stdout.write(`${JSON.stringify({ port: Number(new URL(running.urls.http ?? '').port) })}\n`);

@@ -20,6 +20,26 @@ export const ERROR_CATALOGUE = {
     title: 'The database was written by a newer autodisco',
     fix: 'Upgrade autodisco, or point --db at another file.',
   },
+  ADK_ERR_STORE_NOT_FOUND: {
+    title: 'There is no database at the --db path',
+    fix: 'Check the path (a typo must not start an empty store). To create a database, import a configuration into it: `npx autodisco import settings.yaml --db <path>`.',
+  },
+  ADK_ERR_STORE_URL: {
+    title: '--db names a URL: only SQLite files are supported in this version',
+    fix: 'Give the path of an SQLite file. PostgreSQL support is planned, not available yet.',
+  },
+  ADK_ERR_IMPORT_EMPTY: {
+    title: 'The import would delete every stored domain',
+    fix: 'Check that you import the right file. If an empty store is what you want, run the import again with --allow-empty (a snapshot of the replaced contents is kept).',
+  },
+  ADK_ERR_SNAPSHOT: {
+    title: 'The snapshot of the replaced configuration could not be written, so nothing was imported',
+    fix: 'Make the folder of the database writable (the snapshot is written next to it), then import again.',
+  },
+  ADK_ERR_OUTPUT: {
+    title: 'An output file or folder could not be written',
+    fix: 'Check that the folder exists and is writable, or write to another path.',
+  },
   ADK_ERR_INVALID_ARGUMENT: {
     title: 'An option or argument is not valid',
     fix: 'Run the command with --help to see what each option takes.',

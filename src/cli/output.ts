@@ -1,13 +1,24 @@
 /** How the CLI speaks: results on stdout, problems on stderr, exit codes the same for every command. */
-import { isAutodiscoError } from '../errors.js';
+import { type ErrorCode, isAutodiscoError } from '../errors.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, prompt: 3 } as const;
+
+/**
+ * Refusals where the command as typed cannot go on and nothing was touched: the user changes the command
+ * (another --db, --allow-empty). Exit 2, as bad usage.
+ */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'ADK_ERR_INVALID_ARGUMENT',
+  'ADK_ERR_STORE_NOT_FOUND',
+  'ADK_ERR_STORE_URL',
+  'ADK_ERR_IMPORT_EMPTY',
+]);
 
 /** Prints an error the way an admin should read it at 2 a.m.: what, where, what to do. */
 export function reportError(err: unknown): number {
   if (isAutodiscoError(err)) {
     process.stderr.write(`autodisco: ${err.describe()}\n`);
-    if (err.code === 'ADK_ERR_INVALID_ARGUMENT') return EXIT.usage;
+    if (USAGE_CODES.has(err.code)) return EXIT.usage;
     return EXIT.failed;
   }
   const message = err instanceof Error ? (err.stack ?? err.message) : String(err);

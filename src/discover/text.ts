@@ -57,6 +57,23 @@ function protocolRow(p: ProtocolSettings): string[] {
   ];
 }
 
+/**
+ * Exchange 2013+ answers a client that sends `X-ClientCanHandle: ExHttpInfo` with two EXHTTP blocks, the
+ * internal one first, then the external one (docs/protocol.md, POX `Type`): say which row is which, or the table
+ * reads as the same protocol twice.
+ */
+function labelSides(rows: string[][]): string[][] {
+  const exhttp = rows.filter((r) => r[0] === 'EXHTTP');
+  if (exhttp.length < 2) return rows;
+  let seen = 0;
+  return rows.map((r) => {
+    if (r[0] !== 'EXHTTP') return r;
+    seen++;
+    const label = exhttp.length === 2 ? (seen === 1 ? 'internal' : 'external') : `#${seen}`;
+    return [`EXHTTP ${label}`, ...r.slice(1)];
+  });
+}
+
 export function renderText(report: DiscoveryReport): string {
   const profile = PROFILES[report.client];
   const lines: string[] = [`${profile?.title ?? report.client}: looking up ${report.email}`, ''];
@@ -76,7 +93,10 @@ export function renderText(report: DiscoveryReport): string {
     lines.push(
       `Outcome: settings for ${s.email}${s.user.displayName ? ` (${s.user.displayName})` : ''} from ${s.url} (${s.method})`,
     );
-    const rows = [['type', 'server', 'port', 'ssl', 'login / auth', 'url'], ...s.protocols.map(protocolRow)];
+    const rows = [
+      ['type', 'server', 'port', 'ssl', 'login / auth', 'url'],
+      ...labelSides(s.protocols.map(protocolRow)),
+    ];
     const widths = rows[0]?.map((_, col) => Math.min(48, Math.max(...rows.map((r) => (r[col] ?? '').length)))) ?? [];
     for (const r of rows)
       lines.push(

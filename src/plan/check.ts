@@ -1,6 +1,8 @@
 /**
  * `plan --check`: connect to every host the plan names and report which of the names its certificate should carry
- * it lacks. One TLS handshake per host (src/tls/probe.ts): nothing is ever sent after it.
+ * it lacks; and, for every domain whose bare name the plan does not make answer, what `https://<domain>` serves,
+ * since Outlook tries it before autodiscover.<domain> (the seed's case: a website certificate for www.<domain>
+ * only stops Outlook 2007-2013 there). One TLS handshake per host (src/tls/probe.ts): nothing is sent after it.
  */
 import { addressFailure, type DnsResolver } from '../dns/resolver.js';
 import { matchName } from '../tls/names.js';
@@ -25,9 +27,30 @@ export interface HostCheck {
   ok: boolean;
 }
 
+/**
+ * What `https://<domain>` serves where the plan does not make the bare domain answer Autodiscover. Fine: no
+ * address, or port 443 closed (Outlook moves on at once), or a certificate that names the domain and is trusted
+ * (Outlook reads the website's answer, sees no Autodiscover, moves on). Not fine: a certificate that does not name
+ * the domain or is not trusted (Outlook 2007-2013 show a certificate warning and never try autodiscover.<domain>).
+ */
+export interface RootDomainCheck {
+  domain: string;
+  /** The URL Outlook tries first. */
+  url: string;
+  addresses: string[];
+  verdict: 'no-address' | 'closed' | 'names-domain' | 'lacks-domain' | 'untrusted' | 'unreachable' | 'dns-failed';
+  certificate: CertificateSummary | null;
+  /** One line: what was found and what it means for Outlook. */
+  detail: string;
+  /** What to do, preferred first; empty when ok. */
+  fixes: string[];
+  ok: boolean;
+}
+
 export interface CheckReport {
   ok: boolean;
   hosts: HostCheck[];
+  rootDomains: RootDomainCheck[];
   skipped: { name: string; why: string }[];
 }
 
@@ -86,7 +109,97 @@ async function checkHost(name: string, port: number, required: string[], options
   return result;
 }
 
-/** Probes every certificate name that has a TLS port, concurrently. */
+/** The seed's two fixes, preferred first. */
+function rootDomainFixes(domain: string, leafNames: readonly string[]): string[] {
+  const reissue =
+    leafNames.length > 0
+      ? `add ${domain} to the website's certificate (reissue it for ${[...leafNames, domain].join(', ')}): the website stays encrypted, and Outlook reads its answer and moves on to autodiscover.${domain} (preferred)`
+      : `serve a certificate that names ${domain} on ${domain}:443 (preferred)`;
+  return [
+    reissue,
+    `stop answering HTTPS on ${domain} (close port 443 there): a refused connection lets Outlook move on at once; only if nothing on https://${domain} needs encryption`,
+  ];
+}
+
+async function checkRootDomain(domain: string, options: CheckOptions): Promise<RootDomainCheck> {
+  const url = `https://${domain}/autodiscover/autodiscover.xml`;
+  const result: RootDomainCheck = {
+    domain,
+    url,
+    addresses: [],
+    verdict: 'no-address',
+    certificate: null,
+    detail: '',
+    fixes: [],
+    ok: true,
+  };
+  const resolved = await options.resolver.lookupAddresses(domain);
+  if (resolved.status === 'nxdomain' || resolved.status === 'nodata') {
+    result.detail = `${domain} has no address: Outlook skips ${url} at once`;
+    return result;
+  }
+  if (resolved.status !== 'ok') {
+    return {
+      ...result,
+      verdict: 'dns-failed',
+      ok: false,
+      detail: `DNS: the name ${addressFailure(resolved).reason}; what https://${domain} serves is not known`,
+    };
+  }
+  result.addresses = resolved.addresses.map((a) => a.address);
+  const address = result.addresses[0] as string;
+  const probe = await probeTls({
+    address,
+    port: 443,
+    servername: domain,
+    ca: options.ca ?? [],
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    secondLook: false,
+  });
+  if (!probe.handshake) {
+    if (probe.failedAt === 'connect' && probe.code === 'ECONNREFUSED') {
+      return {
+        ...result,
+        verdict: 'closed',
+        detail: `port 443 is closed on ${domain} (${address}): Outlook moves on to autodiscover.${domain} at once`,
+      };
+    }
+    // A timeout or a failed handshake: Outlook waits or fails there too, but shows no certificate prompt.
+    return {
+      ...result,
+      verdict: 'unreachable',
+      detail: `${probe.failedAt === 'connect' ? 'connect' : 'TLS'}: ${probe.code}: ${probe.message}; Outlook waits or fails at ${url} before it goes on`,
+    };
+  }
+  result.certificate = probe.certificate;
+  const leaf = probe.servedChain[0];
+  const names = probe.certificate?.dnsNames ?? [];
+  if (leaf === undefined || !matchName(domain, leaf).strict.ok) {
+    return {
+      ...result,
+      verdict: 'lacks-domain',
+      ok: false,
+      detail: `https://${domain} (${address}) serves a certificate for ${names.join(', ') || '(no DNS name)'} that does not name ${domain}: Outlook 2007 to 2013 show a certificate warning there and never try autodiscover.${domain}`,
+      fixes: rootDomainFixes(domain, names),
+    };
+  }
+  if (!probe.authorized) {
+    return {
+      ...result,
+      verdict: 'untrusted',
+      ok: false,
+      detail: `https://${domain} (${address}) serves a certificate that is not trusted (${probe.authorizationError ?? 'unknown reason'}): Outlook 2007 to 2013 show a certificate warning there and never try autodiscover.${domain} (add its root with --ca if it is yours)`,
+      fixes: rootDomainFixes(domain, []),
+    };
+  }
+  return {
+    ...result,
+    verdict: 'names-domain',
+    detail: `https://${domain} (${address}) serves a trusted certificate that names ${domain}: Outlook reads the answer there and moves on`,
+  };
+}
+
+/** Probes every certificate name that has a TLS port, and every bare domain Outlook tries first, concurrently. */
 export async function checkPlan(plan: Plan, options: CheckOptions): Promise<CheckReport> {
   const skipped: CheckReport['skipped'] = [];
   const jobs: Promise<HostCheck>[] = [];
@@ -102,6 +215,9 @@ export async function checkPlan(plan: Plan, options: CheckOptions): Promise<Chec
     const required = plan.certificateNames.filter((m) => m.group === n.group).map((m) => m.name);
     jobs.push(checkHost(n.name, n.port, required, options));
   }
-  const hosts = await Promise.all(jobs);
-  return { ok: hosts.every((h) => h.ok), hosts, skipped };
+  const [hosts, rootDomains] = await Promise.all([
+    Promise.all(jobs),
+    Promise.all(plan.rootDomains.map((d) => checkRootDomain(d, options))),
+  ]);
+  return { ok: hosts.every((h) => h.ok) && rootDomains.every((r) => r.ok), hosts, rootDomains, skipped };
 }

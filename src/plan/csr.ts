@@ -1,5 +1,5 @@
 /** `plan --csr <dir>`: a private key and a PKCS#10 request carrying exactly the plan's certificate names. */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AutodiscoError } from '../errors.js';
 import { createCsr } from '../pki/csr.js';
@@ -20,6 +20,28 @@ export interface CsrWritten {
   leftOut: string[];
 }
 
+/**
+ * Creates the --csr folder itself, not its parents: a mistyped path then fails here instead of leaving a trail of
+ * folders (and a private key) somewhere unexpected. An existing folder is fine.
+ */
+async function makeFolder(directory: string): Promise<void> {
+  try {
+    await mkdir(directory);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'EEXIST' && (await stat(directory)).isDirectory()) return;
+    const why =
+      code === 'EEXIST'
+        ? 'a file of that name exists; give a folder'
+        : code === 'ENOENT'
+          ? 'its parent folder does not exist (only the last folder is created)'
+          : code === 'ENOTDIR'
+            ? 'a part of the path is not a folder'
+            : `cannot create the folder (${code})`;
+    throw new AutodiscoError('ADK_ERR_OUTPUT', `--csr ${directory}: ${why}`, { cause });
+  }
+}
+
 export async function writePlanCsr(
   plan: Plan,
   directory: string,
@@ -36,7 +58,7 @@ export async function writePlanCsr(
   }
   const keyType = options.keyType ?? 'rsa';
   const csr = await createCsr({ dnsNames: names, keyType });
-  await mkdir(directory, { recursive: true });
+  await makeFolder(directory);
   const key = join(directory, KEY_FILE);
   const request = join(directory, CSR_FILE);
   try {
@@ -50,6 +72,11 @@ export async function writePlanCsr(
         : `cannot write ${KEY_FILE} (${code})`;
     throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', `--csr ${directory}: ${why}`, { cause });
   }
-  await writeFile(request, csr.csrPem);
+  try {
+    await writeFile(request, csr.csrPem);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+    throw new AutodiscoError('ADK_ERR_OUTPUT', `--csr ${directory}: cannot write ${CSR_FILE} (${code})`, { cause });
+  }
   return { directory, key, request, keyType, names, leftOut };
 }

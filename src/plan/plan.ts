@@ -2,11 +2,13 @@
  * The planner: from a deployment (or a server configuration) to the DNS records to publish, the SRV alternative,
  * the SCP entries, the names the certificate must carry, whether one wildcard would do, and what will not work.
  * Rules from docs/protocol.md §1.1, §1.2 and §8 and docs/tls.md §1. Pure: no I/O, same input, same plan.
+ * The DNS records are planned in dns-records.ts, the zone-file text is written by render.ts.
  */
-import { parse as parseDomain } from 'tldts';
-import { joinList } from '../text/join.js';
-import type { DnsTarget, HostRole, PlanHost, PlanInput } from './input.js';
+import { dnsRecords, srvAlternatives } from './dns-records.js';
+import type { PlanHost, PlanInput } from './input.js';
 import { classifyName, parentOf, wildcardIssuable } from './names.js';
+import { renderZoneSnippet } from './render.js';
+import { describeRoles, list, unique } from './roles.js';
 import { CONFIG_NC_PLACEHOLDER, scpKeywords, scpPath, underConfiguration } from './scp.js';
 
 export interface DnsRecordPlan {
@@ -84,50 +86,11 @@ export interface Plan {
   notNeeded: NotNeededName[];
   wildcard: WildcardPlan;
   warnings: string[];
-}
-
-const PLACEHOLDER = '<address>';
-
-const list = (items: readonly string[]): string => joinList(items);
-
-function unique<T>(items: readonly T[]): T[] {
-  return [...new Set(items)];
-}
-
-/** One readable line from a host's roles: "mail namespace; internal and external URLs: OWA, EWS; …". */
-export function describeRoles(roles: readonly HostRole[]): string {
-  const parts: string[] = [];
-  const namespaces = unique(roles.flatMap((r) => (r.kind === 'namespace' ? [r.label] : [])));
-  parts.push(...namespaces);
-  const urls = (scope: 'internal' | 'external') =>
-    unique(roles.flatMap((r) => (r.kind === 'url' && r.scope === scope ? [r.service] : [])));
-  const external = urls('external');
-  const internal = urls('internal');
-  if (external.length > 0 && external.join() === internal.join()) {
-    parts.push(`internal and external URLs: ${external.join(', ')}`);
-  } else {
-    if (external.length > 0) parts.push(`external URLs: ${external.join(', ')}`);
-    if (internal.length > 0) parts.push(`internal URLs: ${internal.join(', ')}`);
-  }
-  const oa = unique(roles.flatMap((r) => (r.kind === 'outlook-anywhere' ? [r.scope] : [])));
-  if (oa.length === 2) parts.push('Outlook Anywhere internal and external host name');
-  else if (oa.length === 1) parts.push(`Outlook Anywhere ${oa[0]} host name`);
-  const scp = unique(roles.flatMap((r) => (r.kind === 'scp' ? [r.server] : [])));
-  if (scp.length > 0) parts.push(`AutoDiscoverServiceInternalUri of ${list(scp)} (SCP: domain-joined Outlook)`);
-  for (const r of roles) {
-    if (r.kind === 'mail')
-      parts.push(`${r.protocol} server (port ${r.port}, ${r.security === 'tls' ? 'TLS' : 'STARTTLS'})`);
-  }
-  const adHosts = unique(roles.flatMap((r) => (r.kind === 'autodiscover-host' ? [r.domain] : [])));
-  if (adHosts.length > 0) parts.push(`Autodiscover host of ${list(adHosts)}`);
-  return unique(parts).join('; ');
-}
-
-/** The zone a name is published in: the longest accepted domain it is in, else its registrable domain. */
-function zoneOf(name: string, domains: readonly string[]): string {
-  const owner = domains.filter((d) => name === d || name.endsWith(`.${d}`)).sort((a, b) => b.length - a.length)[0];
-  if (owner !== undefined) return owner;
-  return parseDomain(name).domain ?? parentOf(name) ?? name;
+  /**
+   * Accepted domains whose bare name the plan does not make answer Autodiscover: Outlook tries
+   * https://<domain>/autodiscover/autodiscover.xml first all the same, so `--check` looks at what it serves.
+   */
+  rootDomains: string[];
 }
 
 function nonPublicFix(input: PlanInput): string {
@@ -218,122 +181,6 @@ function certificateNames(input: PlanInput): CertificateName[] {
       port: e.port,
     };
   });
-}
-
-function targetRecords(
-  view: DnsRecordPlan['view'],
-  name: string,
-  target: DnsTarget | null,
-  ttl: number,
-  why: string,
-  zone: string,
-): DnsRecordPlan[] {
-  const record = (type: DnsRecordPlan['type'], value: string): DnsRecordPlan => ({
-    view,
-    zone,
-    name,
-    type,
-    value,
-    ttl,
-    why,
-  });
-  if (target === null) return [{ ...record('A', PLACEHOLDER), placeholder: true }];
-  if ('cname' in target) return [record('CNAME', target.cname)];
-  return target.addresses.map((a) => record(a.includes(':') ? 'AAAA' : 'A', a));
-}
-
-function dnsRecords(input: PlanInput): DnsRecordPlan[] {
-  const domains = input.domains.map((d) => d.name);
-  const serverNames = new Set(
-    input.servers.flatMap((s) => [s.name.toLowerCase(), ...(s.fqdn === null ? [] : [s.fqdn])]),
-  );
-  const records: DnsRecordPlan[] = [];
-  const views: [DnsRecordPlan['view'], DnsTarget | null][] = [['external', input.dns.external]];
-  if (input.dns.internal !== null) views.push(['internal', input.dns.internal]);
-  for (const [view, target] of views) {
-    const done = new Set<string>();
-    const point = (name: string, why: string, cnameTo: string | null) => {
-      if (!name.includes('.')) return;
-      if (done.has(name)) {
-        for (const r of records) if (r.view === view && r.name === name && !r.why.includes(why)) r.why += `; ${why}`;
-        return;
-      }
-      done.add(name);
-      const zone = zoneOf(name, domains);
-      if (cnameTo === null || cnameTo === name)
-        records.push(...targetRecords(view, name, target, input.dns.ttl, why, zone));
-      else records.push({ view, zone, name, type: 'CNAME', value: cnameTo, ttl: input.dns.ttl, why });
-    };
-    const published = (h: PlanHost) =>
-      h.group === input.mainGroup &&
-      (view === 'external' ? h.dns : !serverNames.has(h.name) && classifyName(h.name).kind !== 'single-label');
-    const anchor = input.hosts.find((h) => h.name === input.anchor);
-    if (anchor !== undefined) point(anchor.name, describeRoles(anchor.roles), null);
-    for (const h of input.hosts) if (published(h)) point(h.name, describeRoles(h.roles), input.anchor);
-    for (const d of input.domains) {
-      const name = `autodiscover.${d.name}`;
-      point(
-        name,
-        `Outlook looks up https://${name}/autodiscover/autodiscover.xml for @${d.name} addresses`,
-        d.autodiscoverTarget ?? input.anchor,
-      );
-    }
-    for (const d of input.domains) {
-      if (!d.autoconfig) continue;
-      const name = `autoconfig.${d.name}`;
-      point(name, `Thunderbird looks up https://${name}/mail/config-v1.1.xml for @${d.name} addresses`, input.anchor);
-    }
-  }
-  return records;
-}
-
-/** BIND zone-file text: one block per view and zone, a comment above each record saying why. */
-export function renderZoneSnippet(records: readonly DnsRecordPlan[]): string {
-  const lines: string[] = [];
-  for (const view of ['external', 'internal'] as const) {
-    const inView = records.filter((r) => r.view === view);
-    if (inView.length === 0) continue;
-    if (lines.length > 0) lines.push('');
-    lines.push(
-      view === 'external'
-        ? '; ===== external view (public DNS) ====='
-        : '; ===== internal view (DNS inside the network) =====',
-    );
-    for (const zone of unique(inView.map((r) => r.zone))) {
-      lines.push(`; --- zone ${zone} ---`);
-      for (const r of inView.filter((x) => x.zone === zone)) {
-        lines.push(`; ${r.why}`);
-        const value = r.type === 'CNAME' ? `${r.value}.` : r.value;
-        const text = `${r.name}. ${r.ttl} IN ${r.type} ${value}`;
-        lines.push(r.placeholder ? `; ${text}   <- address unknown: fill it in` : text);
-      }
-    }
-  }
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
-}
-
-function srvAlternatives(input: PlanInput): SrvAlternative[] {
-  // A domain whose SRV record would name its own autodiscover host has no alternative to offer.
-  return input.domains
-    .filter((d) => d.srvTarget !== `autodiscover.${d.name}`)
-    .map((d) => {
-      const name = `_autodiscover._tcp.${d.name}`;
-      const target = d.srvTarget;
-      const redirect =
-        `Outlook asks the user to allow https://${target}/autodiscover/autodiscover.xml to configure the account ` +
-        '("Allow this website to configure … server settings?") unless the host is pre-approved in the RedirectServers registry value';
-      return {
-        domain: d.name,
-        name,
-        target,
-        port: 443,
-        record: `${name}. ${input.dns.ttl} IN SRV 0 0 443 ${target}.`,
-        caveat:
-          `Instead of autodiscover.${d.name} (then that name need not be on the certificate, only ${target}). ` +
-          `${redirect}; Outlook tries SRV last, after https://autodiscover.${d.name}/, which must then not resolve ` +
-          '(or must fail cleanly: no wildcard DNS record sending it to a website); Windows Mail and Outlook for Mac ignore SRV.',
-      };
-    });
 }
 
 function quoteShell(value: string): string {
@@ -498,6 +345,7 @@ export function buildPlan(input: PlanInput): Plan {
     notNeeded: notNeeded(input, names),
     wildcard: wildcardPlan(input, names),
     warnings: planWarnings(input, names, records),
+    rootDomains: input.rootDomain ? [] : input.domains.map((d) => d.name),
   };
 }
 

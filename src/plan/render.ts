@@ -1,6 +1,7 @@
 /** How a plan (and a --check report) reads on a terminal. `--json` prints the objects themselves. */
 import type { CheckReport } from './check.js';
-import type { Plan } from './plan.js';
+import type { DnsRecordPlan, Plan } from './plan.js';
+import { unique } from './roles.js';
 
 function pad(text: string, width: number): string {
   return text.length >= width ? `${text}  ` : text.padEnd(width + 2);
@@ -81,10 +82,57 @@ export function renderCheck(report: CheckReport): string {
     for (const e of h.errors) out.push(`    error: ${e}`);
   }
   for (const s of report.skipped) out.push(`  ${s.name}  skipped: ${s.why}`);
+  if (report.rootDomains.length > 0) {
+    out.push(
+      '',
+      'Root domains (Outlook tries https://<domain>/autodiscover/autodiscover.xml before autodiscover.<domain>)',
+    );
+    for (const r of report.rootDomains) {
+      out.push(`  ${r.domain}:443  ${r.ok ? 'ok' : 'PROBLEM'}`);
+      out.push(`    ${r.detail}`);
+      r.fixes.forEach((fix, i) => {
+        out.push(`    ${i === 0 ? 'Fix:' : 'Or: '} ${fix}`);
+      });
+    }
+  }
+  const hostProblems = report.hosts.filter((h) => !h.ok).length;
+  const rootProblems = report.rootDomains.filter((r) => !r.ok).length;
   out.push(
     report.ok
-      ? 'Every host answered with a certificate carrying its required names.'
-      : `${report.hosts.filter((h) => !h.ok).length} of ${report.hosts.length} host(s) have problems.`,
+      ? `Every host answered with a certificate carrying its required names${report.rootDomains.length > 0 ? ', and no root domain stops Outlook' : ''}.`
+      : [
+          hostProblems > 0 ? `${hostProblems} of ${report.hosts.length} host(s) have problems.` : '',
+          rootProblems > 0
+            ? `${rootProblems} of ${report.rootDomains.length} root domain(s) stop Outlook 2007-2013.`
+            : '',
+        ]
+          .filter(Boolean)
+          .join(' '),
   );
   return `${out.join('\n')}\n`;
+}
+
+/** BIND zone-file text: one block per view and zone, a comment above each record saying why. */
+export function renderZoneSnippet(records: readonly DnsRecordPlan[]): string {
+  const lines: string[] = [];
+  for (const view of ['external', 'internal'] as const) {
+    const inView = records.filter((r) => r.view === view);
+    if (inView.length === 0) continue;
+    if (lines.length > 0) lines.push('');
+    lines.push(
+      view === 'external'
+        ? '; ===== external view (public DNS) ====='
+        : '; ===== internal view (DNS inside the network) =====',
+    );
+    for (const zone of unique(inView.map((r) => r.zone))) {
+      lines.push(`; --- zone ${zone} ---`);
+      for (const r of inView.filter((x) => x.zone === zone)) {
+        lines.push(`; ${r.why}`);
+        const value = r.type === 'CNAME' ? `${r.value}.` : r.value;
+        const text = `${r.name}. ${r.ttl} IN ${r.type} ${value}`;
+        lines.push(r.placeholder ? `; ${text}   <- address unknown: fill it in` : text);
+      }
+    }
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

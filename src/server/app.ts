@@ -42,7 +42,7 @@ export interface AppOptions {
   httpMode?: 'redirect' | 'full';
   /** HTTPS port to put in redirects when it is not 443. */
   httpsPort?: number;
-  /** Serve /metrics (Prometheus text). */
+  /** Serve /metrics (Prometheus text) on this app too. Off by default: see ListenOptions.metrics. */
   metricsEndpoint?: boolean;
   /** Proxies whose X-Forwarded-Proto/-For are believed (Fastify trustProxy: addresses or CIDRs). Default none. */
   trustProxy?: string[];

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createSecureContext } from 'node:tls';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { AutodiscoError } from '../errors.js';
 import { type AppDeps, type AppOptions, buildApp } from './app.js';
 
@@ -32,6 +32,12 @@ export interface ListenOptions {
   http?: { host: string; port: number; mode: 'redirect' | 'full' };
   https?: { host: string; port: number; certFile: string; keyFile: string };
   timeouts?: Partial<Timeouts>;
+  /**
+   * A separate plain-HTTP listener that serves only `GET /metrics` (Prometheus text). Off by default: the
+   * counters name endpoints and outcomes, and the Autodiscover listeners face the internet.
+   */
+  metrics?: { host: string; port: number };
+  /** Also serve /metrics on the Autodiscover listeners (off by default; prefer `metrics`). */
   metricsEndpoint?: boolean;
   logAddresses?: boolean;
   trustProxy?: string[];
@@ -39,7 +45,7 @@ export interface ListenOptions {
 
 export interface RunningServer {
   /** Base URLs, e.g. { http: 'http://127.0.0.1:8080' }. */
-  urls: { http?: string; https?: string };
+  urls: { http?: string; https?: string; metrics?: string };
   apps: FastifyInstance[];
   /** Re-reads the certificate and key; on failure keeps the old ones and throws. */
   reloadCertificate(): Promise<void>;
@@ -80,9 +86,20 @@ function serverOptions(t: Timeouts) {
   };
 }
 
-async function listenOn(app: FastifyInstance, host: string, port: number, scheme: string): Promise<string> {
+async function listenOn(
+  app: FastifyInstance,
+  host: string,
+  port: number,
+  scheme: string,
+  label = scheme,
+): Promise<string> {
   try {
-    await app.listen({ host, port });
+    // Fastify builds its "listening" line from its own options, which say http even for our HTTPS server.
+    await app.listen({
+      host,
+      port,
+      listenTextResolver: (at) => `${label} listening at ${at.replace(/^https?:/, `${scheme}:`)}`,
+    });
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? 'error';
     const why =
@@ -92,6 +109,22 @@ async function listenOn(app: FastifyInstance, host: string, port: number, scheme
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+}
+
+/** The metrics listener: `GET /metrics` and nothing else, no Autodiscover route, no access log. */
+function metricsApp(deps: AppDeps, timeouts: Timeouts): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    serverFactory: (handler): HttpServer => createHttpServer(serverOptions(timeouts), handler),
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).type('text/plain; charset=utf-8').send('Not found: this listener serves GET /metrics only\n');
+  });
+  return app;
 }
 
 export async function startServer(deps: AppDeps, options: ListenOptions): Promise<RunningServer> {
@@ -134,6 +167,11 @@ export async function startServer(deps: AppDeps, options: ListenOptions): Promis
       });
       apps.push(app);
       urls.http = await listenOn(app, options.http.host, options.http.port, 'http');
+    }
+    if (options.metrics) {
+      const app = metricsApp(deps, timeouts);
+      apps.push(app);
+      urls.metrics = `${await listenOn(app, options.metrics.host, options.metrics.port, 'http', 'metrics')}/metrics`;
     }
   } catch (err) {
     await Promise.allSettled(apps.map((a) => a.close()));

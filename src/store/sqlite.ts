@@ -120,6 +120,17 @@ export class SqliteStore implements SettingsStore {
       ),
       allDomains: db.prepare<[], { settings: string }>('SELECT settings FROM domains ORDER BY position'),
       allUsers: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY email'),
+      servedDomains: db
+        .prepare<[], string>(
+          "SELECT name FROM domains WHERE json_extract(settings, '$.redirect') IS NULL ORDER BY position",
+        )
+        .pluck(),
+      // Stops at the first match: quick on a large store, since the sample domain's users are many.
+      sampleUser: db
+        .prepare<[string], string>(
+          "SELECT email FROM users WHERE email LIKE '%@' || ? ESCAPE '\\' AND redirect_addr IS NULL AND redirect_url IS NULL LIMIT 1",
+        )
+        .pluck(),
       countDomains: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM domains'),
       countUsers: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users'),
     };
@@ -159,17 +170,30 @@ export class SqliteStore implements SettingsStore {
     return row ? rowToUser(row) : undefined;
   }
 
-  async replaceAll(config: Config): Promise<void> {
+  /**
+   * Replaces every domain and user in one transaction and returns what was stored before. `keep` runs inside
+   * the transaction, before anything is deleted, with the previous contents: if it throws (a snapshot that
+   * cannot be written), nothing changes. BEGIN IMMEDIATE takes the write lock first, so no other writer can
+   * slip in between the read of `previous` and the replacement.
+   */
+  async replaceAll(config: Config, keep?: (previous: Config) => Promise<void> | void): Promise<Config> {
     const s = this.#statements;
+    const db = this.#db;
+    db.exec('BEGIN IMMEDIATE');
     try {
-      this.#db.transaction(() => {
-        this.#db.exec('DELETE FROM users; DELETE FROM domain_names; DELETE FROM domains;');
-        config.domains.forEach((d, position) => {
-          s.insertDomain.run(d.name, position, JSON.stringify(d));
-          for (const name of [d.name, ...d.aliases]) s.insertName.run(name, d.name);
-        });
-        for (const u of config.users) s.upsertUser.run(userToRow(u));
-      })();
+      const previous = await this.exportAll();
+      if (keep) await keep(previous);
+      db.exec('DELETE FROM users; DELETE FROM domain_names; DELETE FROM domains;');
+      config.domains.forEach((d, position) => {
+        s.insertDomain.run(d.name, position, JSON.stringify(d));
+        for (const name of [d.name, ...d.aliases]) s.insertName.run(name, d.name);
+      });
+      for (const u of config.users) s.upsertUser.run(userToRow(u));
+      db.exec('COMMIT');
+      return previous;
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw err;
     } finally {
       // data_version does not move for this connection's own commits: forget the cached domains here.
       this.#domains = undefined;
@@ -192,6 +216,16 @@ export class SqliteStore implements SettingsStore {
       domains: this.#statements.allDomains.all().map((r) => JSON.parse(r.settings) as DomainSettings),
       users: this.#statements.allUsers.all().map(rowToUser),
     };
+  }
+
+  /** Names of the domains that answer with settings (not moved elsewhere), in file order. */
+  async servedDomains(): Promise<string[]> {
+    return this.#statements.servedDomains.all() as string[];
+  }
+
+  /** A stored address of `domain` that gets settings (no redirect), for example commands; undefined if none. */
+  async sampleUser(domain: string): Promise<string | undefined> {
+    return (this.#statements.sampleUser.get(domain.replace(/[\\%_]/g, '\\$&')) as string | undefined) ?? undefined;
   }
 
   async counts(): Promise<{ domains: number; users: number }> {

@@ -10,8 +10,11 @@ export interface SettingsStore {
   /** The stored row for an address (normalised: lower case, ASCII domain). */
   findUser(email: string): Promise<UserRecord | undefined>;
   findUserByLegacyDN(legacyDN: string): Promise<UserRecord | undefined>;
-  /** Replaces every domain and user in one transaction: all of `config` or nothing. */
-  replaceAll(config: Config): Promise<void>;
+  /**
+   * Replaces every domain and user in one transaction: all of `config` or nothing. Returns what was stored
+   * before; `keep` sees it first, inside the transaction, and a failure there changes nothing.
+   */
+  replaceAll(config: Config, keep?: (previous: Config) => Promise<void> | void): Promise<Config>;
   /** Adds or updates users in one transaction (bulk loads; the benchmark's million rows). */
   upsertUsers(users: Iterable<UserRecord>): Promise<number>;
   /** Everything stored, in the configuration file's shape. */

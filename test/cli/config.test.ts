@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
+import { validateConfig } from '../../src/settings/validate.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { EXAMPLE_CONFIG } from '../helpers/app.js';
-import { cli } from '../helpers/cli.js';
+import { cli, ROOT } from '../helpers/cli.js';
 
 async function tempDir() {
   return mkdtemp(join(tmpdir(), 'autodisco-cli-'));
@@ -18,7 +20,7 @@ describe('autodisco import / export', () => {
     const db = join(dir, 'a.sqlite');
     const imported = await cli(['import', EXAMPLE_CONFIG, '--db', db]);
     assert.equal(imported.code, 0, imported.stderr);
-    assert.equal(imported.stdout, `imported 2 domain(s) and 4 user(s) into ${db}\n`);
+    assert.equal(imported.stdout, `imported 2 domain(s) and 4 user(s) into the new database ${db}\n`);
     const out = join(dir, 'out.yaml');
     const exported = await cli(['export', '--db', db, '--output', out]);
     assert.equal(exported.code, 0, exported.stderr);
@@ -84,5 +86,136 @@ describe('autodisco import / export', () => {
     assert.match(res.stderr, /missing required argument 'file'/);
     const unknown = await cli(['serve', '--bogus']);
     assert.equal(unknown.code, 2);
+  });
+
+  test('export and serve refuse a database that does not exist, and create nothing', async () => {
+    const dir = await tempDir();
+    const typo = join(dir, 'prod', 'db.sqllite');
+    for (const args of [
+      ['export', '--db', typo],
+      ['serve', '--db', typo, '--http', '127.0.0.1:0'],
+    ]) {
+      const res = await cli(args);
+      assert.equal(res.code, 2, res.stderr);
+      assert.equal(res.stdout, '');
+      assert.equal(
+        res.stderr,
+        `autodisco: --db ${typo}: no database there (nothing was created); check the path, or create one with: npx autodisco import <file> --db ${typo} [ADK_ERR_STORE_NOT_FOUND]\n`,
+      );
+    }
+    assert.deepEqual(await readdir(dir), [], 'no folder, no file');
+  });
+
+  test('outside the checkout the printed command is never a bare npx autodisco (the registry package is not ours)', async () => {
+    const dir = await tempDir();
+    const res = await cli(['export', '--db', 'missing.sqlite'], { cwd: dir });
+    assert.equal(res.code, 2);
+    const main = join(ROOT, 'src', 'cli', 'main.ts');
+    assert.match(
+      res.stderr,
+      new RegExp(`create one with: node ${main.replaceAll('.', '\\.')} import <file> --db missing\\.sqlite `),
+    );
+  });
+
+  test('a database URL is refused without creating a folder, and its password is not repeated', async () => {
+    const dir = await tempDir();
+    const res = await cli(['import', EXAMPLE_CONFIG, '--db', 'postgres://admin:s3cret@db.example.test/autodisco'], {
+      cwd: dir,
+    });
+    assert.equal(res.code, 2);
+    assert.match(
+      res.stderr,
+      /^autodisco: --db postgres:\/\/db\.example\.test\/autodisco: PostgreSQL and other database URLs are not supported yet in this version; give the path of an SQLite file \[ADK_ERR_STORE_URL\]\n$/,
+    );
+    assert.doesNotMatch(res.stderr, /s3cret|admin/);
+    assert.deepEqual(await readdir(dir), []);
+  });
+
+  test('an import that would delete every domain needs --allow-empty; every change keeps a snapshot to restore', async () => {
+    const dir = await tempDir();
+    const db = join(dir, 'a.sqlite');
+    assert.equal((await cli(['import', EXAMPLE_CONFIG, '--db', db])).code, 0);
+    const empties = { 'empty.yaml': '', 'comment.yaml': '# nothing here yet\n', 'none.yaml': 'domains: []\n' };
+    for (const [name, text] of Object.entries(empties)) {
+      await writeFile(join(dir, name), text);
+      const res = await cli(['import', join(dir, name), '--db', db]);
+      assert.equal(res.code, 2, name);
+      assert.equal(res.stdout, '');
+      assert.match(
+        res.stderr,
+        new RegExp(
+          `${name} has no domains: importing it would delete the 2 domain\\(s\\) and 4 user\\(s\\) stored in .*a\\.sqlite; nothing was changed \\(add --allow-empty if an empty store is what you want\\) \\[ADK_ERR_IMPORT_EMPTY\\]`,
+        ),
+      );
+    }
+    let store = new SqliteStore(db);
+    assert.deepEqual(await store.counts(), { domains: 2, users: 4 });
+    await store.close();
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.includes('before-import')),
+      [],
+      'no snapshot for a refusal',
+    );
+
+    // Importing the same contents again changes nothing and keeps no snapshot.
+    const same = await cli(['import', EXAMPLE_CONFIG, '--db', db]);
+    assert.equal(same.stdout, `imported 2 domain(s) and 4 user(s) into ${db}\n`);
+
+    const emptied = await cli(['import', join(dir, 'none.yaml'), '--db', db, '--allow-empty']);
+    assert.equal(emptied.code, 0, emptied.stderr);
+    const lines = emptied.stdout.split('\n');
+    assert.equal(lines[0], `imported 0 domain(s) and 0 user(s) into ${db}`);
+    const saved = /^the previous contents \(2 domain\(s\), 4 user\(s\)\) are saved in (\S+)$/.exec(lines[1] ?? '')?.[1];
+    assert.ok(saved, emptied.stdout);
+    assert.ok(saved.startsWith(`${db}.before-import-`) && saved.endsWith('.yaml'), saved);
+    assert.equal((await stat(saved)).mode & 0o777, 0o600, 'the snapshot holds addresses: owner only');
+    assert.equal(lines[2], `  to restore them: npx autodisco import ${saved} --db ${db}`);
+
+    // The printed restore command brings everything back.
+    const restored = await cli(['import', saved, '--db', db]);
+    assert.equal(restored.code, 0, restored.stderr);
+    store = new SqliteStore(db);
+    const back = await store.exportAll();
+    await store.close();
+    const original = new SqliteStore(join(dir, 'original.sqlite'));
+    await original.replaceAll(validateConfig(parse(await readFile(EXAMPLE_CONFIG, 'utf8'))));
+    assert.deepEqual(back, await original.exportAll());
+    await original.close();
+  });
+
+  test('file mistakes are one line each, never a stack', async () => {
+    const dir = await tempDir();
+    const db = join(dir, 'a.sqlite');
+    assert.equal((await cli(['import', EXAMPLE_CONFIG, '--db', db])).code, 0);
+    const cases: [string[], RegExp][] = [
+      [
+        ['export', '--db', db, '-o', '/nonexistent/out.yaml'],
+        /^autodisco: --output \/nonexistent\/out\.yaml: cannot write the file: its folder does not exist \(ENOENT\) \[ADK_ERR_OUTPUT\]\n$/,
+      ],
+      [
+        ['export', '--db', db, '-o', dir],
+        /^autodisco: --output .*: cannot write the file: it is a folder \(EISDIR\) \[ADK_ERR_OUTPUT\]\n$/,
+      ],
+      [['import', dir, '--db', db], /^autodisco: .*: cannot read the file \(EISDIR\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/],
+      [
+        ['lab', 'up', join(dir, 'nope.yaml')],
+        /^autodisco: \S+nope\.yaml: cannot read the file \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+      ],
+      [
+        ['plan', join(dir, 'nope.yaml')],
+        /^autodisco: \S+nope\.yaml: cannot read the file \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+      ],
+      [['plan', '--config', dir], /^autodisco: \S+: cannot read the file \(EISDIR\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/],
+      [
+        ['publish', 'scp', join(dir, 'nope.yaml'), '--dry-run', '--config-nc', 'CN=Configuration,DC=x'],
+        /^autodisco: \S+nope\.yaml: cannot read the file \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+      ],
+    ];
+    for (const [args, expected] of cases) {
+      const res = await cli(args);
+      assert.equal(res.code, 1, args.join(' '));
+      assert.match(res.stderr, expected);
+    }
+    assert.equal(existsSync('/nonexistent'), false);
   });
 });

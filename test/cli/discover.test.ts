@@ -37,15 +37,27 @@ describe('autodisco discover: usage', () => {
     });
   }
 
-  test('an address above any organisation is refused without a single request', async () => {
-    const res = await cli(['discover', 'someone@co.uk', '--json', '--dns', '127.0.0.1:9']);
-    assert.equal(res.code, 1);
-    const report = JSON.parse(res.stdout);
-    assertValidReport(report);
-    assert.equal(report.outcome, 'failed');
-    assert.equal(report.steps.length, 1);
-    assert.equal(report.steps[0].result, 'refused');
-    assert.match(report.steps[0].detail, /co\.uk is a public suffix/);
+  test('a bad address is bad usage: exit 2, one line, no report, no findings, no request', async () => {
+    const cases: [string, string][] = [
+      ['not-an-email', '"not-an-email" is not an e-mail address (expected local@domain)'],
+      ['chris@', '"chris@" is not an e-mail address (expected local@domain)'],
+      ['@contoso.test', '"@contoso.test" is not an e-mail address (expected local@domain)'],
+      ['chris@com', 'com is a top-level name: no client may look for autodiscover.com'],
+      ['someone@co.uk', 'co.uk is a public suffix: no client may look for autodiscover.co.uk'],
+      ['chris@127.0.0.1', '127.0.0.1 is an IP address: Autodiscover needs a domain name'],
+    ];
+    for (const [address, reason] of cases) {
+      for (const extra of [[], ['--json'], ['--client', 'all']]) {
+        // --dns at a port where nothing answers: a request would show as a failed step, not as this refusal.
+        const res = await cli(['discover', address, '--dns', '127.0.0.1:9', ...extra]);
+        assert.equal(res.code, 2, `${address} ${extra.join(' ')}: ${res.stderr}`);
+        assert.equal(res.stdout, '');
+        assert.equal(
+          res.stderr,
+          `autodisco: ${reason}; give an address such as chris@contoso.com [ADK_ERR_INVALID_ARGUMENT]\n`,
+        );
+      }
+    }
   });
 });
 

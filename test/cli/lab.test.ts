@@ -53,6 +53,16 @@ describe('autodisco lab', () => {
     assert.equal(await free('127.48.0.53', 53), true);
   });
 
+  test('the settings table says which EXHTTP block is internal and which external', async () => {
+    const res = await cli(['lab', 'run', 'root-domain-fixed-san', '--range', '127.52.0.0/24']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(
+      res.stdout,
+      /\n {2}EXHTTP internal +mail\.contoso\.test .*\n {2}EXHTTP external +mail\.contoso\.test /,
+    );
+    assert.doesNotMatch(res.stdout, /\n {2}EXHTTP +mail/);
+  });
+
   test('up prints what to give a client, and Ctrl-C closes every listener', async () => {
     const child = spawnCli(['lab', 'up', 'scp-site-affinity', '--json', '--range', '127.49.0.0/24']);
     const out = await waitForOutput(child, /"discover": "[^"]+"\n}/);
@@ -61,8 +71,12 @@ describe('autodisco lab', () => {
     assert.equal(info.ldap, 'ldap://127.49.0.10:389');
     assert.match(
       info.discover,
-      /^autodisco discover \S+@\S+ --dns 127\.49\.0\.53:53 --ca \S+ --ldap ldap:\/\/127\.49\.0\.10:389 --site \S+$/,
+      /^npx autodisco discover \S+@\S+ --dns 127\.49\.0\.53:53 --ca \S+ --ldap ldap:\/\/127\.49\.0\.10:389 --site \S+$/,
     );
+    // The printed line runs as shown (npx runs this checkout's own bin; here the same CLI from source).
+    const shown = await cli((info.discover as string).replace(/^npx autodisco /, '').split(' '));
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^Outcome: settings/m);
     assert.equal(await free('127.49.0.10', 389), false, 'the directory listens while the lab is up');
     child.kill('SIGINT');
     const [code, signal] = await once(child, 'close');
@@ -78,11 +92,24 @@ describe('autodisco lab', () => {
     try {
       const res = await cli(['lab', 'run', 'root-domain-trap', '--range', '127.51.0.0/24']);
       assert.equal(res.code, 1);
-      assert.match(res.stderr, /https:\/\/127\.51\.0\.100:443 is already in use/);
+      assert.match(
+        res.stderr,
+        /^autodisco: https:\/\/127\.51\.0\.100:443 is already in use \(.*\); another lab \(or server\) is using the range 127\.51\.0\.0\/24: stop it, or give this lab its own range with --range 127\.51\.1\.0\/24 \[ADK_ERR_LISTEN\]\n$/,
+      );
       assert.equal(await free('127.51.0.53', 53), true);
     } finally {
       blocker.close();
     }
+  });
+
+  test('lab run --email with a bad address is bad usage, before the lab starts', async () => {
+    const res = await cli(['lab', 'run', 'root-domain-trap', '--email', 'chris@', '--range', '127.53.0.0/24']);
+    assert.equal(res.code, 2);
+    assert.equal(res.stdout, '');
+    assert.match(
+      res.stderr,
+      /^autodisco: "chris@" is not an e-mail address \(expected local@domain\); give an address such as chris@contoso\.com/,
+    );
   });
 
   test('unknown scenarios and ranges outside loopback are usage errors', async () => {

@@ -103,6 +103,23 @@ describe('autodisco plan', () => {
     );
   });
 
+  test('--csr into a file, below a file or below a missing folder: one line, nothing created', async () => {
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    const cases: [string, string][] = [
+      [file, 'a file of that name exists; give a folder'],
+      [join(file, 'sub'), 'a part of the path is not a folder'],
+      [join(dir, 'missing', 'csr'), 'its parent folder does not exist (only the last folder is created)'],
+    ];
+    for (const [target, why] of cases) {
+      const r = await cli(['plan', EXAMPLE, '--csr', target]);
+      assert.equal(r.code, 1, target);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, `autodisco: --csr ${target}: ${why} [ADK_ERR_OUTPUT]\n`);
+    }
+    await assert.rejects(stat(join(dir, 'missing')));
+  });
+
   test('--config plans from the server configuration', async () => {
     const file = join(dir, 'settings.yaml');
     await writeFile(
@@ -135,7 +152,7 @@ describe('autodisco plan', () => {
 
   test('usage mistakes exit 2 naming the option, the value and what was expected', async () => {
     const cases: [string[], RegExp][] = [
-      [['plan'], /give a deployment file \(autodisco plan deployment\.yaml\) or --config <settings\.yaml>/],
+      [['plan'], /give a deployment file \(npx autodisco plan deployment\.yaml\) or --config <settings\.yaml>/],
       [
         ['plan', EXAMPLE, '--config', 'x.yaml'],
         /deployment file "examples\/deployment\.example\.yaml" and --config "x\.yaml": give one of them/,
@@ -286,6 +303,10 @@ describe('autodisco plan --check', () => {
         '    addresses: 127.58.1.1',
         '    certificate: CN=webmail.contoso.test; names: webmail.contoso.test',
         '    lacks: autodiscover.contoso.test',
+        '',
+        'Root domains (Outlook tries https://<domain>/autodiscover/autodiscover.xml before autodiscover.<domain>)',
+        '  contoso.test:443  ok',
+        '    contoso.test has no address: Outlook skips https://contoso.test/autodiscover/autodiscover.xml at once',
         '2 of 2 host(s) have problems.',
         '',
       ].join('\n'),

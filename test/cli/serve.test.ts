@@ -63,7 +63,10 @@ describe('autodisco serve', () => {
       join(dir, 'key.pem'),
     ]);
     try {
-      const out = await waitForOutput(child, /Ctrl-C stops/);
+      const out = await waitForOutput(
+        child,
+        /Ctrl-C stops; SIGHUP \(kill -HUP <pid>\) reloads the TLS certificate and key\./,
+      );
       const url = /https +(https:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
       assert.ok(url, out);
       const opts = {
@@ -96,5 +99,141 @@ describe('autodisco serve', () => {
     const port = await cli(['serve', '--http', 'localhost:http']);
     assert.equal(port.code, 2);
     assert.match(port.stderr, /--http "localhost:http": expected host:port, e\.g\. 127\.0\.0\.1:8080/);
+  });
+
+  test('--http and --no-http conflict; --no-http alone needs --https; --cert needs --https', async () => {
+    const both = await cli(['serve', '--http', '127.0.0.1:8080', '--no-http']);
+    assert.equal(both.code, 2);
+    assert.match(
+      both.stderr,
+      /--http and --no-http conflict: give --http <host:port> for a plain HTTP listener, or --no-http for none/,
+    );
+    const none = await cli(['serve', '--no-http']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no listener: --no-http needs --https <host:port>/);
+    const cert = await cli(['serve', '--cert', 'c.pem']);
+    assert.equal(cert.code, 2);
+    assert.match(cert.stderr, /--cert is used by the HTTPS listener only: add --https <host:port>/);
+    const empty = await cli(['serve', '--allow-empty']);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /--allow-empty goes with --config <file>/);
+  });
+
+  test('missing certificate, key and config files are named with their option, one line each', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'autodisco-serve-'));
+    const db = join(dir, 'db.sqlite');
+    const https = ['--https', '127.0.0.1:0', '--no-http'];
+    const cases: [string[], RegExp][] = [
+      [
+        ['--config', EXAMPLE_CONFIG, ...https, '--cert', join(dir, 'no.pem'), '--key', join(dir, 'no.key')],
+        /^autodisco: --cert \S+no\.pem: cannot read the file: it does not exist \(ENOENT\) \[ADK_ERR_TLS_FILES\]\n$/,
+      ],
+      [
+        ['--config', join(dir, 'missing.yaml')],
+        /^autodisco: \S+missing\.yaml: cannot read the file \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+      ],
+      [
+        ['--config', EXAMPLE_CONFIG, '--sign-cert', dir, '--sign-key', dir],
+        /^autodisco: --sign-cert \S+: cannot read the file: it is a folder \(EISDIR\) \[ADK_ERR_SIGNING\]\n$/,
+      ],
+    ];
+    for (const [args, expected] of cases) {
+      const res = await cli(['serve', '--db', db, ...args]);
+      assert.equal(res.code, 1, args.join(' '));
+      assert.match(res.stderr, expected);
+    }
+  });
+
+  test('the curl lines name an address of a served domain; an empty store says how to fill it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'autodisco-serve-'));
+    const config = join(dir, 'other.yaml');
+    await writeFile(
+      config,
+      [
+        'domains:',
+        '  - name: moved.test',
+        '    redirect: { domain: other.test }',
+        '  - name: other.test',
+        '    imap: { host: imap.other.test }',
+        'users:',
+        '  - { email: away@other.test, redirectAddr: away@elsewhere.test }',
+        '  - { email: kim@other.test, displayName: Kim }',
+        '',
+      ].join('\n'),
+    );
+    const db = join(dir, 'db.sqlite');
+    const child = spawnCli(['serve', '--config', config, '--db', db, '--http', '127.0.0.1:0']);
+    try {
+      const out = await waitForOutput(child, /Ctrl-C stops/);
+      assert.match(out, /^autodisco serving 2 domain\(s\), 2 user\(s\) from the new database /);
+      assert.doesNotMatch(out, /example\.test|SIGHUP/);
+      const url = /http +(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      const autoconfig = /curl -s '([^']+)'/.exec(out)?.[1];
+      assert.equal(autoconfig, `${url}/mail/config-v1.1.xml?emailaddress=kim@other.test`);
+      const res = await fetchRaw(autoconfig ?? '');
+      assert.equal(res.status, 200);
+      assert.match(res.body, /imap\.other\.test/);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'close');
+    }
+
+    await writeFile(config, 'domains: []\n');
+    const emptied = await cli(['import', config, '--db', db, '--allow-empty']);
+    assert.equal(emptied.code, 0, emptied.stderr);
+    const empty = spawnCli(['serve', '--db', db, '--http', '127.0.0.1:0']);
+    try {
+      const out = await waitForOutput(empty, /Ctrl-C stops/);
+      assert.match(out, /autodisco serving 0 domain\(s\), 0 user\(s\) from /);
+      assert.match(
+        out,
+        new RegExp(
+          `No domain is served yet .*\\n  npx autodisco import settings\\.yaml --db ${db.replaceAll('.', '\\.')}\\n`,
+        ),
+      );
+      assert.doesNotMatch(out, /curl/);
+    } finally {
+      empty.kill('SIGTERM');
+      await once(empty, 'close');
+    }
+  });
+
+  test('plain HTTP on 443 is warned about; /metrics only on its own listener when asked', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'autodisco-serve-'));
+    const child = spawnCli([
+      'serve',
+      '--config',
+      EXAMPLE_CONFIG,
+      '--db',
+      join(dir, 'db.sqlite'),
+      '--http',
+      '127.0.0.1:443',
+      '--metrics',
+      '127.0.0.1:0',
+    ]);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    try {
+      const out = await waitForOutput(child, /Ctrl-C stops/);
+      assert.match(
+        stderr,
+        /autodisco: warning: --http 127\.0\.0\.1:443: port 443 is the HTTPS port; clients will speak TLS to this plain-HTTP listener and fail/,
+      );
+      assert.match(out, /Ctrl-C stops\.\n$/);
+      assert.doesNotMatch(out, /SIGHUP/, 'no certificate to reload without --https');
+      const metrics = /metrics +(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(out)?.[1];
+      assert.ok(metrics, out);
+      await fetchRaw('http://127.0.0.1:443/healthz');
+      const text = await fetchRaw(metrics);
+      assert.equal(text.status, 200);
+      assert.match(text.body, /autodisco_process_cpu_seconds_total/);
+      assert.equal((await fetchRaw('http://127.0.0.1:443/metrics')).status, 404, 'not on the Autodiscover listener');
+      assert.equal((await fetchRaw(metrics.replace('/metrics', '/autodiscover/autodiscover.xml'))).status, 404);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'close');
+    }
   });
 });

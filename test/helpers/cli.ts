@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
 
 export interface CliResult {
   code: number | null;
@@ -11,9 +12,12 @@ export interface CliResult {
 }
 
 /** Runs the CLI from source (no build needed), as a user would from a shell. */
-export function cli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function cli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawnCli(args, options.env);
+    const child = spawnCli(args, options.env, options.cwd);
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -31,12 +35,13 @@ export function cli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutM
   });
 }
 
-export function spawnCli(args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
+export function spawnCli(args: string[], env?: NodeJS.ProcessEnv, cwd = ROOT): ChildProcess {
   // NODE_TEST_CONTEXT makes a Node process behave as a test-runner child (it then dies on SIGINT without running
   // handlers): the CLI under test is not one.
   const { NODE_TEST_CONTEXT: _testContext, ...inherited } = process.env;
-  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: ROOT,
+  // tsx is resolved from the repository, whatever the working directory.
+  return spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+    cwd,
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,11 +3,14 @@
  * serving certificates from src/pki, one of them missing a required name.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createServer, type Server } from 'node:tls';
 import { createNodeResolver } from '../../src/adapters/node/dns.js';
 import { createDnsServer, type DnsServer } from '../../src/dns/server.js';
+import { loadBuiltinScenario } from '../../src/lab/builtin.js';
+import { startLab } from '../../src/lab/lab.js';
 import { type Authority, createAuthority, issueCertificate } from '../../src/pki/index.js';
 import { checkPlan } from '../../src/plan/check.js';
 import { parseDeploymentText } from '../../src/plan/deployment.js';
@@ -149,7 +152,22 @@ namespaces: { mail: mail.fabrikam.test }
         ['autodiscover.fabrikam.test', [], [], true],
       ],
     );
-    assert.ok(renderCheck(good).endsWith('Every host answered with a certificate carrying its required names.\n'));
+    assert.deepEqual(
+      good.rootDomains.map((r) => [r.domain, r.verdict, r.ok]),
+      [['fabrikam.test', 'no-address', true]],
+    );
+    const text = renderCheck(good);
+    assert.ok(
+      text.includes(
+        '  fabrikam.test:443  ok\n    fabrikam.test has no address: Outlook skips https://fabrikam.test/autodiscover/autodiscover.xml at once\n',
+      ),
+      text,
+    );
+    assert.ok(
+      text.endsWith(
+        'Every host answered with a certificate carrying its required names, and no root domain stops Outlook.\n',
+      ),
+    );
 
     const untrusted = await checkPlan(plan, { resolver, timeoutMs: 3000 });
     assert.equal(untrusted.ok, false);
@@ -157,5 +175,77 @@ namespaces: { mail: mail.fabrikam.test }
     assert.deepEqual(untrusted.hosts[0]?.errors, [
       'certificate not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE (add its root with --ca if it is yours)',
     ]);
+  });
+});
+
+describe("plan --check: the root domain (the seed's case, on the lab scenarios)", () => {
+  const deployment = `
+acceptedDomains: [contoso.test]
+namespaces: { mail: mail.contoso.test }
+`;
+  /** Brings the scenario up, runs the check for contoso.test against it, tears it down. */
+  async function checkAgainst(scenario: string, range: string) {
+    const lab = await startLab(loadBuiltinScenario(scenario), { range });
+    try {
+      const resolver = createNodeResolver({ servers: [lab.dns], timeoutMs: 3000 });
+      return await checkPlan(planOf(deployment), {
+        resolver,
+        ca: [await readFile(lab.caFile, 'utf8')],
+        timeoutMs: 3000,
+      });
+    } finally {
+      await lab.close();
+    }
+  }
+
+  test('root-domain-trap: the Exchange names are fine, https://contoso.test stops Outlook 2007-2013', async () => {
+    const report = await checkAgainst('root-domain-trap', '127.61.0.0/24');
+    assert.deepEqual(
+      report.hosts.map((h) => [h.name, h.ok]),
+      [
+        ['mail.contoso.test', true],
+        ['autodiscover.contoso.test', true],
+      ],
+    );
+    assert.equal(report.ok, false);
+    const root = report.rootDomains[0];
+    assert.equal(report.rootDomains.length, 1);
+    assert.equal(root?.verdict, 'lacks-domain');
+    assert.deepEqual(root?.certificate?.dnsNames, ['www.contoso.test']);
+    const text = renderCheck(report);
+    assert.ok(text.includes('  contoso.test:443  PROBLEM\n'), text);
+    assert.match(
+      text,
+      /serves a certificate for www\.contoso\.test that does not name contoso\.test: Outlook 2007 to 2013 show a certificate warning there and never try autodiscover\.contoso\.test\n/,
+    );
+    assert.match(
+      text,
+      /Fix: add contoso\.test to the website's certificate \(reissue it for www\.contoso\.test, contoso\.test\)/,
+    );
+    assert.match(text, /Or: {2}stop answering HTTPS on contoso\.test \(close port 443 there\)/);
+    assert.ok(text.endsWith('1 of 1 root domain(s) stop Outlook 2007-2013.\n'), text);
+  });
+
+  test('root-domain-fixed-san: the website certificate names contoso.test', async () => {
+    const report = await checkAgainst('root-domain-fixed-san', '127.61.1.0/24');
+    assert.equal(report.ok, true, renderCheck(report));
+    assert.equal(report.rootDomains[0]?.verdict, 'names-domain');
+    assert.ok(renderCheck(report).endsWith('and no root domain stops Outlook.\n'));
+  });
+
+  test('root-domain-fixed-no-tls: port 443 is closed on contoso.test', async () => {
+    const report = await checkAgainst('root-domain-fixed-no-tls', '127.61.2.0/24');
+    assert.equal(report.ok, true, renderCheck(report));
+    assert.equal(report.rootDomains[0]?.verdict, 'closed');
+    assert.match(
+      renderCheck(report),
+      /port 443 is closed on contoso\.test \(127\.61\.2\.\d+\): Outlook moves on to autodiscover\.contoso\.test at once/,
+    );
+  });
+
+  test('a planned root domain (--root-domain) is a certificate name, not a separate check', () => {
+    const plan = buildPlan({ ...fromDeployment(parseDeploymentText(deployment, 'test')), rootDomain: true });
+    assert.deepEqual(plan.rootDomains, []);
+    assert.deepEqual(planOf(deployment).rootDomains, ['contoso.test']);
   });
 });

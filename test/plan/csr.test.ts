@@ -37,7 +37,7 @@ servers: [{ name: CASServer }]
 
 test("the seed's names, and nothing a public CA would refuse (the NetBIOS name is left out)", async () => {
   const plan = buildPlan(fromDeployment(parseDeploymentText(SEED_WITH_DEFAULT_SCP, 'seed')));
-  const dir = join(await tempDir(), 'nested', 'out');
+  const dir = join(await tempDir(), 'out');
   const written = await writePlanCsr(plan, dir);
   assert.deepEqual(written.names, ['webmail.domain.com', 'autodiscover.domain.com']);
   assert.deepEqual(written.leftOut, ['casserver']);

@@ -40,11 +40,22 @@ describe('startServer: HTTPS and the HTTP redirect method', () => {
       {
         http: { host: '127.0.0.1', port: 0, mode: 'redirect' },
         https: { host: '127.0.0.1', port: 0, certFile: tls.certFile, keyFile: tls.keyFile },
+        metrics: { host: '127.0.0.1', port: 0 },
         timeouts: { headersMs: 300, requestMs: 600 },
       },
     );
   });
   after(() => server.close());
+
+  test('the HTTPS listener is logged as https', () => {
+    const lines = sink.lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    assert.ok(lines.includes(`https listening at ${server.urls.https}`), lines.join('\n'));
+    assert.ok(lines.includes(`http listening at ${server.urls.http}`), lines.join('\n'));
+    assert.ok(
+      lines.includes(`metrics listening at ${server.urls.metrics?.replace(/\/metrics$/, '')}`),
+      lines.join('\n'),
+    );
+  });
 
   test('POX over HTTPS with a certificate the client verifies', async () => {
     const res = await fetchRaw(`${server.urls.https}/autodiscover/autodiscover.xml`, {
@@ -87,11 +98,17 @@ describe('startServer: HTTPS and the HTTP redirect method', () => {
     assert.equal(autoconfig.status, 404, 'redirect-only HTTP serves nothing else');
   });
 
-  test('/healthz and /metrics', async () => {
+  test('/healthz; /metrics on its own listener only', async () => {
     const health = await fetchRaw(`${server.urls.http}/healthz`);
     assert.equal(health.status, 200);
     assert.deepEqual(JSON.parse(health.body), { status: 'ok' });
-    const metricsText = (await fetchRaw(`${server.urls.http}/metrics`)).body;
+    assert.equal((await fetchRaw(`${server.urls.http}/metrics`)).status, 404);
+    assert.equal(
+      (await fetchRaw(`${server.urls.https}/metrics`, { host: 'autodiscover.example.test', ca: tls.ca })).status,
+      404,
+    );
+    assert.match(server.urls.metrics ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const metricsText = (await fetchRaw(server.urls.metrics ?? '')).body;
     assert.match(metricsText, /autodisco_requests_total\{endpoint="pox",outcome="settings"\} 1/);
     assert.match(metricsText, /autodisco_requests_total\{endpoint="http-redirect",outcome="redirect"\} 1/);
     assert.match(metricsText, /autodisco_request_duration_seconds_bucket\{le="0\.001",endpoint="pox"\}/);

@@ -298,6 +298,39 @@ describe('bad requests', () => {
     assert.equal(errorCode((await post(body)).body), '600');
   });
 
+  test('MS-ASCMD R3799: two <Request> elements are 600, in the schema the request asked for', async () => {
+    const mobile = `<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006"><Request><EMailAddress>chris@example.test</EMailAddress><AcceptableResponseSchema>${MOBILESYNC}</AcceptableResponseSchema></Request><Request><EMailAddress>chris@example.test</EMailAddress><AcceptableResponseSchema>${MOBILESYNC}</AcceptableResponseSchema></Request></Autodiscover>`;
+    const res = await post(mobile);
+    assert.equal(res.statusCode, 200);
+    const response = child(parseXml(res.body), 'Response');
+    assert.equal(response?.ns, MOBILESYNC);
+    assert.equal(childText(child(response, 'Error'), 'ErrorCode'), '600');
+    assert.doesNotMatch(res.body, /ActiveSync|Settings/);
+    // The same request with a single <Request> gets settings: only the duplicate is refused.
+    const single = mobile.replace(/<Request>.*?<\/Request>/, '');
+    assert.equal(
+      childText(child(child(parseXml((await post(single)).body), 'Response'), 'User'), 'EMailAddress'),
+      'chris@example.test',
+    );
+    const outlook = outlookRequest('chris@example.test').replace(/(<Request>.*<\/Request>)/, '$1$1');
+    assert.equal(errorCode((await post(outlook)).body), '600');
+  });
+
+  test('a Request with two addresses, two LegacyDNs or two schemas is 600; mobilesync needs EMailAddress', async () => {
+    const mobileLegacyOnly = `<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006"><Request><LegacyDN>/o=Example/cn=chris</LegacyDN><AcceptableResponseSchema>${MOBILESYNC}</AcceptableResponseSchema></Request></Autodiscover>`;
+    for (const body of [
+      outlookRequest('chris@example.test', '<EMailAddress>sam@example.test</EMailAddress>'),
+      outlookRequest('chris@example.test', '<LegacyDN>/o=a/cn=b</LegacyDN><LegacyDN>/o=a/cn=c</LegacyDN>'),
+      outlookRequest('chris@example.test', `<AcceptableResponseSchema>${OUTLOOK_2006A}</AcceptableResponseSchema>`),
+      mobileLegacyOnly,
+    ]) {
+      assert.equal(errorCode((await post(body)).body), '600', body);
+    }
+    // An element a client adds of its own is ignored, as Exchange does.
+    const extra = await post(outlookRequest('chris@example.test', '<Culture>en:us</Culture>'));
+    assert.equal(errorCode(extra.body), undefined);
+  });
+
   test('an unknown AcceptableResponseSchema is 601 and is not echoed', async () => {
     const body = fixture('requests/outlook.xml').replace(OUTLOOK_2006A, 'http://evil.test/<script>');
     const res = await post(body.replace('<script>', '&lt;script&gt;'));

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseDnsServer } from '../../adapters/node/dns.js';
 import { diagnose } from '../../diagnose/diagnose.js';
+import { checkAddress } from '../../discover/candidates.js';
 import { runDiscovery } from '../../discover/engine.js';
 import { createNodePorts } from '../../discover/node-ports.js';
 import { PROFILE_NAMES, PROFILES } from '../../discover/profiles.js';
@@ -122,7 +123,17 @@ function exitForAll(reports: readonly DiscoveryReport[]): number {
   return reports.some((r) => r.outcome === 'failed') ? EXIT.failed : EXIT.prompt;
 }
 
+/** Refuses, as bad usage, an address no client would look up (before anything starts: a lab, a request). */
+export function checkCliAddress(email: string): void {
+  const address = checkAddress(email);
+  if (!address.ok) throw usage(`${address.reason}; give an address such as chris@contoso.com`);
+}
+
 export async function discoverFromCli(email: string, opts: DiscoverCliOptions): Promise<DiscoveryReport> {
+  // A bad address is bad usage (exit 2, one line, no findings): the engine would otherwise report a lookup that
+  // never started, and the diagnosis propose records for a name that is not a mail domain. The engine keeps its
+  // own refusal for addresses that arrive from servers (redirectAddr targets).
+  checkCliAddress(email);
   if (!PROFILE_NAMES.includes(opts.client as ProfileName)) {
     throw usage(`--client "${opts.client}": expected one of ${PROFILE_NAMES.join(', ')} or all`);
   }

@@ -4,13 +4,14 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { AutodiscoError } from '../../errors.js';
+import { AutodiscoError, isAutodiscoError } from '../../errors.js';
 import { listBuiltinScenarios, loadBuiltinScenario } from '../../lab/builtin.js';
 import { DEFAULT_LAB_RANGE, type RunningLab, startLab } from '../../lab/lab.js';
 import { parseScenario, type Scenario } from '../../lab/scenario.js';
 import { readTextFile } from '../../settings/files.js';
+import { command, shellQuote } from '../invocation.js';
 import { EXIT, reportError } from '../output.js';
-import { type DiscoverCliOptions, discoverAndPrint, registerDiscoverOptions } from './discover.js';
+import { checkCliAddress, type DiscoverCliOptions, discoverAndPrint, registerDiscoverOptions } from './discover.js';
 
 /** A built-in name (see `lab list`) or a path to a scenario file. */
 export async function loadScenario(ref: string): Promise<Scenario> {
@@ -28,9 +29,36 @@ export async function loadScenario(ref: string): Promise<Scenario> {
   return parseScenario(await readTextFile(ref), ref);
 }
 
+/** The next range of the same size, for the hint: 127.20.0.0/24 → 127.20.1.0/24 (undefined past 127/8). */
+export function nextRange(range: string): string | undefined {
+  const m = /^127\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(range);
+  if (!m) return undefined;
+  const prefix = Number(m[4]);
+  if (prefix < 8 || prefix > 30) return undefined;
+  const value = (127 << 24) + (Number(m[1]) << 16) + (Number(m[2]) << 8) + Number(m[3]) + 2 ** (32 - prefix);
+  if (value >>> 24 !== 127) return undefined;
+  const next = [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+  return `${next}/${prefix}`;
+}
+
+/**
+ * A listener of the lab found its address taken: most often another lab on the same (default) range. Says so,
+ * with a free-looking range to try, instead of leaving the admin with EADDRINUSE alone.
+ */
+export function withRangeHint(err: unknown, range: string): unknown {
+  if (!isAutodiscoError(err) || err.code !== 'ADK_ERR_LISTEN') return err;
+  if ((err.cause as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') return err;
+  const next = nextRange(range);
+  return new AutodiscoError(
+    'ADK_ERR_LISTEN',
+    `${err.message}; another lab (or server) is using the range ${range}: stop it, or give this lab its own range${next ? ` with --range ${next}` : ' with --range'}`,
+    { cause: err.cause },
+  );
+}
+
 /** The discover command line that points at this lab. */
 export function discoverLine(lab: RunningLab): string {
-  const parts = ['autodisco discover', lab.scenario.email, `--dns ${lab.dns}`, `--ca ${lab.caFile}`];
+  const parts = [command('discover'), lab.scenario.email, `--dns ${lab.dns}`, `--ca ${shellQuote(lab.caFile)}`];
   if (lab.ldap) parts.push(`--ldap ${lab.ldap}`);
   const site = lab.scenario.directory?.clientSite;
   if (site) parts.push(`--site ${site}`);
@@ -121,12 +149,15 @@ export function registerLabCommands(program: Command): void {
   lab
     .command('up')
     .description('bring a scenario up and keep it running until Ctrl-C')
-    .argument('<scenario>', 'a built-in scenario name (autodisco lab list) or a scenario file')
+    .argument('<scenario>', 'a built-in scenario name (see: lab list) or a scenario file')
     .option('--range <cidr>', 'loopback range for this lab (two labs need two ranges)', DEFAULT_LAB_RANGE)
     .option('--json', 'print the values to give a client as JSON')
     .action(async (ref: string, opts: { range: string; json?: boolean }) => {
       try {
-        const running = await startLab(await loadScenario(ref), { range: opts.range });
+        const scenario = await loadScenario(ref);
+        const running = await startLab(scenario, { range: opts.range }).catch((err: unknown) => {
+          throw withRangeHint(err, opts.range);
+        });
         // Listen for Ctrl-C before saying we are up: whoever reads the output may signal at once.
         const stopped = untilStopped(running);
         if (opts.json) process.stdout.write(`${JSON.stringify(describe(running), null, 2)}\n`);
@@ -140,14 +171,18 @@ export function registerLabCommands(program: Command): void {
   const run = lab
     .command('run')
     .description('bring a scenario up, run one discovery against it, print the report, tear it down')
-    .argument('<scenario>', 'a built-in scenario name (autodisco lab list) or a scenario file')
+    .argument('<scenario>', 'a built-in scenario name (see: lab list) or a scenario file')
     .option('--range <cidr>', 'loopback range for this lab', DEFAULT_LAB_RANGE)
     .option('--email <address>', "the address to look up (default: the scenario's)");
   registerDiscoverOptions(run);
   run.action(async (ref: string, opts: DiscoverCliOptions & { range: string; email?: string }) => {
     let running: RunningLab | undefined;
     try {
-      running = await startLab(await loadScenario(ref), { range: opts.range });
+      const loaded = await loadScenario(ref);
+      checkCliAddress(opts.email ?? loaded.email);
+      running = await startLab(loaded, { range: opts.range }).catch((err: unknown) => {
+        throw withRangeHint(err, opts.range);
+      });
       const scenario = running.scenario;
       process.exitCode = await discoverAndPrint(opts.email ?? scenario.email, {
         ...opts,

@@ -15,6 +15,7 @@ import { type DnsTarget, fromConfig, fromDeployment, type PlanInput } from '../.
 import { buildPlan, type Plan } from '../../plan/plan.js';
 import { renderCheck, renderPlan } from '../../plan/render.js';
 import { loadConfigFile } from '../../settings/validate.js';
+import { command } from '../invocation.js';
 import { collect, readCaFiles, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 import { registerPublishCommand } from './publish.js';
@@ -76,7 +77,7 @@ export async function planInputFromCli(file: string | undefined, opts: PlanCliOp
   if ((file === undefined) === (opts.config === undefined)) {
     throw usage(
       file === undefined
-        ? 'give a deployment file (autodisco plan deployment.yaml) or --config <settings.yaml>'
+        ? `give a deployment file (${command('plan deployment.yaml')}) or --config <settings.yaml>`
         : `deployment file "${file}" and --config "${opts.config}": give one of them`,
     );
   }
@@ -171,7 +172,10 @@ function registerPlanCommand(program: Command): void {
     .option('--ttl <seconds>', 'TTL of the planned records (default: dns.ttl, else 3600)')
     .option('--root-domain', 'the bare domains should answer Autodiscover too (puts them on the certificate)')
     .option('--json', 'print the plan (and CSR / check results) as JSON on stdout')
-    .option('--csr <dir>', 'write key.pem (0600) and request.csr carrying exactly the certificate names')
+    .option(
+      '--csr <dir>',
+      'write key.pem (0600) and request.csr carrying exactly the certificate names into this folder (created if its parent exists)',
+    )
     .option('--key-type <type>', `key for --csr: ${KEY_TYPES.join(' or ')}`, 'rsa')
     .option('--include-internal', 'with --csr: also request names no public CA issues (for your own CA)')
     .option('--check', 'connect to every named host and report the required names its certificate lacks')

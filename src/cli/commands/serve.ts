@@ -6,9 +6,12 @@ import { startServer } from '../../server/listen.js';
 import { createLogger } from '../../server/logger.js';
 import { ServerMetrics } from '../../server/metrics.js';
 import { loadConfigFile } from '../../settings/validate.js';
-import { SqliteStore } from '../../store/sqlite.js';
+import type { SqliteStore } from '../../store/sqlite.js';
+import { fileReason } from '../files.js';
+import { command, shellQuote } from '../invocation.js';
 import { reportError } from '../output.js';
-import { DEFAULT_DB } from './config.js';
+import { DEFAULT_DB, describeSnapshot, importConfig, openStore } from '../store.js';
+import { renderConfigYaml } from './config.js';
 
 interface ServeOptions {
   config?: string;
@@ -23,8 +26,9 @@ interface ServeOptions {
   signChain?: string;
   logLevel: string;
   logAddresses?: boolean;
-  metrics: boolean;
+  metrics?: string;
   trustProxy?: string;
+  allowEmpty?: boolean;
 }
 
 /** `127.0.0.1:8080`, `[::1]:8443` or `8080` (loopback). */
@@ -40,12 +44,15 @@ export function parseHostPort(value: string, option: string): { host: string; po
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
-async function readText(path: string, option: string): Promise<string> {
+async function readText(
+  path: string,
+  option: string,
+  code: 'ADK_ERR_SIGNING' | 'ADK_ERR_TLS_FILES' = 'ADK_ERR_SIGNING',
+): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
-    throw new AutodiscoError('ADK_ERR_SIGNING', `${option} ${path}: cannot read the file (${code})`, { cause });
+    throw new AutodiscoError(code, `${option} ${path}: cannot read the file: ${fileReason(cause, 'read')}`, { cause });
   }
 }
 
@@ -58,8 +65,12 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('answer Autodiscover, autoconfig, v2 JSON and Apple profile requests from the store')
-    .option('--config <file>', 'import this configuration at start (all or nothing)')
-    .option('--db <path>', 'SQLite database file', DEFAULT_DB)
+    .option(
+      '--config <file>',
+      'import this configuration at start (all or nothing; creates the database if missing, keeps a snapshot)',
+    )
+    .option('--db <path>', 'SQLite database file (must exist unless --config is given)', DEFAULT_DB)
+    .option('--allow-empty', 'with --config: allow a file without domains to delete every stored domain')
     .option('--http <host:port>', 'plain HTTP listener', '127.0.0.1:8080')
     .option('--no-http', 'no plain HTTP listener')
     .option(
@@ -74,27 +85,90 @@ export function registerServeCommand(program: Command): void {
     .option('--sign-chain <file>', 'PEM intermediates sent with the profile signature')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
     .option('--log-addresses', 'log full e-mail addresses (masked by default)')
-    .option('--no-metrics', 'do not serve /metrics')
+    .option(
+      '--metrics <host:port>',
+      'serve Prometheus /metrics on this separate listener, e.g. 127.0.0.1:9464 (off by default)',
+    )
     .option('--trust-proxy <list>', 'comma list of proxy addresses whose X-Forwarded-* headers are believed')
     .action(async (opts: ServeOptions) => {
       try {
-        await serve(opts);
+        await serve(opts, process.argv.slice(2));
       } catch (err) {
         process.exitCode = reportError(err);
       }
     });
 }
 
-async function serve(opts: ServeOptions): Promise<void> {
+/** Whether the command line names this option (`--http X` or `--http=X`). */
+const given = (argv: readonly string[], option: string) => argv.some((a) => a === option || a.startsWith(`${option}=`));
+
+/** Checks the options that need no file or socket; returns the warnings to print. */
+export function checkServeOptions(opts: ServeOptions, argv: readonly string[]): string[] {
+  if (given(argv, '--http') && given(argv, '--no-http')) {
+    throw new AutodiscoError(
+      'ADK_ERR_INVALID_ARGUMENT',
+      '--http and --no-http conflict: give --http <host:port> for a plain HTTP listener, or --no-http for none',
+    );
+  }
   if (opts.https && (!opts.cert || !opts.key)) {
     throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', '--https needs --cert <file> and --key <file>');
+  }
+  if (!opts.https && (opts.cert || opts.key)) {
+    throw new AutodiscoError(
+      'ADK_ERR_INVALID_ARGUMENT',
+      `${opts.cert ? '--cert' : '--key'} is used by the HTTPS listener only: add --https <host:port>`,
+    );
   }
   if (opts.httpMode && opts.httpMode !== 'full' && opts.httpMode !== 'redirect') {
     throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', `--http-mode "${opts.httpMode}": expected full or redirect`);
   }
-  if (!opts.http && !opts.https)
-    throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', 'no listener: give --http or --https');
+  if (!opts.http && !opts.https) {
+    throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', 'no listener: --no-http needs --https <host:port>');
+  }
+  if (opts.allowEmpty && !opts.config) {
+    throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', '--allow-empty goes with --config <file>');
+  }
+  const warnings: string[] = [];
+  const http = opts.http ? parseHostPort(opts.http, '--http') : undefined;
+  const https = opts.https ? parseHostPort(opts.https, '--https') : undefined;
+  if (http?.port === 443) {
+    warnings.push(
+      `--http ${opts.http}: port 443 is the HTTPS port; clients will speak TLS to this plain-HTTP listener and fail. Use --https ${opts.http} --cert <file> --key <file> there, and --http on port 80 (or 8080).`,
+    );
+  }
+  if (https?.port === 80) {
+    warnings.push(
+      `--https ${opts.https}: port 80 is the plain HTTP port; clients connect there without TLS and fail. Serve HTTPS on 443.`,
+    );
+  }
+  if (opts.metrics) {
+    const metrics = parseHostPort(opts.metrics, '--metrics');
+    const clash = [http, https].some((l) => l && l.port === metrics.port && l.port !== 0 && l.host === metrics.host);
+    if (clash) {
+      throw new AutodiscoError(
+        'ADK_ERR_INVALID_ARGUMENT',
+        `--metrics ${opts.metrics}: that is an Autodiscover listener's address; give /metrics its own port, e.g. 127.0.0.1:9464`,
+      );
+    }
+  }
+  return warnings;
+}
+
+/** An address that gets a real answer from this store: a stored user of the first served domain, if any. */
+async function sampleAddress(store: SqliteStore): Promise<string | undefined> {
+  const domain = (await store.servedDomains())[0];
+  if (!domain) return undefined;
+  return (await store.sampleUser(domain)) ?? `someone@${domain}`;
+}
+
+async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void> {
+  const warnings = checkServeOptions(opts, argv);
   const config = opts.config ? await loadConfigFile(opts.config) : undefined;
+  if (opts.https && opts.cert && opts.key) {
+    // Read here so that a wrong path is named with its option; the listener reads them again (and on SIGHUP).
+    await readText(opts.cert, '--cert', 'ADK_ERR_TLS_FILES');
+    await readText(opts.key, '--key', 'ADK_ERR_TLS_FILES');
+  }
   let signer: ProfileSigner | undefined;
   if (opts.signCert || opts.signKey) {
     if (!opts.signCert || !opts.signKey) {
@@ -108,9 +182,25 @@ async function serve(opts: ServeOptions): Promise<void> {
   }
 
   const logger = createLogger({ level: opts.logLevel });
-  const store = new SqliteStore(opts.db);
-  if (config) await store.replaceAll(config);
+  // Only --config may create the database: serving a mistyped path must not start an empty store.
+  const { store, created } = openStore(opts.db, { create: config !== undefined });
+  let snapshot = '';
+  try {
+    if (config) {
+      const result = await importConfig(store, config, {
+        db: opts.db,
+        source: opts.config ?? '--config',
+        allowEmpty: opts.allowEmpty ?? false,
+        render: renderConfigYaml,
+      });
+      snapshot = describeSnapshot(result, opts.db);
+    }
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const counts = await store.counts();
+  const sample = await sampleAddress(store);
   const running = await startServer(
     { store, logger, metrics: new ServerMetrics({ processMetrics: true }), ...(signer ? { signer } : {}) },
     {
@@ -120,11 +210,14 @@ async function serve(opts: ServeOptions): Promise<void> {
       ...(opts.https && opts.cert && opts.key
         ? { https: { ...parseHostPort(opts.https, '--https'), certFile: opts.cert, keyFile: opts.key } }
         : {}),
-      metricsEndpoint: opts.metrics,
+      ...(opts.metrics ? { metrics: parseHostPort(opts.metrics, '--metrics') } : {}),
       logAddresses: opts.logAddresses ?? false,
       ...(opts.trustProxy ? { trustProxy: opts.trustProxy.split(',').map((s) => s.trim()) } : {}),
     },
-  );
+  ).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
 
   // Signal handlers first: whoever reads the lines below may send SIGHUP or Ctrl-C at once.
   process.on('SIGHUP', () => {
@@ -140,17 +233,39 @@ async function serve(opts: ServeOptions): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
+  for (const warning of warnings) process.stderr.write(`autodisco: warning: ${warning}\n`);
   const out = process.stdout;
-  out.write(`autodisco serving ${counts.domains} domain(s), ${counts.users} user(s) from ${opts.db}\n`);
-  for (const [scheme, url] of Object.entries(running.urls)) out.write(`  ${scheme.padEnd(5)} ${url}\n`);
-  const base = running.urls.https ?? running.urls.http;
-  // An address of a served domain, so that the printed command gets a real answer.
-  const firstDomain = config?.domains.find((d) => !d.redirect)?.name;
-  const sample = firstDomain === 'example.test' || !firstDomain ? 'chris@example.test' : `someone@${firstDomain}`;
-  const insecure = running.urls.https ? '-k ' : '';
+  const from = created ? `the new database ${opts.db}` : opts.db;
+  out.write(`autodisco serving ${counts.domains} domain(s), ${counts.users} user(s) from ${from}\n`);
+  out.write(snapshot);
+  for (const [scheme, url] of Object.entries(running.urls)) out.write(`  ${scheme.padEnd(7)} ${url}\n`);
+  out.write(tryIt(running.urls, sample, opts.db, opts.httpMode ?? (opts.https ? 'redirect' : 'full')));
   out.write(
-    `Try it:\n  curl -s ${insecure}-H 'Content-Type: text/xml' --data '${sampleRequest(sample)}' ${base}/autodiscover/autodiscover.xml\n`,
+    running.urls.https
+      ? 'Ctrl-C stops; SIGHUP (kill -HUP <pid>) reloads the TLS certificate and key.\n'
+      : 'Ctrl-C stops.\n',
   );
-  out.write(`  curl -s ${insecure}'${base}/mail/config-v1.1.xml?emailaddress=${sample}'\n`);
-  out.write('Ctrl-C stops; SIGHUP reloads the TLS certificate.\n');
+}
+
+/** The "Try it" lines: commands that get a real answer from what is served, or what to do when nothing is. */
+function tryIt(
+  urls: { http?: string; https?: string },
+  sample: string | undefined,
+  db: string,
+  httpMode: 'redirect' | 'full',
+): string {
+  if (!sample) {
+    return `No domain is served yet (the store has none, or only moved domains): import a configuration with\n  ${command(`import settings.yaml --db ${shellQuote(db)}`)}\n  (a running serve picks it up at once)\n`;
+  }
+  const domain = sample.slice(sample.lastIndexOf('@') + 1);
+  if (!urls.https && urls.http && httpMode === 'redirect') {
+    // Plain HTTP that only redirects: the redirect is all there is to try.
+    return `Try it:\n  curl -s -i -H 'Host: autodiscover.${domain}' ${urls.http}/autodiscover/autodiscover.xml\n`;
+  }
+  const base = urls.https ?? urls.http;
+  const insecure = urls.https ? '-k ' : '';
+  return (
+    `Try it:\n  curl -s ${insecure}-H 'Content-Type: text/xml' --data '${sampleRequest(sample)}' ${base}/autodiscover/autodiscover.xml\n` +
+    `  curl -s ${insecure}'${base}/mail/config-v1.1.xml?emailaddress=${sample}'\n`
+  );
 }

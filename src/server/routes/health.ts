@@ -12,7 +12,8 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       return reply.code(503).send({ status: 'error', reason: 'the settings store does not answer' });
     }
   });
-  if (ctx.options.metricsEndpoint !== false) {
+  // Only when asked: /metrics on an Autodiscover listener is public (`serve --metrics` binds it elsewhere).
+  if (ctx.options.metricsEndpoint === true) {
     app.get('/metrics', async (_request, reply) => {
       return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
     });

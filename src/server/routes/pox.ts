@@ -60,7 +60,7 @@ export async function poxRoutes(app: FastifyInstance, ctx: RouteContext): Promis
     request.endpoint = 'pox';
     // parseXml refuses any DTD before the parser sees the text, so no entity is ever expanded (600).
     const parsed = parsePoxRequest(typeof request.body === 'string' ? request.body : '');
-    if (!parsed.ok) return sendError(reply, request, parsed.error.code);
+    if (!parsed.ok) return sendError(reply, request, parsed.error.code, parsed.error.schema);
     const { schema, emailAddress, legacyDN } = parsed.request;
     const answer = await answerFor(request, emailAddress, legacyDN);
 
