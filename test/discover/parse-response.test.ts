@@ -649,8 +649,7 @@ describe('parseAutodiscoverResponse: hostile bodies', () => {
 
   test('1,000 protocols: the first 64 are read, and the warning says so', () => {
     let protocols = '';
-    for (let i = 0; i < 1_000; i++)
-      protocols += `<Protocol><Type>IMAP</Type><Server>imap${i}.test</Server></Protocol>`;
+    for (let i = 0; i < 1_000; i++) protocols += `<Protocol><Type>IMAP</Type><Server>imap${i}.test</Server></Protocol>`;
     const result = settingsOf(parseAutodiscoverResponse(account(`<Action>settings</Action>${protocols}`), 'outlook'));
     assert.equal(result.protocols.length, RESPONSE_LIMITS.maxProtocols);
     assert.equal(RESPONSE_LIMITS.maxProtocols, 64);
