@@ -68,7 +68,11 @@ function scan(text: string): void {
       continue;
     }
     if (first === '[' || first === '{') flow++;
-    else if (first === ']' || first === '}') flow = Math.max(0, flow - 1);
+    else if (first === ']' || first === '}') {
+      // A close with nothing open: the library would report it, and every one after it, one error each.
+      if (flow === 0) refuse(`"${first}" closes nothing`);
+      flow--;
+    }
     else if ((first === '-' || first === '?') && token.length === 1) lineChain++;
     else if (first === '!') refuse(`YAML tags such as ${token.slice(0, 40)} are not used here`);
     else if (first === '*' && ++aliases > YAML_LIMITS.maxAliases) {
@@ -111,9 +115,21 @@ function findDuplicateKey(root: unknown, text: string): string | undefined {
 /** Parses YAML (JSON is YAML) within YAML_LIMITS; duplicate keys are an error. Throws YamlRefused or the library's error. */
 export function parseYamlGuarded(text: string): unknown {
   scan(text);
-  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: true });
+  // A broken file can make the library report an error per token (60,000 for 64 KiB): each one without a stack
+  // trace, and without its "pretty" excerpt (which costs a pass over the text each); the first one is shown.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, logLevel: 'error' });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
   const error = doc.errors[0];
-  if (error) throw error;
+  if (error) {
+    const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more problems)` : '';
+    throw new YamlRefused(`${error.message} (line ${lineOf(text, error.pos[0])})${more}`);
+  }
   const duplicate = findDuplicateKey(doc.contents, text);
   if (duplicate) throw new YamlRefused(duplicate);
   return doc.toJS({ maxAliasCount: 100 });
