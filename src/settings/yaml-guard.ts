@@ -72,8 +72,7 @@ function scan(text: string): void {
       // A close with nothing open: the library would report it, and every one after it, one error each.
       if (flow === 0) refuse(`"${first}" closes nothing`);
       flow--;
-    }
-    else if ((first === '-' || first === '?') && token.length === 1) lineChain++;
+    } else if ((first === '-' || first === '?') && token.length === 1) lineChain++;
     else if (first === '!') refuse(`YAML tags such as ${token.slice(0, 40)} are not used here`);
     else if (first === '*' && ++aliases > YAML_LIMITS.maxAliases) {
       refuse(`more than ${YAML_LIMITS.maxAliases} aliases (*name)`);
