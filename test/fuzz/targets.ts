@@ -54,6 +54,8 @@ export function fill(pattern: string, size = SIZE, head = '', tail = ''): string
 
 const OUTLOOK_REQUEST =
   '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request>';
+const MOBILESYNC_REQUEST =
+  '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006"><Request><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema>';
 const RESPONSE =
   '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"><Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"><Account>';
 
@@ -206,8 +208,8 @@ export const TARGETS: Target[] = [
       if (r.ok) throw new Error('a hostile body was read as a valid request');
     },
     typed: () => false,
-    corpus: xmlCorpus(OUTLOOK_REQUEST),
-    arbitrary: xmlArbitrary([OUTLOOK_REQUEST, '<Autodiscover>', '']),
+    corpus: [...xmlCorpus(OUTLOOK_REQUEST), ...xmlCorpus(MOBILESYNC_REQUEST).slice(0, 8)],
+    arbitrary: xmlArbitrary([OUTLOOK_REQUEST, MOBILESYNC_REQUEST, '<Autodiscover>', '']),
   },
   {
     name: 'POX answers read by discover',

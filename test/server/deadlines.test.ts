@@ -1,6 +1,6 @@
 /**
  * The README's promise, as a slow client sees it on loopback with the default timeouts: headers within 10 s, the
- * whole request within 15 s, the TLS handshake within 10 s, each enforced within the checking interval (250 ms)
+ * whole request within 15 s, the TLS handshake within 10 s, 5 s of keep-alive silence, each enforced within the checking interval (250 ms)
  * plus a small margin for a loaded machine. The three clients run side by side (about 15 s in all).
  */
 import assert from 'node:assert/strict';
@@ -60,24 +60,27 @@ describe('slow clients meet the promised deadlines (README "What the server refu
   });
   after(() => server.close());
 
-  test('the promise is 10 s / 15 s / 10 s, checked every 250 ms', () => {
+  test('the promise is 10 s / 15 s / 10 s / 5 s, checked every 250 ms', () => {
     assert.equal(DEFAULT_TIMEOUTS.headersMs, 10_000);
     assert.equal(DEFAULT_TIMEOUTS.requestMs, 15_000);
     assert.equal(DEFAULT_TIMEOUTS.handshakeMs, 10_000);
+    assert.equal(DEFAULT_TIMEOUTS.keepAliveMs, 5_000);
     assert.equal(checkingIntervalMs(DEFAULT_TIMEOUTS), 250);
   });
 
-  test('dripped headers, a dripped body and a stalled TLS handshake are each cut at their deadline', async () => {
+  test('dripped headers, a dripped body, a stalled TLS handshake and an idle connection are each cut at their deadline', async () => {
     const http = Number(new URL(server.urls.http ?? '').port);
     const https = Number(new URL(server.urls.https ?? '').port);
     const post = 'POST /autodiscover/autodiscover.xml HTTP/1.1\r\nHost: autodiscover.example.test\r\n';
-    const [headers, body, handshake] = await Promise.all([
+    const [headers, body, handshake, idle] = await Promise.all([
       // A header line every 400 ms: never idle, never done.
       slowClient(http, post, 'X-Drip: 1\r\n', 400),
       // Complete headers, then one byte of a 1,000-byte body every 400 ms.
       slowClient(http, `${post}Content-Type: text/xml\r\nContent-Length: 1000\r\n\r\n`, '<', 400),
       // A TCP connection to the HTTPS port that never sends its ClientHello.
       slowClient(https, '', '', 0),
+      // One complete request, then silence on the kept-alive connection.
+      slowClient(http, 'GET /healthz HTTP/1.1\r\nHost: autodiscover.example.test\r\n\r\n', '', 0),
     ]);
     const within = (what: string, ms: number, deadline: number) =>
       assert.ok(
@@ -89,5 +92,7 @@ describe('slow clients meet the promised deadlines (README "What the server refu
     within('body', body.ms, DEFAULT_TIMEOUTS.requestMs);
     assert.match(body.received, /^HTTP\/1\.1 408/);
     within('TLS handshake', handshake.ms, DEFAULT_TIMEOUTS.handshakeMs);
+    within('idle keep-alive', idle.ms, DEFAULT_TIMEOUTS.keepAliveMs);
+    assert.match(idle.received, /^HTTP\/1\.1 200/);
   });
 });
