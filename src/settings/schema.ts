@@ -154,7 +154,11 @@ const outlookAnywhere = z.strictObject({
   /** `msstd:<name on the certificate>`; defaults to `msstd:<externalHost>`. For a wildcard certificate use `msstd:*.example.com`. */
   certPrincipalName: z
     .string()
-    .regex(/^(msstd:[^\s]+|none)$/, 'expected msstd:<name on the certificate> or none')
+    // A name, or a wildcard name, and nothing after it: Outlook compares it with the certificate as written.
+    .regex(
+      /^(msstd:(\*\.)?(?!-)[a-z0-9-]{1,63}(\.(?!-)[a-z0-9-]{1,63})+|none)$/i,
+      'expected msstd:<name on the certificate> (e.g. msstd:mail.example.com or msstd:*.example.com) or none',
+    )
     .optional(),
 });
 

@@ -170,3 +170,29 @@ describe('every problem is listed at once', () => {
     assert.ok(problems.some((p) => p.startsWith('users[0].email: ')));
   });
 });
+
+describe('the Outlook Anywhere principal name', () => {
+  test('is a name or a wildcard name, with nothing after it', () => {
+    const oa = (certPrincipalName: string) => ({
+      domains: [
+        {
+          name: 'example.test',
+          exchange: {
+            server: 'mail.example.test',
+            outlookAnywhere: { externalHost: 'mail.example.test', certPrincipalName },
+          },
+        },
+      ],
+    });
+    assert.equal(
+      validateConfig(oa('msstd:*.example.test')).domains[0]?.exchange?.outlookAnywhere?.certPrincipalName,
+      'msstd:*.example.test',
+    );
+    assert.equal(validateConfig(oa('none')).domains.length, 1);
+    for (const bad of ['msstd:mail.example.test/evil', 'msstd:mail.example.test evil', 'msstd:', 'mail.example.test']) {
+      const problems = problemsOf(oa(bad));
+      assert.equal(problems.length, 1);
+      assert.match(problems[0] ?? '', /^domains\[0\]\.exchange\.outlookAnywhere\.certPrincipalName: expected msstd:/);
+    }
+  });
+});
