@@ -156,7 +156,7 @@ const outlookAnywhere = z.strictObject({
     .string()
     // A name, or a wildcard name, and nothing after it: Outlook compares it with the certificate as written.
     .regex(
-      /^(msstd:(\*\.)?(?!-)[a-z0-9-]{1,63}(\.(?!-)[a-z0-9-]{1,63})+|none)$/i,
+      /^(msstd:(\*\.)?(?!-)[a-zA-Z0-9-]{1,63}(\.(?!-)[a-zA-Z0-9-]{1,63})+|none)$/,
       'expected msstd:<name on the certificate> (e.g. msstd:mail.example.com or msstd:*.example.com) or none',
     )
     .optional(),
