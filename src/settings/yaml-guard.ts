@@ -37,11 +37,13 @@ function scan(text: string): void {
   const refuse = (why: string): never => {
     throw new YamlRefused(`${why} (line ${lineOf(text, offset)})`);
   };
+  let closedAtTop = false;
   let scalarText = false; // the token after the lexer's SCALAR marker is a scalar's source, not structure
   for (const token of new Lexer().lex(text)) {
     offset += token.length;
     const first = token.charAt(0);
     if (token === '\n' || token === '\r\n') {
+      closedAtTop = false;
       atLineStart = true;
       column = 0;
       lineChain = 0;
@@ -63,6 +65,11 @@ function scan(text: string): void {
       indents.push(column);
     }
     atLineStart = false;
+    // After a flow collection closes in block context, only `:` (it was a key) or a comment may follow on its line;
+    // the library would report every further `[]` as one more error (30,000 of them in 64 KiB).
+    if (closedAtTop && first !== ':' && first !== '#')
+      refuse(`unexpected ${JSON.stringify(token.slice(0, 20))} after a closed collection`);
+    closedAtTop = false;
     if (scalarText) {
       scalarText = false;
       continue;
@@ -72,6 +79,7 @@ function scan(text: string): void {
       // A close with nothing open: the library would report it, and every one after it, one error each.
       if (flow === 0) refuse(`"${first}" closes nothing`);
       flow--;
+      closedAtTop = flow === 0;
     } else if ((first === '-' || first === '?') && token.length === 1) lineChain++;
     else if (first === '!') refuse(`YAML tags such as ${token.slice(0, 40)} are not used here`);
     else if (first === '*' && ++aliases > YAML_LIMITS.maxAliases) {

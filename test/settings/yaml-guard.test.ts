@@ -67,4 +67,17 @@ describe('YAML files an attacker wrote', () => {
       other: { host: 'imap.example.com' },
     });
   });
+
+  test('text after a closed flow collection, or a close with nothing open, is refused at once', () => {
+    for (const [text, why] of [
+      [`domains:\n  - ${'[]'.repeat(30_000)}`, 'unexpected "[" after a closed collection (line 2)'],
+      [']'.repeat(65_536), '"]" closes nothing (line 1)'],
+      ['a: [1] x\n', 'unexpected "x" after a closed collection (line 1)'],
+    ] as const) {
+      const { message, ms } = read(text);
+      assert.equal(message, `hostile.yaml: not valid YAML: ${why}`);
+      assert.ok(ms < 50, `${ms} ms`);
+    }
+    assert.deepEqual(parseYamlText('[a]: [b] # c\n? [x]\n: 1\n', 'ok.yaml'), { '[ a ]': ['b'], '[ x ]': 1 });
+  });
 });
