@@ -24,6 +24,7 @@ interface ServeOptions {
   logLevel: string;
   logAddresses?: boolean;
   metrics: boolean;
+  soap: boolean;
   trustProxy?: string;
 }
 
@@ -75,6 +76,7 @@ export function registerServeCommand(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
     .option('--log-addresses', 'log full e-mail addresses (masked by default)')
     .option('--no-metrics', 'do not serve /metrics')
+    .option('--no-soap', 'do not serve SOAP Autodiscover (/autodiscover/autodiscover.svc) nor advertise it; POX only')
     .option('--trust-proxy <list>', 'comma list of proxy addresses whose X-Forwarded-* headers are believed')
     .action(async (opts: ServeOptions) => {
       try {
@@ -121,6 +123,7 @@ async function serve(opts: ServeOptions): Promise<void> {
         ? { https: { ...parseHostPort(opts.https, '--https'), certFile: opts.cert, keyFile: opts.key } }
         : {}),
       metricsEndpoint: opts.metrics,
+      soap: opts.soap,
       logAddresses: opts.logAddresses ?? false,
       ...(opts.trustProxy ? { trustProxy: opts.trustProxy.split(',').map((s) => s.trim()) } : {}),
     },
