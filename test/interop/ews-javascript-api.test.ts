@@ -193,15 +193,25 @@ describe('ews-javascript-api against autodisco serve (SOAP Autodiscover)', () =>
   });
 
   test('a setting the server does not know is an error for that setting only', async () => {
-    const response = await autodiscover().GetUserSettings('chris@example.test', [
-      ews.UserSettingName.UserDisplayName,
-      ews.UserSettingName.ExternalUMUrl,
-    ]);
+    // A client newer than the server asks for a name outside Exchange's list: the client writes whatever its
+    // UserSettingName enumeration maps the number to, so the test adds one entry, as a newer release would.
+    const names = ews.UserSettingName as unknown as Record<number, string>;
+    names[1000] = 'ContosoFutureSetting';
+    const future = 1000 as unknown as typeof ews.UserSettingName.UserDisplayName;
+    const response = await autodiscover()
+      .GetUserSettings('chris@example.test', [
+        ews.UserSettingName.UserDisplayName,
+        future,
+        // An Exchange setting this server has no value for (no UM): left out, as Exchange does, not an error.
+        ews.UserSettingName.ExternalUMUrl,
+      ])
+      .finally(() => delete names[1000]);
     assert.equal(response.ErrorCode, ews.AutodiscoverErrorCode.NoError);
     assert.equal(value(response, ews.UserSettingName.UserDisplayName), 'Chris Gray');
+    assert.equal(value(response, ews.UserSettingName.ExternalUMUrl), undefined);
     assert.equal(response.UserSettingErrors.length, 1);
     const [error] = response.UserSettingErrors;
-    assert.equal(error?.SettingName, 'ExternalUMUrl');
+    assert.equal(error?.SettingName, 'ContosoFutureSetting');
     assert.equal(error?.ErrorCode, ews.AutodiscoverErrorCode.InvalidSetting);
   });
 

@@ -1,12 +1,13 @@
 /**
  * From the settings model (src/settings/resolve.ts: one answer for POX and SOAP) to SOAP Autodiscover user and
  * domain settings. Each setting name maps to one field of the model; the table is in docs/protocol.md §4.4.
- * A known setting the model has no value for is left out, as Exchange does ("If a requested setting is not
- * implemented on the Exchange server, no element is returned"); a name this server does not know is an
+ * An Exchange setting the model has no value for is left out, as Exchange does ("If a requested setting is not
+ * implemented on the Exchange server, no element is returned"); a name outside Exchange's vocabulary is an
  * InvalidSetting error for that setting only.
  */
 import type { Answer, ResolvedExchange, ResolvedSettings } from '../../settings/resolve.js';
 import type { SoapIdentityResponse, SoapSetting, SoapSettingError, SoapSettingValue } from './response.js';
+import { EXCHANGE_USER_SETTING_NAMES } from './setting-names.js';
 import { atLeast, casVersion, ewsSupportedSchemas } from './versions.js';
 
 interface Source {
@@ -91,6 +92,7 @@ function unique(names: readonly string[]): string[] {
 
 function settingsFor(
   table: ReadonlyMap<string, SettingDefinition>,
+  vocabulary: ReadonlySet<string>,
   requested: readonly string[],
   source: Source,
   requestedVersion: string,
@@ -100,11 +102,12 @@ function settingsFor(
   for (const name of unique(requested)) {
     const definition = table.get(name);
     if (!definition) {
+      if (vocabulary.has(name)) continue;
       settingErrors.push({ name, errorCode: 'InvalidSetting', errorMessage: 'The requested setting is not valid.' });
     } else if (definition.since && !atLeast(requestedVersion, definition.since)) {
       settingErrors.push({
         name,
-        errorCode: 'InvalidSetting',
+        errorCode: 'SettingIsNotAvailable',
         errorMessage: `This setting needs RequestedServerVersion ${definition.since} or later.`,
       });
     } else {
@@ -153,7 +156,7 @@ export function userResponse(
       return {
         errorCode: 'NoError',
         errorMessage: 'No error.',
-        ...settingsFor(USER_SETTINGS, requested, source, options.requestedVersion),
+        ...settingsFor(USER_SETTINGS, EXCHANGE_USER_SETTING_NAMES, requested, source, options.requestedVersion),
       };
     }
   }
@@ -169,6 +172,6 @@ export function domainResponse(
   return {
     errorCode: 'NoError',
     errorMessage: 'No error.',
-    ...settingsFor(DOMAIN_SETTINGS, requested, source, options.requestedVersion),
+    ...settingsFor(DOMAIN_SETTINGS, new Set(), requested, source, options.requestedVersion),
   };
 }
