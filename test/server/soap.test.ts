@@ -164,6 +164,12 @@ describe('POST /autodiscover/autodiscover.svc: GetUserSettings', () => {
       (await post(userRequest(['chris@example.test'], ['MapiHttpEnabled'], 'Exchange2013'))).res.body,
     );
     assert.equal(newer.serverVersion.version, 'Exchange2013');
+    // Exchange2007_SP1 is a valid RequestedServerVersion value too (the RequestedServerVersion (SOAP) page).
+    const older = parseSoapResponse(
+      (await post(userRequest(['chris@example.test'], ['UserDisplayName'], 'Exchange2007_SP1'))).res.body,
+    );
+    assert.equal(older.serverVersion.version, 'Exchange2007_SP1');
+    assert.equal(older.errorCode, 'NoError');
     assert.deepEqual(settingsOf(newer.responses[0]), { MapiHttpEnabled: 'True' });
   });
 
@@ -171,7 +177,6 @@ describe('POST /autodiscover/autodiscover.svc: GetUserSettings', () => {
     const many = Array.from({ length: 101 }, (_, i) => `u${i}@example.test`);
     const cases = [
       userRequest(['chris@example.test'], ['UserDisplayName'], 'Exchange<script>'),
-      userRequest(['chris@example.test'], ['UserDisplayName'], 'Exchange2007_SP1'),
       userRequest([], ['UserDisplayName']),
       userRequest(many, ['UserDisplayName']),
       userRequest(['chris@example.test'], []),

@@ -4,7 +4,10 @@
  */
 import type { ServerVersionInfo } from './response.js';
 
-/** ExchangeVersion names in release order (MS-OXWSADISC lists Exchange2010 to Exchange2013_SP1; EWS adds later ones). */
+/**
+ * ExchangeVersion names in release order. RequestedServerVersion (SOAP) lists Exchange2007_SP1 to Exchange2013_SP1;
+ * later EWS clients send the later names.
+ */
 const NAMED = [
   'Exchange2007',
   'Exchange2007_SP1',
@@ -18,7 +21,7 @@ const NAMED = [
   'Exchange2019',
 ] as const;
 
-/** SOAP Autodiscover exists from Exchange 2010 on; an absent RequestedServerVersion means this one. */
+/** SOAP Autodiscover came with Exchange 2010: a request without RequestedServerVersion is answered as for it. */
 export const DEFAULT_REQUESTED_VERSION = 'Exchange2010';
 
 /** Used for ServerVersionInfo and CasVersion when the domain names no exchange.serverVersion: Exchange 2013 SP1. */

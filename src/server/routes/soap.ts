@@ -16,7 +16,6 @@ import {
 } from '../../formats/soap/response.js';
 import { domainResponse, soapRedirectUrl, userResponse } from '../../formats/soap/settings.js';
 import {
-  atLeast,
   DEFAULT_REQUESTED_VERSION,
   DEFAULT_SERVER_BUILD,
   serverVersionInfo,
@@ -141,11 +140,11 @@ export async function soapRoutes(app: FastifyInstance, ctx: RouteContext): Promi
     const asked = req.requestedServerVersion;
     // No header: the client speaks the first SOAP Autodiscover version (Exchange 2010).
     const requestedVersion = asked ?? DEFAULT_REQUESTED_VERSION;
-    if (versionRank(requestedVersion) === undefined || !atLeast(requestedVersion, 'Exchange2010')) {
+    if (versionRank(requestedVersion) === undefined) {
       return refuse(
         req.operation,
         DEFAULT_REQUESTED_VERSION,
-        'RequestedServerVersion is not a version SOAP Autodiscover offers (expected Exchange2010 or later, e.g. Exchange2013_SP1).',
+        'RequestedServerVersion is not an Exchange version (expected e.g. Exchange2010, Exchange2013 or Exchange2013_SP1).',
       );
     }
     const what = req.operation === 'GetUserSettings' ? 'users' : 'domains';
