@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: requests per second and p99 latency at 64 connections, each figure printed as a ratio to a
  * bare node:http server measured in the same run (the ratio is the figure; absolute numbers vary by machine).
- * Also POX with 10,000 and 1,000,000 stored users, the server's resident memory, and the server process's CPU
+ * Also SOAP GetUserSettings (what ExchangeService.AutodiscoverUrl asks), POX with 10,000 and 1,000,000 stored users, the server's resident memory, and the server process's CPU
  * time per request (what the server itself costs, whatever the load generator could deliver).
  * The servers run the BUILT code (dist/; `npm run bench` builds first) in plain node, the baseline too: no
  * TypeScript loader in a measured process. BENCH_SECONDS sets the length of each run (default 10).
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { renderSoapRequest } from '../src/formats/soap/request.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = 64;
@@ -62,6 +63,36 @@ async function checkBareResponse(port: number): Promise<void> {
     throw new Error(
       `bench/fixtures/bare-response.xml (${Buffer.byteLength(BARE_RESPONSE)} bytes) is not what the server answers for chris@example.test (${Buffer.byteLength(body)} bytes): update the fixture`,
     );
+  }
+}
+
+/** What ExchangeService.AutodiscoverUrl sends: the EWS URLs (and here the display name) of one user. */
+const SOAP_BODY = renderSoapRequest({
+  operation: 'GetUserSettings',
+  requestedServerVersion: 'Exchange2013_SP1',
+  to: 'https://autodiscover.example.test/autodiscover/autodiscover.svc',
+  identities: ['chris@example.test'],
+  settings: ['InternalEwsUrl', 'ExternalEwsUrl', 'UserDisplayName'],
+});
+const SOAP_REQUESTS: autocannon.Request[] = [
+  {
+    method: 'POST',
+    path: '/autodiscover/autodiscover.svc',
+    headers: { 'content-type': 'text/xml; charset=utf-8' },
+    body: SOAP_BODY,
+  },
+];
+
+/** Fails the run when the SOAP endpoint does not answer the benchmark's request with settings. */
+async function checkSoapResponse(port: number): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}/autodiscover/autodiscover.svc`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/xml; charset=utf-8' },
+    body: SOAP_BODY,
+  });
+  const body = await res.text();
+  if (res.status !== 200 || !body.includes('<Value>https://mail.example.test/EWS/Exchange.asmx</Value>')) {
+    throw new Error(`GetUserSettings for chris@example.test did not answer the EWS URL (HTTP ${res.status})`);
   }
 }
 
@@ -134,6 +165,12 @@ try {
     ),
     await measure('POX, 10,000 users', ['autodisco', '10000', join(dir, 'c.sqlite')], poxRequests(10_000)),
     await measure('POX, 1,000,000 users', ['autodisco', '1000000', join(dir, 'd.sqlite')], poxRequests(1_000_000)),
+    await measure(
+      'SOAP GetUserSettings (example, 4 users)',
+      ['autodisco', '0', join(dir, 'e.sqlite')],
+      SOAP_REQUESTS,
+      checkSoapResponse,
+    ),
   ];
   process.stdout.write(
     '\n| run | req/s | × baseline | p99 ms | p99 × baseline | peak RSS MB | server CPU µs/req |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n',
@@ -147,7 +184,7 @@ try {
   const oneM = rows[4]!;
   const drop = 1 - oneM.rps / tenK.rps;
   process.stdout.write(
-    `\nTargets: POX ≥ 0.60× bare → ${(rows[1]!.rps / bare.rps).toFixed(2)}×; drop 10k → 1M users ≤ 10% → ${(drop * 100).toFixed(1)}%; RSS < 200 MB → ${Math.max(...rows.slice(1).map((r) => r.rssMB ?? 0)).toFixed(0)} MB\n`,
+    `\nTargets: POX ≥ 0.60× bare → ${(rows[1]!.rps / bare.rps).toFixed(2)}×; SOAP GetUserSettings ≥ 0.60× bare → ${(rows[5]!.rps / bare.rps).toFixed(2)}×; drop 10k → 1M users ≤ 10% → ${(drop * 100).toFixed(1)}%; RSS < 200 MB → ${Math.max(...rows.slice(1).map((r) => r.rssMB ?? 0)).toFixed(0)} MB\n`,
   );
   // req/s also moves with whatever else the machine runs; the server's own CPU per request does much less.
   const cpuGrowth = (oneM.cpuUs ?? 0) / (tenK.cpuUs ?? 1) - 1;

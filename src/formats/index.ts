@@ -7,3 +7,7 @@ export { NS } from './pox/namespaces.js';
 export { renderOutlookRedirect, renderOutlookSettings } from './pox/outlook-response.js';
 export { parsePoxRequest } from './pox/request.js';
 export { loadSigner, signProfile } from './sign-profile.js';
+export { parseSoapFault, renderSoapFault } from './soap/fault.js';
+export { SOAP_NS, soapAction } from './soap/namespaces.js';
+export { parseSoapRequest, renderSoapRequest } from './soap/request.js';
+export { parseSoapResponse, renderSoapResponse } from './soap/response.js';

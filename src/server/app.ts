@@ -22,6 +22,7 @@ import { healthRoutes } from './routes/health.js';
 import { jsonV2Routes } from './routes/json-v2.js';
 import { mobileconfigRoutes } from './routes/mobileconfig.js';
 import { poxRoutes } from './routes/pox.js';
+import { soapRoutes } from './routes/soap.js';
 
 /** Request bodies larger than this get 413: real Autodiscover requests are under 1 KiB. */
 export const BODY_LIMIT = 64 * 1024;
@@ -49,6 +50,8 @@ export interface AppOptions {
   trustProxy?: string[];
   /** Log full e-mail addresses instead of masked ones. */
   logAddresses?: boolean;
+  /** Serve SOAP Autodiscover (/autodiscover/autodiscover.svc) and advertise it on the POX GET. Default on. */
+  soap?: boolean;
   serverFactory?: FastifyServerFactory;
 }
 
@@ -141,6 +144,7 @@ export function buildApp(deps: AppDeps, options: AppOptions): FastifyInstance {
   const serveAll = options.transport === 'https' || options.httpMode === 'full';
   app.register(poxRoutes, context);
   if (serveAll) {
+    if (options.soap !== false) app.register(soapRoutes, context);
     app.register(jsonV2Routes, context);
     app.register(autoconfigRoutes, context);
     app.register(mobileconfigRoutes, context);

@@ -41,6 +41,8 @@ export interface ListenOptions {
   metricsEndpoint?: boolean;
   logAddresses?: boolean;
   trustProxy?: string[];
+  /** SOAP Autodiscover on (default) or off. */
+  soap?: boolean;
 }
 
 export interface RunningServer {
@@ -145,6 +147,7 @@ export async function startServer(deps: AppDeps, options: ListenOptions): Promis
     ...(options.metricsEndpoint !== undefined ? { metricsEndpoint: options.metricsEndpoint } : {}),
     ...(options.logAddresses !== undefined ? { logAddresses: options.logAddresses } : {}),
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+    ...(options.soap !== undefined ? { soap: options.soap } : {}),
   };
   const apps: FastifyInstance[] = [];
   const urls: RunningServer['urls'] = {};

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
-export type Endpoint = 'pox' | 'json-v2' | 'autoconfig' | 'mobileconfig' | 'http-redirect' | 'other';
+export type Endpoint = 'pox' | 'soap' | 'json-v2' | 'autoconfig' | 'mobileconfig' | 'http-redirect' | 'other';
 
 /** One registry per server instance, so tests (and two servers in one process) do not share counters. */
 export class ServerMetrics {

@@ -19,6 +19,11 @@ export interface ResolvedServer {
 export interface ResolvedExchange extends ExchangeSettings {
   /** Exchange mailbox GUID of the user, when stored. */
   mailboxId?: string;
+  /**
+   * The mailbox server's host name (the user's mailboxServer, else the domain's server), kept apart from `server`,
+   * which becomes `<mailboxId>@<domain>` for Exchange 2013+ clients (SOAP InternalMailboxServer wants the host).
+   */
+  mailboxHost?: string;
 }
 
 export interface ResolvedSettings {
@@ -96,7 +101,7 @@ function resolveServers(domain: DomainSettings, email: string | undefined, user:
 
 function resolveExchange(domain: DomainSettings, user: UserRecord | undefined): ResolvedExchange | undefined {
   if (!domain.exchange) return undefined;
-  const exchange: ResolvedExchange = { ...domain.exchange };
+  const exchange: ResolvedExchange = { ...domain.exchange, mailboxHost: user?.mailboxServer ?? domain.exchange.server };
   if (user?.mailboxId) {
     exchange.mailboxId = user.mailboxId;
     exchange.server = `${user.mailboxId}@${domain.name}`;

@@ -4,10 +4,18 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { renderSoapRequest } from '../../src/formats/soap/request.js';
 import { createAuthority, issueCertificate } from '../../src/pki/index.js';
 import { EXAMPLE_CONFIG, fixture } from '../helpers/app.js';
 import { cli, spawnCli, waitForOutput } from '../helpers/cli.js';
 import { fetchRaw } from '../helpers/http.js';
+
+const SOAP_REQUEST = renderSoapRequest({
+  operation: 'GetUserSettings',
+  requestedServerVersion: 'Exchange2013',
+  identities: ['chris@example.test'],
+  settings: ['UserDisplayName'],
+});
 
 describe('autodisco serve', () => {
   test('imports the example, prints where it listens and a curl line that gets a real answer', async () => {
@@ -32,6 +40,39 @@ describe('autodisco serve', () => {
       const res = await fetchRaw(curl[2], { method: 'POST', body: curl[1], headers: { 'content-type': 'text/xml' } });
       assert.equal(res.status, 200);
       assert.match(res.body, /<AutoDiscoverSMTPAddress>chris@example\.test<\/AutoDiscoverSMTPAddress>/);
+      const soap = await fetchRaw(`${url}/autodiscover/autodiscover.svc`, { method: 'POST', body: SOAP_REQUEST });
+      assert.equal(soap.status, 200);
+      assert.match(soap.body, /<Value>Chris Gray<\/Value>/);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'close');
+    }
+  });
+
+  test('--no-soap: no SOAP endpoint, POX unchanged', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'autodisco-serve-'));
+    const child = spawnCli([
+      'serve',
+      '--config',
+      EXAMPLE_CONFIG,
+      '--db',
+      join(dir, 'db.sqlite'),
+      '--http',
+      '127.0.0.1:0',
+      '--no-soap',
+    ]);
+    try {
+      const out = await waitForOutput(child, /Ctrl-C stops/);
+      const url = /http +(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      assert.ok(url, out);
+      const soap = await fetchRaw(`${url}/autodiscover/autodiscover.svc`, { method: 'POST', body: SOAP_REQUEST });
+      assert.equal(soap.status, 404);
+      // POX still answers (the advertisement on the HTTPS GET is covered in test/server/soap.test.ts).
+      const pox = await fetchRaw(`${url}/autodiscover/autodiscover.xml`, {
+        method: 'POST',
+        body: fixture('requests/outlook.xml'),
+      });
+      assert.match(pox.body, /<Action>settings<\/Action>/);
     } finally {
       child.kill('SIGTERM');
       await once(child, 'close');

@@ -13,6 +13,7 @@ import { compileZones } from '../../src/dns/zone.js';
 import { AutodiscoError } from '../../src/errors.js';
 import { AutoconfigRejected, parseAutoconfig } from '../../src/formats/autoconfig.js';
 import { parsePoxRequest } from '../../src/formats/pox/request.js';
+import { parseSoapRequest } from '../../src/formats/soap/request.js';
 import { parseXml, XmlRejected } from '../../src/formats/xml.js';
 import { parseScenario } from '../../src/lab/scenario.js';
 import { LdapDecodeError } from '../../src/ldap/codes.js';
@@ -54,6 +55,9 @@ export function fill(pattern: string, size = SIZE, head = '', tail = ''): string
 
 const OUTLOOK_REQUEST =
   '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request>';
+/** The head of a GetUserSettings envelope, up to the point a hostile pattern is repeated inside its body. */
+const SOAP_REQUEST =
+  '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="http://schemas.microsoft.com/exchange/2010/Autodiscover" xmlns:wsa="http://www.w3.org/2005/08/addressing"><soap:Header><a:RequestedServerVersion>Exchange2013</a:RequestedServerVersion><wsa:Action>http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/GetUserSettings</wsa:Action></soap:Header><soap:Body><a:GetUserSettingsRequestMessage><a:Request><a:Users><a:User><a:Mailbox>';
 const MOBILESYNC_REQUEST =
   '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006"><Request><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema>';
 const RESPONSE =
@@ -212,6 +216,21 @@ export const TARGETS: Target[] = [
     typed: () => false,
     corpus: [...xmlCorpus(OUTLOOK_REQUEST), ...xmlCorpus(MOBILESYNC_REQUEST).slice(0, 8)],
     arbitrary: xmlArbitrary([OUTLOOK_REQUEST, MOBILESYNC_REQUEST, '<Autodiscover>', '']),
+  },
+  {
+    name: 'SOAP Autodiscover requests (server)',
+    budgetMs: BUDGET_MS,
+    run: (input) => {
+      const r = parseSoapRequest(String(input));
+      if (r.ok) throw new Error('a hostile body was read as a valid request');
+    },
+    typed: () => false,
+    corpus: xmlCorpus(SOAP_REQUEST),
+    arbitrary: xmlArbitrary([
+      SOAP_REQUEST,
+      '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">',
+      '',
+    ]),
   },
   {
     name: 'POX answers read by discover',

@@ -27,6 +27,7 @@ interface ServeOptions {
   logLevel: string;
   logAddresses?: boolean;
   metrics?: string;
+  soap: boolean;
   trustProxy?: string;
   allowEmpty?: boolean;
 }
@@ -89,6 +90,7 @@ export function registerServeCommand(program: Command): void {
       '--metrics <host:port>',
       'serve Prometheus /metrics on this separate listener, e.g. 127.0.0.1:9464 (off by default)',
     )
+    .option('--no-soap', 'do not serve SOAP Autodiscover (/autodiscover/autodiscover.svc) nor advertise it; POX only')
     .option('--trust-proxy <list>', 'comma list of proxy addresses whose X-Forwarded-* headers are believed')
     .action(async (opts: ServeOptions) => {
       try {
@@ -211,6 +213,7 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
         ? { https: { ...parseHostPort(opts.https, '--https'), certFile: opts.cert, keyFile: opts.key } }
         : {}),
       ...(opts.metrics ? { metrics: parseHostPort(opts.metrics, '--metrics') } : {}),
+      soap: opts.soap,
       logAddresses: opts.logAddresses ?? false,
       ...(opts.trustProxy ? { trustProxy: opts.trustProxy.split(',').map((s) => s.trim()) } : {}),
     },

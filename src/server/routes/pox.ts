@@ -14,6 +14,7 @@ import { type PoxSchema, parsePoxRequest } from '../../formats/pox/request.js';
 import type { Answer } from '../../settings/resolve.js';
 import type { RouteContext } from '../app.js';
 import { answerForAddress, domainFromHost, hostFromHeader, normalizeAddress } from '../lookup.js';
+import { SOAP_ENABLED_HEADERS } from './soap.js';
 
 const XML = 'text/xml; charset=utf-8';
 
@@ -107,6 +108,8 @@ export async function poxRoutes(app: FastifyInstance, ctx: RouteContext): Promis
     if (!plainHttp) {
       // Exchange answers a GET on the POX URL with an Invalid Request document; capability probes read it.
       request.endpoint = 'pox';
+      // The EWS Managed API probes this GET for these headers before it posts SOAP (docs/protocol.md §4.1).
+      if (ctx.options.soap !== false) reply.headers(SOAP_ENABLED_HEADERS);
       return sendError(reply, request, 600);
     }
     request.endpoint = 'http-redirect';
