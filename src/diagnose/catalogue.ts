@@ -62,10 +62,10 @@ export const FINDINGS = {
     title: '{host} answers with a certificate that does not name it',
     when: "A server's certificate does not name the host that was asked for.",
     detail:
-      'At {url} the server presented a certificate for {names} (issued by {issuer}). {host} is not among them, so clients refuse it{promptNote}.',
+      'At {url} the server presented a certificate for {names} (issued by {issuer}), which does not name {host}, so clients refuse it{promptNote}.',
     fixes: [
       'Reissue the certificate for {host} as well (add it as a subject alternative name), or point {host} at a server whose certificate names it.',
-      'If {host} should not answer at all, remove its DNS record so clients move on without a warning.',
+      'If {host} should not answer here at all, {stopAnswering}.',
     ],
     references: [KB2772058, RFC9525],
   },
@@ -269,8 +269,8 @@ export const FINDINGS = {
     detail:
       'The lookups of {names} got no answer from DNS: {reason}. That says nothing about the records themselves (they may well exist), so no finding here proposes DNS records for them.',
     fixes: [
-      'Check that this machine can reach its DNS server ({servers}): network, VPN and firewall (UDP and TCP port 53), then run the lookup again.',
-      'Ask a DNS server that answers for {domain} (autodisco discover ... --dns <address>), or run the lookup from a machine with network access.',
+      'Check that this machine can reach its DNS server ({servers}): network, VPN and firewall (DNS uses UDP and TCP, port 53 unless --dns names another), then run the lookup again.',
+      'Ask a DNS server that answers for {domain} (run the same command again with --dns <address of that server>), or run the lookup from a machine with network access.',
     ],
     references: ['RFC 1035 §4.1.1 (RCODE: SERVFAIL, REFUSED)', 'RFC 2308 (NXDOMAIN and NODATA are answers)'],
   },

@@ -430,6 +430,24 @@ describe('what the findings say about the seed case', () => {
     );
   });
 
+  test('Thunderbird at the website’s root domain: the fixes never tell the admin to remove the website’s DNS record', async () => {
+    const report = (await reportsFor('root-domain-trap')).thunderbird;
+    const f = only(report, 'CERT_NAME_MISMATCH');
+    assert.equal(report.steps[f.steps[0] ?? -1]?.host, 'contoso.test');
+    assert.match(f.detail, /certificate for www\.contoso\.test .*which does not name contoso\.test/);
+    assert.doesNotMatch(f.fixes.join(' '), /remove its DNS record/);
+    assert.match(f.fixes[1] ?? '', /stop answering HTTPS on contoso\.test:443 .*keep its DNS record/);
+  });
+
+  test('a misnamed autodiscover host may still be told to drop its DNS record', async () => {
+    const report = (await reportsFor('self-signed-exchange')).outlook;
+    const f = only(report, 'CERT_NAME_MISMATCH');
+    assert.match(
+      f.fixes[1] ?? '',
+      /^If autodiscover\.contoso\.test should not answer here at all, remove its DNS record/,
+    );
+  });
+
   test('both fixes leave no finding at all for any Outlook', async () => {
     for (const twin of ['root-domain-fixed-san', 'root-domain-fixed-no-tls']) {
       const reports = await reportsFor(twin);
