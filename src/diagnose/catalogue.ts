@@ -32,7 +32,7 @@ export const FINDINGS = {
     fixes: [
       "Add {host} to the website's certificate (reissue it for {names} and {host}). Outlook then reads the website's answer, sees it is not Autodiscover, and goes on to autodiscover.{domain}. This is the preferred fix: the website stays encrypted.",
       'Stop answering HTTPS on {host}:443 (close the port, or do not listen on it): a refused connection lets Outlook move on at once. Only do this if nothing on https://{host} needs encryption.',
-      'For managed Windows clients only: set the policy ExcludeHttpsRootDomain=1 (HKCU\\Software\\Policies\\Microsoft\\Office\\16.0\\Outlook\\AutoDiscover), or pre-approve hosts under RedirectServers. This only helps the machines the policy reaches.',
+      'For managed Windows clients only: set the policy ExcludeHttpsRootDomain=1 under HKCU\\Software\\Policies\\Microsoft\\Office\\<version>\\Outlook\\AutoDiscover (16.0 for Outlook 2016 and later, 15.0 for 2013, 14.0 for 2010, 12.0 for 2007), or pre-approve hosts under RedirectServers. This only helps the machines the policy reaches.',
     ],
     references: [
       KB3211279,

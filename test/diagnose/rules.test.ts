@@ -407,6 +407,11 @@ describe('what the findings say about the seed case', () => {
       "Add contoso.test to the website's certificate (reissue it for www.contoso.test and contoso.test). Outlook then reads the website's answer, sees it is not Autodiscover, and goes on to autodiscover.contoso.test. This is the preferred fix: the website stays encrypted.",
     );
     assert.match(f.fixes[1] ?? '', /^Stop answering HTTPS on contoso\.test:443/);
+    // The clients it stops are Outlook 2007 to 2013: their policy key is not Office\16.0.
+    assert.match(
+      f.fixes[2] ?? '',
+      /Office\\<version>\\Outlook\\AutoDiscover \(16\.0 for Outlook 2016 and later, 15\.0 for 2013/,
+    );
   });
 
   test('Outlook 2016: the same trap is a warning that names the clients it does stop', async () => {
