@@ -62,7 +62,7 @@ export const FINDINGS = {
     title: '{host} answers with a certificate that does not name it',
     when: "A server's certificate does not name the host that was asked for.",
     detail:
-      'At {url} the server presented a certificate for {names} (issued by {issuer}), which does not name {host}, so clients refuse it{promptNote}.',
+      'At {url} the server presented a certificate for {names} (issued by {issuer}), which does not name {host}. Clients refuse it{promptNote}.',
     fixes: [
       'Reissue the certificate for {host} as well (add it as a subject alternative name), or point {host} at a server whose certificate names it.',
       'If {host} should not answer here at all, {stopAnswering}.',

@@ -444,6 +444,15 @@ describe('what the findings say about the seed case', () => {
     assert.match(f.fixes[1] ?? '', /stop answering HTTPS on contoso\.test:443 .*keep its DNS record/);
   });
 
+  test('--client all: what the certificate is is said once, what each client does with it per client', async () => {
+    const reports = await reportsFor('self-signed-exchange');
+    const text = renderComparison(PROFILE_NAMES.map((client) => reports[client]));
+    const block = text.slice(text.indexOf('Findings:'));
+    assert.equal(block.match(/presented a certificate for ex01\.contoso\.test/g)?.length, 1, block);
+    assert.match(block, /ERROR for outlook, outlook-2013, activesync: Clients refuse it \(the client stops/);
+    assert.match(block, /ERROR for thunderbird: Clients refuse it\./);
+  });
+
   test('a misnamed autodiscover host may still be told to drop its DNS record', async () => {
     const report = (await reportsFor('self-signed-exchange')).outlook;
     const f = only(report, 'CERT_NAME_MISMATCH');
