@@ -90,7 +90,7 @@ export const FINDINGS = {
       'Install a certificate from a public certification authority (for example a free ACME certificate) that names {host}.',
       'For a private CA, deploy its root certificate to every client (Group Policy on Windows, a profile on iOS and macOS); phones and home computers will still warn.',
     ],
-    references: ['tls-and-security §2.1 rows 2 to 5'],
+    references: ['docs/tls.md §2.1 (rows 2 to 5)'],
   },
   CERT_CHAIN_INCOMPLETE: {
     severity: 'error',
@@ -151,7 +151,7 @@ export const FINDINGS = {
       'Configure a virtual host with a certificate for {host} on that server.',
       'If the hosting provider cannot do either, publish an SRV record _autodiscover._tcp.{domain} pointing at a host whose certificate is valid (Outlook asks the user once).',
     ],
-    references: ['tls-and-security §3.2'],
+    references: ['docs/tls.md §4 (a server’s default certificate)'],
   },
   CERT_PRINCIPAL_NAME_MISMATCH: {
     severity: 'error',
@@ -162,7 +162,7 @@ export const FINDINGS = {
     fixes: [
       'Set the Outlook Anywhere certificate principal to a name on the certificate: msstd:{suggested} (Exchange: Set-OutlookProvider EXPR -CertPrincipalName msstd:{suggested}).',
     ],
-    references: ['POX reference: CertPrincipalName', 'tls-and-security §1.4'],
+    references: ['docs/protocol.md §3.3 (CertPrincipalName)', 'docs/tls.md §3.3'],
   },
   SERVICE_URL_NOT_COVERED: {
     severity: 'error',
@@ -237,7 +237,7 @@ export const FINDINGS = {
     fixes: [
       'Make each redirect point at the final Autodiscover URL (or address) directly, and check that the target does not redirect back.',
     ],
-    references: ['POX reference: RedirectUrl ("stop redirecting after 10 redirects")'],
+    references: ['docs/protocol.md §1.3 ("stop redirecting after 10 redirects")'],
   },
   AUTH_REJECTED_EVERYWHERE: {
     severity: 'error',
