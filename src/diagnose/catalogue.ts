@@ -32,7 +32,7 @@ export const FINDINGS = {
     fixes: [
       "Add {host} to the website's certificate (reissue it for {names} and {host}). Outlook then reads the website's answer, sees it is not Autodiscover, and goes on to autodiscover.{domain}. This is the preferred fix: the website stays encrypted.",
       'Stop answering HTTPS on {host}:443 (close the port, or do not listen on it): a refused connection lets Outlook move on at once. Only do this if nothing on https://{host} needs encryption.',
-      'For managed Windows clients only: set the policy ExcludeHttpsRootDomain=1 (HKCU\\Software\\Policies\\Microsoft\\Office\\16.0\\Outlook\\AutoDiscover), or pre-approve hosts under RedirectServers. This only helps the machines the policy reaches.',
+      'For managed Windows clients only: set the policy ExcludeHttpsRootDomain=1 under HKCU\\Software\\Policies\\Microsoft\\Office\\<version>\\Outlook\\AutoDiscover (16.0 for Outlook 2016 and later, 15.0 for 2013, 14.0 for 2010, 12.0 for 2007), or pre-approve hosts under RedirectServers. This only helps the machines the policy reaches.',
     ],
     references: [
       KB3211279,
@@ -62,10 +62,10 @@ export const FINDINGS = {
     title: '{host} answers with a certificate that does not name it',
     when: "A server's certificate does not name the host that was asked for.",
     detail:
-      'At {url} the server presented a certificate for {names} (issued by {issuer}). {host} is not among them, so clients refuse it{promptNote}.',
+      'At {url} the server presented a certificate for {names} (issued by {issuer}), which does not name {host}. Clients refuse it{promptNote}.',
     fixes: [
       'Reissue the certificate for {host} as well (add it as a subject alternative name), or point {host} at a server whose certificate names it.',
-      'If {host} should not answer at all, remove its DNS record so clients move on without a warning.',
+      'If {host} should not answer here at all, {stopAnswering}.',
     ],
     references: [KB2772058, RFC9525],
   },
@@ -90,7 +90,7 @@ export const FINDINGS = {
       'Install a certificate from a public certification authority (for example a free ACME certificate) that names {host}.',
       'For a private CA, deploy its root certificate to every client (Group Policy on Windows, a profile on iOS and macOS); phones and home computers will still warn.',
     ],
-    references: ['tls-and-security §2.1 rows 2 to 5'],
+    references: ['docs/tls.md §2.1 (rows 2 to 5)'],
   },
   CERT_CHAIN_INCOMPLETE: {
     severity: 'error',
@@ -151,7 +151,7 @@ export const FINDINGS = {
       'Configure a virtual host with a certificate for {host} on that server.',
       'If the hosting provider cannot do either, publish an SRV record _autodiscover._tcp.{domain} pointing at a host whose certificate is valid (Outlook asks the user once).',
     ],
-    references: ['tls-and-security §3.2'],
+    references: ['docs/tls.md §4 (a server’s default certificate)'],
   },
   CERT_PRINCIPAL_NAME_MISMATCH: {
     severity: 'error',
@@ -162,7 +162,7 @@ export const FINDINGS = {
     fixes: [
       'Set the Outlook Anywhere certificate principal to a name on the certificate: msstd:{suggested} (Exchange: Set-OutlookProvider EXPR -CertPrincipalName msstd:{suggested}).',
     ],
-    references: ['POX reference: CertPrincipalName', 'tls-and-security §1.4'],
+    references: ['docs/protocol.md §3.3 (CertPrincipalName)', 'docs/tls.md §3.3'],
   },
   SERVICE_URL_NOT_COVERED: {
     severity: 'error',
@@ -237,7 +237,7 @@ export const FINDINGS = {
     fixes: [
       'Make each redirect point at the final Autodiscover URL (or address) directly, and check that the target does not redirect back.',
     ],
-    references: ['POX reference: RedirectUrl ("stop redirecting after 10 redirects")'],
+    references: ['docs/protocol.md §1.3 ("stop redirecting after 10 redirects")'],
   },
   AUTH_REJECTED_EVERYWHERE: {
     severity: 'error',
@@ -269,8 +269,8 @@ export const FINDINGS = {
     detail:
       'The lookups of {names} got no answer from DNS: {reason}. That says nothing about the records themselves (they may well exist), so no finding here proposes DNS records for them.',
     fixes: [
-      'Check that this machine can reach its DNS server ({servers}): network, VPN and firewall (UDP and TCP port 53), then run the lookup again.',
-      'Ask a DNS server that answers for {domain} (autodisco discover ... --dns <address>), or run the lookup from a machine with network access.',
+      'Check that this machine can reach its DNS server ({servers}): network, VPN and firewall (DNS uses UDP and TCP, port 53 unless --dns names another), then run the lookup again.',
+      'Ask a DNS server that answers for {domain} (run the same command again with --dns <address of that server>), or run the lookup from a machine with network access.',
     ],
     references: ['RFC 1035 §4.1.1 (RCODE: SERVFAIL, REFUSED)', 'RFC 2308 (NXDOMAIN and NODATA are answers)'],
   },

@@ -2,6 +2,7 @@
  * Puts the app on sockets: plain HTTP and/or HTTPS, with tight timeouts against slow clients and a certificate
  * that can be reloaded (SIGHUP in the CLI) without dropping connections.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -54,6 +55,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const CERT_PEM = /-----BEGIN CERTIFICATE-----/;
+const KEY_PEM = /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----/;
+
 async function loadTls(certFile: string, keyFile: string): Promise<{ cert: string; key: string }> {
   let cert: string;
   let key: string;
@@ -65,12 +69,25 @@ async function loadTls(certFile: string, keyFile: string): Promise<{ cert: strin
       cause,
     });
   }
+  // Say which file is wrong in the admin's words, rather than OpenSSL's "PEM routines::no start line".
+  const swapped =
+    KEY_PEM.test(cert) && CERT_PEM.test(key) ? ' (it holds a private key: are --cert and --key swapped?)' : '';
+  if (!CERT_PEM.test(cert))
+    throw new AutodiscoError('ADK_ERR_TLS_FILES', `--cert ${certFile}: no PEM certificate in it${swapped}`);
+  if (!KEY_PEM.test(key))
+    throw new AutodiscoError('ADK_ERR_TLS_FILES', `--key ${keyFile}: no PEM private key in it${swapped}`);
   try {
     createSecureContext({ cert, key });
+    // OpenSSL only compares a key with a certificate of its own type: an EC key beside an RSA certificate passes
+    // createSecureContext and then fails every handshake. Compare them directly.
+    if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) throw new Error('key values mismatch');
   } catch (cause) {
+    const message = (cause as Error).message;
     throw new AutodiscoError(
       'ADK_ERR_TLS_FILES',
-      `${certFile} and ${keyFile} cannot be used together: ${(cause as Error).message}`,
+      /key values mismatch/i.test(message)
+        ? `--key ${keyFile} is not the private key of the certificate in ${certFile}: give the key the certificate was issued for`
+        : `${certFile} and ${keyFile} cannot be used together: ${message}`,
       { cause },
     );
   }

@@ -11,7 +11,8 @@ export function parseYamlText(text: string, source: string): unknown {
   try {
     return parseYamlGuarded(text);
   } catch (cause) {
-    const message = cause instanceof Error ? cause.message : String(cause);
+    // The parser's message ends with a code frame over several lines; its first line already says where.
+    const message = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]?.replace(/:$/, '');
     throw new AutodiscoError('ADK_ERR_CONFIG_UNREADABLE', `${source}: not valid YAML: ${message}`, { cause });
   }
 }

@@ -96,6 +96,9 @@ describe('a DNS server that cannot be asked is not a missing record', () => {
     assert.match(r.stdout, /dns-error/);
     assert.match(r.stdout, /DNS_UNAVAILABLE: DNS could not be asked about contoso\.test/);
     assert.doesNotMatch(r.stdout, /not-found|Publish /);
+    // The fixes speak of the server asked (not a port 53 it may not use) and print no command that cannot run.
+    assert.match(r.stdout, /port 53 unless --dns names another/);
+    assert.doesNotMatch(r.stdout, /autodisco discover \.\.\./);
   });
 });
 

@@ -407,6 +407,11 @@ describe('what the findings say about the seed case', () => {
       "Add contoso.test to the website's certificate (reissue it for www.contoso.test and contoso.test). Outlook then reads the website's answer, sees it is not Autodiscover, and goes on to autodiscover.contoso.test. This is the preferred fix: the website stays encrypted.",
     );
     assert.match(f.fixes[1] ?? '', /^Stop answering HTTPS on contoso\.test:443/);
+    // The clients it stops are Outlook 2007 to 2013: their policy key is not Office\16.0.
+    assert.match(
+      f.fixes[2] ?? '',
+      /Office\\<version>\\Outlook\\AutoDiscover \(16\.0 for Outlook 2016 and later, 15\.0 for 2013/,
+    );
   });
 
   test('Outlook 2016: the same trap is a warning that names the clients it does stop', async () => {
@@ -427,6 +432,33 @@ describe('what the findings say about the seed case', () => {
     assert.match(
       block,
       /Certificate fact CERT_NAME_MISMATCH: contoso\.test answers with a certificate that does not name it/,
+    );
+  });
+
+  test('Thunderbird at the website’s root domain: the fixes never tell the admin to remove the website’s DNS record', async () => {
+    const report = (await reportsFor('root-domain-trap')).thunderbird;
+    const f = only(report, 'CERT_NAME_MISMATCH');
+    assert.equal(report.steps[f.steps[0] ?? -1]?.host, 'contoso.test');
+    assert.match(f.detail, /certificate for www\.contoso\.test .*which does not name contoso\.test/);
+    assert.doesNotMatch(f.fixes.join(' '), /remove its DNS record/);
+    assert.match(f.fixes[1] ?? '', /stop answering HTTPS on contoso\.test:443 .*keep its DNS record/);
+  });
+
+  test('--client all: what the certificate is is said once, what each client does with it per client', async () => {
+    const reports = await reportsFor('self-signed-exchange');
+    const text = renderComparison(PROFILE_NAMES.map((client) => reports[client]));
+    const block = text.slice(text.indexOf('Findings:'));
+    assert.equal(block.match(/presented a certificate for ex01\.contoso\.test/g)?.length, 1, block);
+    assert.match(block, /ERROR for outlook, outlook-2013, activesync: Clients refuse it \(the client stops/);
+    assert.match(block, /ERROR for thunderbird: Clients refuse it\./);
+  });
+
+  test('a misnamed autodiscover host may still be told to drop its DNS record', async () => {
+    const report = (await reportsFor('self-signed-exchange')).outlook;
+    const f = only(report, 'CERT_NAME_MISMATCH');
+    assert.match(
+      f.fixes[1] ?? '',
+      /^If autodiscover\.contoso\.test should not answer here at all, remove its DNS record/,
     );
   });
 

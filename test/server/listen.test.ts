@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -195,7 +196,47 @@ describe('startServer: errors', () => {
       startServer(deps, { https: { host: '127.0.0.1', port: 0, certFile: a.certFile, keyFile: b.keyFile } }),
       (err: Error & { code?: string }) => {
         assert.equal(err.code, 'ADK_ERR_TLS_FILES');
-        assert.match(err.message, /cannot be used together/);
+        assert.equal(
+          err.message,
+          `--key ${b.keyFile} is not the private key of the certificate in ${a.certFile}: give the key the certificate was issued for`,
+        );
+        return true;
+      },
+    );
+  });
+
+  test('a key of another type (EC beside an RSA certificate) is refused at start too, not at every handshake', async () => {
+    const a = await tlsFiles(['a.example.test']);
+    const own = createPrivateKey(await readFile(a.keyFile, 'utf8')).asymmetricKeyType;
+    const { privateKey } =
+      own === 'ec'
+        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const other = join(a.dir, 'other-type.key');
+    await writeFile(other, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const deps = { store: await exampleStore(), logger: logSink().logger, metrics: new ServerMetrics() };
+    const outcome = await startServer(deps, {
+      https: { host: '127.0.0.1', port: 0, certFile: a.certFile, keyFile: other },
+    }).catch((err: Error & { code?: string }) => err);
+    if (!(outcome instanceof Error)) {
+      await outcome.close();
+      assert.fail('the server started with a key of another type');
+    }
+    assert.equal((outcome as Error & { code?: string }).code, 'ADK_ERR_TLS_FILES');
+    assert.match(outcome.message, /is not the private key of the certificate/);
+  });
+
+  test('--cert and --key swapped: the message says so, not OpenSSL’s "no start line"', async () => {
+    const a = await tlsFiles(['a.example.test']);
+    const deps = { store: await exampleStore(), logger: logSink().logger, metrics: new ServerMetrics() };
+    await assert.rejects(
+      startServer(deps, { https: { host: '127.0.0.1', port: 0, certFile: a.keyFile, keyFile: a.certFile } }),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'ADK_ERR_TLS_FILES');
+        assert.equal(
+          err.message,
+          `--cert ${a.keyFile}: no PEM certificate in it (it holds a private key: are --cert and --key swapped?)`,
+        );
         return true;
       },
     );

@@ -94,13 +94,19 @@ export type FactCode =
 function factDraft(report: DiscoveryReport, step: Step, index: number, code: FactCode): Draft {
   const vars: Draft['vars'] = { ...certVars(step) };
   const cert = step.tls?.certificate;
-  if (code === 'CERT_NAME_MISMATCH')
+  if (code === 'CERT_NAME_MISMATCH') {
+    // The bare domain is usually the public website: removing its DNS record would take the website down.
+    vars['stopAnswering'] =
+      step.host.toLowerCase() === String(vars['domain']).toLowerCase()
+        ? `stop answering HTTPS on ${step.host}:443 (close the port; keep its DNS record, the website needs it) so clients move on without a warning; only if nothing on https://${step.host} needs encryption`
+        : 'remove its DNS record so clients move on without a warning';
     vars['promptNote'] =
       step.result !== 'prompt'
         ? ''
         : step.parallel
           ? ' (the client shows a security warning)'
           : ' (the client stops and shows a security warning)';
+  }
   if (code === 'CERT_CHAIN_INCOMPLETE')
     vars['missingIssuer'] = (step.tls?.chain.length ?? 0) > 0 && cert ? `(issuer ${cert.issuer})` : '';
   if (code === 'CERT_UNTRUSTED')
