@@ -80,6 +80,7 @@ export const refusal = z
     'not-autodiscover-path',
     'plain-http-answer',
     'invalid-address',
+    'unspecified-address',
   ])
   .describe('Addition: why a `refused` step was refused, as a stable word.');
 
@@ -161,6 +162,12 @@ export const step = z
       .optional()
       .describe('Addition: authentication schemes a 401 offered (WWW-Authenticate).'),
     records: z.array(z.unknown()).optional().describe('Addition: DNS SRV records or SCP entries a lookup step found.'),
+    capped: z
+      .object({ limit: z.number().int().min(1), found: z.number().int().min(0) })
+      .optional()
+      .describe(
+        'Addition: on an `srv` step whose answer has more usable targets than a client tries: only the first `limit` (in RFC 2782 order) of the `found` targets are tried.',
+      ),
     round: z
       .number()
       .int()
