@@ -135,6 +135,11 @@ export class Lookup {
     return this.#timedOnce(`dns:${host}`, () => this.#withinBudget(host, this.ports.dns.lookupAddresses(host)), charge);
   }
 
+  /** After the lookup (service checks): the resolver's own --timeout only, not the lookup's budget. */
+  resolveAfter(host: string): Promise<Timed<AddressResult>> {
+    return this.#timedOnce(`dns:${host}`, () => this.ports.dns.lookupAddresses(host), true);
+  }
+
   /** A DNS answer, or a timeout once the budget is spent (the resolver keeps its own --timeout). */
   async #withinBudget(name: string, answer: Promise<AddressResult>): Promise<AddressResult> {
     let timer: NodeJS.Timeout | undefined;

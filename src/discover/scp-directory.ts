@@ -53,9 +53,9 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
   const started = performance.now();
   const left = () => Math.max(0, Math.floor(timeoutMs - (performance.now() - started)));
   let expired = false;
-  const expiredFailure = (where: string): Failure => ({
+  const expiredFailure = (what: string, where: string): Failure => ({
     result: 'timeout',
-    detail: `the SCP lookup on ${where} did not finish within --timeout ${timeoutMs} ms (a deadline for connect, TLS, bind and search together)`,
+    detail: `${what} on ${where}: no answer within --timeout ${timeoutMs} ms (one deadline for connect, TLS, bind and searches together)`,
   });
   const none = { addresses: [], address: null, boundAs: null, baseDN: null };
   if (resolved.status !== 'ok') {
@@ -95,7 +95,8 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
     const socket = opened.socket;
     const client = new Client({
       url: `${target.secure ? 'ldaps' : 'ldap'}://${isIP(address) === 6 ? `[${address}]` : address}:${target.port}`,
-      timeout: Math.max(1, left()),
+      // The deadline below ends the conversation first, so its words (with the operation) are the ones reported.
+      timeout: left() + 1000,
       ...(target.secure ? { createSecureConnection: () => socket as TLSSocket } : {}),
       ...(!target.secure ? { createConnection: () => socket } : {}),
     });
@@ -110,7 +111,9 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
         const who = boundAs === null ? 'the anonymous bind' : `the bind as ${boundAs}`;
         return {
           ...base,
-          failure: expired ? expiredFailure(where) : operationFailure(err, who, where, timeoutMs, options.password),
+          failure: expired
+            ? expiredFailure(who, where)
+            : operationFailure(err, who, where, timeoutMs, options.password),
         };
       }
       let baseDN: string | undefined;
@@ -126,7 +129,7 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
         return {
           ...base,
           failure: expired
-            ? expiredFailure(where)
+            ? expiredFailure('reading the root DSE', where)
             : operationFailure(err, 'reading the root DSE', where, timeoutMs, options.password),
         };
       }
@@ -152,7 +155,7 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
           ...base,
           baseDN,
           failure: expired
-            ? expiredFailure(where)
+            ? expiredFailure(`the SCP search of ${baseDN}`, where)
             : operationFailure(err, `the SCP search of ${baseDN}`, where, timeoutMs, options.password),
         };
       }
@@ -166,7 +169,7 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
     last !== undefined && !last.ok
       ? last.failure
       : left() < 1
-        ? expiredFailure(target.host)
+        ? expiredFailure('connecting', target.host)
         : { result: 'not-found' as const, detail: `${target.host} has no address` };
   const tls = last !== undefined && last.tls !== undefined ? { tls: last.tls } : {};
   const tried = attempts > 1 ? ` (${attempts} addresses tried, this was the last)` : '';

@@ -56,7 +56,7 @@ export async function checkServices(lookup: Lookup, settings: DiscoveredSettings
     urlsOf(settings).map(async ({ service, url }): Promise<ServiceCheck> => {
       const host = url.hostname;
       const base = { service, url: url.href, host, addresses: [] as string[] };
-      const dns = (await lookup.resolve(host)).value;
+      const dns = (await lookup.resolveAfter(host)).value;
       if (dns.status !== 'ok') {
         const failure = addressFailure(dns);
         return { ...base, result: failure.result, detail: `${host} ${failure.reason}.` };
