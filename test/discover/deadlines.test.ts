@@ -4,8 +4,10 @@
  * never answer the TLS handshake, and each step must end within its limit plus a small margin.
  */
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import type { Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { createNodeResolver } from '../../src/adapters/node/dns.js';
 import { discoverFromCli } from '../../src/cli/commands/discover.js';
 import { defaultBudgetMs } from '../../src/discover/context.js';
 import { runDiscovery } from '../../src/discover/engine.js';
@@ -166,6 +168,26 @@ describe('discover against hostile HTTPS peers', () => {
       `lookup took ${report.timing?.wallMs ?? Number.POSITIVE_INFINITY} ms`,
     );
   });
+});
+
+test('DNS: a server that swallows every query, over UDP, is given up at the deadline', async () => {
+  const silent = createSocket('udp4');
+  await new Promise<void>((resolve) => silent.bind(0, '127.91.0.54', resolve));
+  try {
+    const { port } = silent.address();
+    const resolver = createNodeResolver({ servers: [`127.91.0.54:${port}`], timeoutMs: TIMEOUT });
+    const started = performance.now();
+    const [addresses, srv] = await Promise.all([
+      resolver.lookupAddresses('autodiscover.contoso.test'),
+      resolver.resolveSrv('_autodiscover._tcp.contoso.test'),
+    ]);
+    const wall = performance.now() - started;
+    assert.equal(addresses.status, 'error');
+    assert.equal(srv.status, 'error');
+    assert.ok(wall < TIMEOUT + MARGIN, `DNS took ${wall} ms`);
+  } finally {
+    silent.close();
+  }
 });
 
 test('the default budget: every plan step once at its --timeout, plus two', () => {
