@@ -303,6 +303,35 @@ export const FINDINGS = {
     ],
     references: [KB3211279],
   },
+  UNSPECIFIED_ADDRESS_ANSWER: {
+    severity: 'error',
+    title: '{host} resolves to {addresses}, which is no server',
+    when: 'DNS answers a candidate name with an unspecified address (0.0.0.0 or ::) and nothing else: autodisco refuses it as a target.',
+    detail:
+      '{host} resolves only to {addresses}. An unspecified address names no server: a connection to it on Linux reaches the local machine, so any service listening there would receive the request. autodisco does not connect; the client moves on.',
+    fixes: [
+      'Give {host} the address of the Autodiscover server (an A or AAAA record), or remove the record if {host} should not exist.',
+      'If a DNS filter (ad blocker, sinkhole) answers 0.0.0.0 for {host}, exempt the name: it blocks Autodiscover for this domain.',
+    ],
+    references: [
+      'RFC 1122 §3.2.1.3 (0.0.0.0 is never a destination)',
+      'RFC 4291 §2.5.2 (:: must not be a destination)',
+    ],
+  },
+  LOCAL_ADDRESS_FOR_PUBLIC_NAME: {
+    severity: 'warning',
+    title: 'The public name {host} resolves to a {scope} address ({addresses})',
+    when: 'A public name (under an ICANN suffix; not .test, .local, .internal, home.arpa…) resolves to a loopback, link-local or private address.',
+    detail: '{host} is a public name, but DNS answered {addresses}: a {scope} address. {consequence}',
+    fixes: [
+      'If this is not intended, fix the A/AAAA records of {host} (or the DNS server that answered: a filter or a hijacking resolver).',
+      'Split-horizon DNS (an internal answer inside the company) is normal for private addresses: then check it from outside the company network too.',
+    ],
+    references: [
+      'RFC 6890 (special-purpose address registries)',
+      'RFC 1918 (private IPv4), RFC 4193 (unique local IPv6), RFC 3927 and RFC 4291 §2.5.6 (link-local)',
+    ],
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type FindingCode = keyof typeof FINDINGS;

@@ -4,6 +4,7 @@
  */
 import type { DiscoveryReport, Finding } from '../discover/report.js';
 import { type Rule, toFinding } from './finding.js';
+import { addressRules } from './rules/addresses.js';
 import { certificateRules, expiryRule } from './rules/certificates.js';
 import { dnsUnavailableRule, missingNamesRule, noEndpointRule, plainHttpRule, srvPortRule } from './rules/dns.js';
 import { rootDomainBesideScpRule } from './rules/parallel.js';
@@ -24,6 +25,7 @@ export const RULES: readonly Rule[] = [
   unauthorizedRule,
   serviceRules,
   candidateTimeoutRule,
+  addressRules,
   dnsUnavailableRule,
   noEndpointRule,
 ];

@@ -30,7 +30,10 @@ export interface DiscoverOptions {
   exclude: ReadonlySet<StepMethod>;
   credentials?: { user: string; password: string };
   accept: { redirect: boolean; certificate: boolean };
+  /** The deadline of each network step as a whole (DNS has its own, of the same length). */
   timeoutMs: number;
+  /** The whole lookup's budget (default: defaultBudgetMs()): once spent, no further step starts. */
+  budgetMs?: number;
   /** Extra trusted roots (PEM), added to the bundled ones. */
   ca: readonly string[];
 }
@@ -50,6 +53,21 @@ export interface StepRun {
   next: Next;
 }
 
+/**
+ * The default --budget: every step of the profile's plan may use its whole --timeout once, plus two more for the
+ * redirects or SRV targets a lookup follows. A lookup where every candidate hangs still reports each of them,
+ * while 1,000 hanging SRV targets or a chain of slow redirects cannot keep it running for hours.
+ */
+export function defaultBudgetMs(profile: Profile, timeoutMs: number): number {
+  return (profile.plan.length + 2) * timeoutMs;
+}
+
+/** What limits a network step that starts now: its own --timeout, or what is left of the lookup's --budget. */
+export interface StepLimit {
+  ms: number;
+  by: 'timeout' | 'budget';
+}
+
 /** One lookup: the steps so far, the redirects used, and what the prefetch started for the walk to take. */
 export class Lookup {
   readonly steps: Step[] = [];
@@ -62,10 +80,33 @@ export class Lookup {
   /** Memo keys whose time a step has already been charged with: a cached answer costs the next step nothing. */
   readonly #charged = new Set<string>();
 
+  readonly started: number;
+  readonly budgetMs: number;
+
   constructor(
     readonly ports: DiscoverPorts,
     readonly options: DiscoverOptions,
-  ) {}
+  ) {
+    this.started = ports.now();
+    this.budgetMs = options.budgetMs ?? defaultBudgetMs(options.profile, options.timeoutMs);
+  }
+
+  /** Set once a step was cut short by the budget, so that the stop is explained by a step already. */
+  budgetReported = false;
+
+  /** Milliseconds left of the lookup's budget (0 or less: spent). */
+  budgetLeft(): number {
+    return this.budgetMs - (this.ports.now() - this.started);
+  }
+
+  /** The limit of a step that started at `since` (ports.now()): its --timeout, cut short by the budget. */
+  limit(since: number): StepLimit {
+    const own = this.options.timeoutMs - (this.ports.now() - since);
+    const left = this.budgetLeft();
+    return left < own
+      ? { ms: Math.max(0, Math.floor(left)), by: 'budget' }
+      : { ms: Math.max(0, Math.floor(own)), by: 'timeout' };
+  }
 
   get profile(): Profile {
     return this.options.profile;
@@ -91,10 +132,43 @@ export class Lookup {
 
   /** `charge`: false for a prefetch, so that the step which uses the answer is charged its time. */
   resolve(host: string, charge = true): Promise<Timed<AddressResult>> {
-    return this.#timedOnce(`dns:${host}`, () => this.ports.dns.lookupAddresses(host), charge);
+    return this.#timedOnce(`dns:${host}`, () => this.#withinBudget(host, this.ports.dns.lookupAddresses(host)), charge);
   }
 
-  probe(address: string, port: number, host: string, charge = true): Promise<Timed<TlsProbeResult>> {
+  /** After the lookup (service checks): the resolver's own --timeout only, not the lookup's budget. */
+  resolveAfter(host: string): Promise<Timed<AddressResult>> {
+    return this.#timedOnce(`dns:${host}`, () => this.ports.dns.lookupAddresses(host), true);
+  }
+
+  /** A DNS answer, or a timeout once the budget is spent (the resolver keeps its own --timeout). */
+  async #withinBudget(name: string, answer: Promise<AddressResult>): Promise<AddressResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const left = Math.max(0, this.budgetLeft());
+    const spent = new Promise<AddressResult>((resolve) => {
+      timer = setTimeout(() => {
+        this.budgetReported = true;
+        resolve({
+          name,
+          status: 'error',
+          code: 'ETIMEOUT',
+          message: `${name}: no address before the lookup's --budget of ${this.budgetMs} ms ran out`,
+        });
+      }, left);
+    });
+    try {
+      return await Promise.race([answer, spent]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  probe(
+    address: string,
+    port: number,
+    host: string,
+    charge = true,
+    timeoutMs = this.options.timeoutMs,
+  ): Promise<Timed<TlsProbeResult>> {
     return this.#timedOnce(
       `tls:${address}:${port}:${host}`,
       () =>
@@ -104,7 +178,7 @@ export class Lookup {
           servername: host,
           host,
           ca: this.options.ca,
-          timeoutMs: this.options.timeoutMs,
+          timeoutMs: Math.max(1, timeoutMs),
         }),
       charge,
     );
@@ -133,6 +207,36 @@ export class Lookup {
 
   record(step: Step): void {
     this.steps.push(step);
+  }
+
+  /**
+   * Whether the lookup's --budget is spent: then no further step starts. When no step was cut short by it (the
+   * last one ended just in time), a `timeout` step for `method` says why the lookup stops here.
+   */
+  budgetSpent(
+    method: StepMethod,
+    email: string,
+    host: string,
+    round: number,
+    record = (s: Step) => this.record(s),
+  ): boolean {
+    if (this.budgetLeft() > 0) return false;
+    if (!this.budgetReported) {
+      this.budgetReported = true;
+      record({
+        method,
+        email,
+        host,
+        addresses: [],
+        result: 'timeout',
+        status: null,
+        redirectTo: null,
+        detail: `Not tried: the lookup's --budget of ${this.budgetMs} ms is spent.`,
+        ms: 0,
+        round,
+      });
+    }
+    return true;
   }
 }
 

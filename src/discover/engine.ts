@@ -117,6 +117,7 @@ async function followRedirects(
   let next = first;
   while (next.kind === 'redirect-url') {
     const to = next.url;
+    if (lookup.budgetSpent('redirect', address.email, to.hostname, round, record)) return { kind: 'fail' };
     lookup.redirects++;
     const refuse = (refusal: Refusal, detail: string): Next => {
       record({
@@ -308,6 +309,7 @@ async function walk(lookup: Lookup, address: AddressParts, round: number): Promi
   const { plan } = lookup.profile;
   for (let i = 0; i < plan.length; i++) {
     const planStep = plan[i] as PlanStep;
+    if (lookup.budgetSpent(methodOf(planStep), address.email, address.domain, round)) return { kind: 'fail' };
     const excluded = excludedStep(lookup, planStep, address, round);
     if (excluded) {
       lookup.record(excluded);

@@ -17,6 +17,10 @@ export interface HttpExchangeRequest {
   address: string;
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * A deadline for the whole exchange (connect, TLS, request, headers and the whole body), not an idle timer: a
+   * server dripping its headers or body, or an endless chunked body, cannot keep the step alive past it.
+   */
   timeoutMs: number;
   /** Extra trusted roots, added to Node's bundled ones. */
   ca?: readonly string[];
@@ -31,8 +35,14 @@ export interface HttpExchangeRequest {
 
 export type HttpExchangeResult =
   | { ok: true; status: number; headers: IncomingHttpHeaders; body: string; truncated: boolean; ms: number }
-  /** `sent`: whether the connection (and TLS) was up, so the request went out: false when it never left. */
-  | { ok: false; code: string; message: string; ms: number; sent: boolean };
+  /**
+   * `sent`: whether the connection (and TLS) was up, so the request went out: false when it never left.
+   * `stage`: how far the exchange got when it failed (for a timeout: what the deadline cut short).
+   */
+  | { ok: false; code: string; message: string; ms: number; sent: boolean; stage: ExchangeStage };
+
+/** Where an exchange was: connecting, in the TLS handshake, waiting for the headers, or reading the body. */
+export type ExchangeStage = 'connect' | 'tls' | 'headers' | 'body';
 
 /** The largest answer body kept (post.ts names the figure when it refuses a larger one). */
 export const DEFAULT_MAX_BODY = 256 * 1024;
@@ -54,9 +64,12 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
 
   return new Promise((resolve) => {
     let settled = false;
+    let stage: ExchangeStage = 'connect';
+    let deadline: NodeJS.Timeout | undefined;
     const finish = (result: HttpExchangeResult) => {
       if (settled) return;
       settled = true;
+      clearTimeout(deadline);
       resolve(result);
     };
     const options = {
@@ -70,7 +83,6 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
       },
       lookup,
       agent: false as const,
-      timeout: req.timeoutMs,
       ...(https
         ? {
             servername: isIP(req.url.hostname) ? undefined : req.url.hostname,
@@ -81,6 +93,7 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
         : {}),
     };
     const client = (https ? httpsRequest : httpRequest)(options, (res) => {
+      stage = 'body';
       const chunks: Buffer[] = [];
       let size = 0;
       let truncated = false;
@@ -105,14 +118,16 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
         }),
       );
       res.on('error', (err: NodeJS.ErrnoException) =>
-        finish({ ok: false, code: err.code ?? 'ECONNRESET', message: err.message, ms: elapsed(), sent: true }),
+        finish({ ok: false, code: err.code ?? 'ECONNRESET', message: err.message, ms: elapsed(), sent: true, stage }),
       );
     });
     // Until the connection (and, for HTTPS, the handshake) is up, nothing of the request has reached the server.
     let sent = false;
     client.on('socket', (socket) => {
+      if (https) socket.once('connect', () => (stage = stage === 'connect' ? 'tls' : stage));
       socket.once(https ? 'secureConnect' : 'connect', () => {
         sent = true;
+        stage = 'headers';
       });
       if (!https || pin === undefined) return;
       socket.once('secureConnect', () => {
@@ -126,9 +141,14 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
         }
       });
     });
-    client.on('timeout', () => {
-      client.destroy(Object.assign(new Error(`no answer within ${req.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-    });
+    // One timer for the whole exchange (the `timeout` option of node:http is an idle timer, reset by every byte).
+    deadline = setTimeout(() => {
+      const error = Object.assign(new Error(`no complete answer within ${req.timeoutMs} ms`), { code: 'ETIMEDOUT' });
+      const at = stage;
+      client.destroy(error);
+      // The response stream may already be detached from the request: settle here, with where the deadline struck.
+      finish({ ok: false, code: 'ETIMEDOUT', message: error.message, ms: elapsed(), sent, stage: at });
+    }, req.timeoutMs);
     client.on('error', (err: NodeJS.ErrnoException) =>
       finish({
         ok: false,
@@ -137,6 +157,7 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
         ms: elapsed(),
         // A certificate that changed since the handshake of the probe: the request is not sent on it.
         sent: sent && err.code !== 'ERR_CERT_CHANGED',
+        stage,
       }),
     );
     if (req.body !== undefined) client.write(req.body);

@@ -77,3 +77,25 @@ export function describeConnectFailure(code: string, target: string, timeoutMs: 
       return `The connection to ${target} failed (${code}).`;
   }
 }
+
+const STAGE_WORDS = {
+  connect: 'connecting',
+  tls: 'in the TLS handshake',
+  headers: 'waiting for the response headers',
+  body: 'reading the response body',
+} as const;
+
+/**
+ * A step cut short by a deadline, saying which one: the step's own --timeout (a deadline for the connection, TLS,
+ * request and whole answer together, not an idle timer), or the lookup's --budget.
+ */
+export function describeDeadline(
+  target: string,
+  stage: keyof typeof STAGE_WORDS,
+  limit: { by: 'timeout' | 'budget'; timeoutMs: number; budgetMs: number },
+): string {
+  if (limit.by === 'budget') {
+    return `The lookup's --budget of ${limit.budgetMs} ms ran out while ${STAGE_WORDS[stage]} with ${target}: no further step is tried.`;
+  }
+  return `No complete answer from ${target} within --timeout ${limit.timeoutMs} ms (a deadline for the whole step: connection, TLS, request and answer); it was still ${STAGE_WORDS[stage]}.`;
+}

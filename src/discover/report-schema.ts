@@ -64,7 +64,7 @@ export const stepResult = z
   .meta({
     id: 'result',
     description:
-      '`settings`: an Autodiscover response with settings; `redirect-addr`: Action=redirectAddr, the lookup restarts for `redirectTo`; `redirect-url`: Action=redirectUrl, or an HTTP 3xx, the next step is `redirectTo`; `error-response`: an Autodiscover <Error> response (code in `detail`); `not-found`: the name does not exist, or has no record of the type asked (NXDOMAIN, NODATA: what DNS answered); `dns-error` (addition): DNS could not be asked or gave no answer (timeout, SERVFAIL, REFUSED, no network), so whether the name exists is unknown; `connect-failed`: refused or unreachable; `timeout`: no answer within --timeout; `tls-error`: the handshake failed or the certificate was rejected (see `tls.error`); `http-status`: an HTTP status that is neither 200 nor a usable redirect (see `status`); `invalid-response`: a 200 that is not an Autodiscover response (an HTML page, say); `prompt`: the client would stop here and ask the user (see the top-level `prompt`); `refused`: the client declined to follow it (a redirect to http://, a loop, past the redirect limit); `skipped`: excluded, or not applicable (`detail` says why).',
+      '`settings`: an Autodiscover response with settings; `redirect-addr`: Action=redirectAddr, the lookup restarts for `redirectTo`; `redirect-url`: Action=redirectUrl, or an HTTP 3xx, the next step is `redirectTo`; `error-response`: an Autodiscover <Error> response (code in `detail`); `not-found`: the name does not exist, or has no record of the type asked (NXDOMAIN, NODATA: what DNS answered); `dns-error` (addition): DNS could not be asked or gave no answer (timeout, SERVFAIL, REFUSED, no network), so whether the name exists is unknown; `connect-failed`: refused or unreachable; `timeout`: no complete answer within --timeout (a deadline for the whole step), or the --budget of the lookup ran out (`detail` says which); `tls-error`: the handshake failed or the certificate was rejected (see `tls.error`); `http-status`: an HTTP status that is neither 200 nor a usable redirect (see `status`); `invalid-response`: a 200 that is not an Autodiscover response (an HTML page, say); `prompt`: the client would stop here and ask the user (see the top-level `prompt`); `refused`: the client declined to follow it (a redirect to http://, a loop, past the redirect limit, a name that resolves only to 0.0.0.0 or ::); `skipped`: excluded, or not applicable (`detail` says why).',
   });
 
 export const outcome = z.enum(['settings', 'prompt', 'failed']).meta({
@@ -80,6 +80,7 @@ export const refusal = z
     'not-autodiscover-path',
     'plain-http-answer',
     'invalid-address',
+    'unspecified-address',
   ])
   .describe('Addition: why a `refused` step was refused, as a stable word.');
 
@@ -161,6 +162,12 @@ export const step = z
       .optional()
       .describe('Addition: authentication schemes a 401 offered (WWW-Authenticate).'),
     records: z.array(z.unknown()).optional().describe('Addition: DNS SRV records or SCP entries a lookup step found.'),
+    capped: z
+      .object({ limit: z.number().int().min(1), found: z.number().int().min(0) })
+      .optional()
+      .describe(
+        'Addition: on an `srv` step whose answer has more usable targets than a client tries: only the first `limit` (in RFC 2782 order) of the `found` targets are tried.',
+      ),
     round: z
       .number()
       .int()

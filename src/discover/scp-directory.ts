@@ -2,6 +2,7 @@
  * One directory server of an SCP lookup: resolve it, connect (scp-connect.ts), bind, read the root DSE's
  * configurationNamingContext and search it for Autodiscover SCP entries. Failures come back as data.
  */
+
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Client } from 'ldapts';
@@ -9,6 +10,7 @@ import { addressFailure } from '../dns/resolver.js';
 import { SCP_FILTER_SPEC } from '../ldap/scp.js';
 import { parseGeneralizedTime } from '../ldap/time.js';
 import type { LdapTarget } from '../ldap/url.js';
+import { addressScope } from './address-scope.js';
 import type { StepTls } from './report.js';
 import type { ScpLookupOptions } from './scp.js';
 import { type Opened, openSocket } from './scp-connect.js';
@@ -46,6 +48,15 @@ function toScpEntry(entry: Record<string, unknown> & { dn: string }): ScpEntry {
 export async function askDirectory(target: LdapTarget, options: ScpLookupOptions): Promise<DirectoryAnswer> {
   const { timeoutMs } = options;
   const resolved = await options.dns.lookupAddresses(target.host);
+  // --timeout is a deadline for the directory's whole conversation (connect, TLS, bind, searches, every address),
+  // not for each operation: a server dripping its answers cannot stretch it (docs/discover-contract.md).
+  const started = performance.now();
+  const left = () => Math.max(0, Math.floor(timeoutMs - (performance.now() - started)));
+  let expired = false;
+  const expiredFailure = (what: string, where: string): Failure => ({
+    result: 'timeout',
+    detail: `${what} on ${where}: no answer within --timeout ${timeoutMs} ms (one deadline for connect, TLS, bind and searches together)`,
+  });
   const none = { addresses: [], address: null, boundAs: null, baseDN: null };
   if (resolved.status !== 'ok') {
     const { result, reason } = addressFailure(resolved);
@@ -53,13 +64,26 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
   }
 
   const addresses = resolved.addresses.map((a) => a.address);
+  // 0.0.0.0 and :: are no server: on Linux they reach this machine's own listeners (address-scope.ts).
+  const usable = addresses.filter((a) => addressScope(a) !== 'unspecified');
+  if (usable.length === 0) {
+    return {
+      ...none,
+      addresses,
+      failure: {
+        result: 'connect-failed',
+        detail: `${target.host} resolves only to ${addresses.join(', ')}, an unspecified address: no directory server, not connected to`,
+      },
+    };
+  }
   const boundAs = options.bindDN !== undefined && options.bindDN !== '' ? options.bindDN : null;
 
   // Like a Windows client, try each address until one accepts a connection.
   let last: Opened | undefined;
   let attempts = 0;
-  for (const address of addresses) {
-    const opened = await openSocket(target, address, timeoutMs, options.ca ?? []);
+  for (const address of usable) {
+    if (left() < 1) break;
+    const opened = await openSocket(target, address, left(), options.ca ?? []);
     last = opened;
     attempts++;
     if (!opened.ok) {
@@ -71,16 +95,26 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
     const socket = opened.socket;
     const client = new Client({
       url: `${target.secure ? 'ldaps' : 'ldap'}://${isIP(address) === 6 ? `[${address}]` : address}:${target.port}`,
-      timeout: timeoutMs,
+      // The deadline below ends the conversation first, so its words (with the operation) are the ones reported.
+      timeout: left() + 1000,
       ...(target.secure ? { createSecureConnection: () => socket as TLSSocket } : {}),
       ...(!target.secure ? { createConnection: () => socket } : {}),
     });
+    const deadline = setTimeout(() => {
+      expired = true;
+      socket.destroy();
+    }, left());
     try {
       try {
         await client.bind(boundAs ?? '', boundAs === null ? '' : (options.password ?? ''));
       } catch (err) {
         const who = boundAs === null ? 'the anonymous bind' : `the bind as ${boundAs}`;
-        return { ...base, failure: operationFailure(err, who, where, timeoutMs, options.password) };
+        return {
+          ...base,
+          failure: expired
+            ? expiredFailure(who, where)
+            : operationFailure(err, who, where, timeoutMs, options.password),
+        };
       }
       let baseDN: string | undefined;
       try {
@@ -92,7 +126,12 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
         const first = dse.searchEntries[0];
         baseDN = first === undefined ? undefined : values(first, 'configurationNamingContext')[0];
       } catch (err) {
-        return { ...base, failure: operationFailure(err, 'reading the root DSE', where, timeoutMs, options.password) };
+        return {
+          ...base,
+          failure: expired
+            ? expiredFailure('reading the root DSE', where)
+            : operationFailure(err, 'reading the root DSE', where, timeoutMs, options.password),
+        };
       }
       if (baseDN === undefined || baseDN === '') {
         return {
@@ -115,18 +154,23 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
         return {
           ...base,
           baseDN,
-          failure: operationFailure(err, `the SCP search of ${baseDN}`, where, timeoutMs, options.password),
+          failure: expired
+            ? expiredFailure(`the SCP search of ${baseDN}`, where)
+            : operationFailure(err, `the SCP search of ${baseDN}`, where, timeoutMs, options.password),
         };
       }
     } finally {
-      await client.unbind().catch(() => {});
+      clearTimeout(deadline);
+      if (!expired) await client.unbind().catch(() => {});
       socket.destroy();
     }
   }
-  const failure =
+  const failure: Failure =
     last !== undefined && !last.ok
       ? last.failure
-      : { result: 'not-found' as const, detail: `${target.host} has no address` };
+      : left() < 1
+        ? expiredFailure('connecting', target.host)
+        : { result: 'not-found' as const, detail: `${target.host} has no address` };
   const tls = last !== undefined && last.tls !== undefined ? { tls: last.tls } : {};
   const tried = attempts > 1 ? ` (${attempts} addresses tried, this was the last)` : '';
   return {

@@ -38,7 +38,7 @@ export interface ScpLookupOptions {
   domain: string;
   email: string;
   dns: DnsResolver;
-  /** Limit for each network operation (connect, handshake, bind, each search). */
+  /** Deadline for the conversation with each directory as a whole (connect, handshake, bind, both searches). */
   timeoutMs: number;
   /** Extra trusted roots (PEM) for `ldaps://`, added to Node's bundled ones. */
   ca?: readonly string[];

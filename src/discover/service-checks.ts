@@ -6,6 +6,7 @@
 
 import { addressFailure } from '../dns/resolver.js';
 import { stepTlsWithVerdicts } from '../tls/index.js';
+import { addressScope } from './address-scope.js';
 import type { Lookup } from './context.js';
 import { describeConnectFailure, describeTlsFailure } from './messages.js';
 import type { DiscoveredSettings, ServiceCheck } from './report.js';
@@ -55,13 +56,21 @@ export async function checkServices(lookup: Lookup, settings: DiscoveredSettings
     urlsOf(settings).map(async ({ service, url }): Promise<ServiceCheck> => {
       const host = url.hostname;
       const base = { service, url: url.href, host, addresses: [] as string[] };
-      const dns = (await lookup.resolve(host)).value;
+      const dns = (await lookup.resolveAfter(host)).value;
       if (dns.status !== 'ok') {
         const failure = addressFailure(dns);
         return { ...base, result: failure.result, detail: `${host} ${failure.reason}.` };
       }
       const addresses = dns.addresses.map((a) => a.address);
-      const first = addresses[0] ?? '';
+      const first = addresses.find((a) => addressScope(a) !== 'unspecified');
+      if (first === undefined) {
+        return {
+          ...base,
+          addresses,
+          result: 'connect-failed',
+          detail: `${host} resolves only to ${addresses.join(', ')}, an unspecified address: no server, not connected to.`,
+        };
+      }
       const probe = (await lookup.probe(first, Number(url.port || 443), host)).value;
       const tls = stepTlsWithVerdicts(probe) ?? undefined;
       const check: ServiceCheck = {

@@ -23,7 +23,7 @@ export interface TlsProbeOptions {
   host?: string;
   /** Extra trusted roots (PEM), ADDED to `tls.rootCertificates`, never replacing them. */
   ca?: readonly string[];
-  /** Limit for connect + handshake, per handshake (default 10000). */
+  /** Deadline for the whole probe: connect + handshake, the second look included (default 10000). */
   timeoutMs?: number;
   /** Reference time for the chain analysis (default: now). */
   now?: Date;
@@ -276,7 +276,13 @@ export async function probeTls(options: TlsProbeOptions): Promise<TlsProbeResult
   const trust = trustStore(extraCerts);
   const secondLook = options.secondLook ?? true;
   const { chain, method } = await servedChainOf(first.chain, trust, () =>
-    secondLook ? handshake({ ...target, secureContext: trustContext([], { bundled: false }) }, timeoutMs) : null,
+    // The second look shares the probe's deadline; with no time left the chain is `assumed`, not waited for.
+    secondLook && timeoutMs - (performance.now() - started) >= 1
+      ? handshake(
+          { ...target, secureContext: trustContext([], { bundled: false }) },
+          Math.floor(timeoutMs - (performance.now() - started)),
+        )
+      : null,
   );
   const leaf = chain[0];
   const names = leaf === undefined ? null : matchName(host, leaf);

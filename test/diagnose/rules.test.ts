@@ -97,9 +97,17 @@ interface Case {
 }
 
 /** Codes no lab scenario can raise (the lab's DNS always answers): tested against real failing DNS servers. */
-const ELSEWHERE: Record<string, string> = { DNS_UNAVAILABLE: 'test/diagnose/dns-unavailable.test.ts' };
+const ELSEWHERE: Record<string, string> = {
+  DNS_UNAVAILABLE: 'test/diagnose/dns-unavailable.test.ts',
+  // Lab names are under .test (never public) and the lab never answers 0.0.0.0: a hostile DNS server plays it.
+  UNSPECIFIED_ADDRESS_ANSWER: 'test/discover/hostile-addresses.test.ts',
+  LOCAL_ADDRESS_FOR_PUBLIC_NAME: 'test/discover/hostile-addresses.test.ts',
+};
 
-const CASES: Record<Exclude<FindingCode, 'DNS_UNAVAILABLE'>, Case> = {
+const CASES: Record<
+  Exclude<FindingCode, 'DNS_UNAVAILABLE' | 'UNSPECIFIED_ADDRESS_ANSWER' | 'LOCAL_ADDRESS_FOR_PUBLIC_NAME'>,
+  Case
+> = {
   ROOT_DOMAIN_BLOCKS_FALLBACK: {
     scenario: 'root-domain-trap',
     // Thunderbird asks autodiscover.<domain> before the root domain: it never meets this step.

@@ -545,7 +545,13 @@ describe('lookupScp', () => {
     const result = await lookup(`ldap://slow.contoso.test:${port}`, { timeoutMs: 300 });
     assert.deepEqual(
       result.searches.map((s) => [s.result, s.address, s.detail]),
-      [['timeout', IP.slow, `the anonymous bind on slow.contoso.test (${IP.slow}:${port}): no answer within 300 ms`]],
+      [
+        [
+          'timeout',
+          IP.slow,
+          `the anonymous bind on slow.contoso.test (${IP.slow}:${port}): no answer within --timeout 300 ms (one deadline for connect, TLS, bind and searches together)`,
+        ],
+      ],
     );
   });
 

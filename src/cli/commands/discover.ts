@@ -23,6 +23,7 @@ export interface DiscoverCliOptions {
   passwordEnv?: string;
   accept?: string;
   timeout: string;
+  budget?: string;
   json?: boolean;
   /** Nothing ahead of the walk: no DNS lookup, handshake or request of a later candidate (slower). */
   sequential?: boolean;
@@ -69,7 +70,12 @@ export function registerDiscoverOptions(command: Command): Command {
     .option('--user <name>', 'user name for the POST (Basic)')
     .option('--password-env <VAR>', 'environment variable holding the password')
     .option('--accept <answers>', 'answer prompts in advance: redirect, certificate')
-    .option('--timeout <ms>', 'limit for each network request', '10000')
+    .option(
+      '--timeout <ms>',
+      'deadline for each network step as a whole (connect, TLS, request, whole answer), not an idle timer',
+      '10000',
+    )
+    .option('--budget <ms>', "deadline for the whole lookup (default: the profile's plan steps + 2, times --timeout)")
     .option('--json', 'print the JSON report on stdout, and nothing else there')
     .option(
       '--sequential',
@@ -141,6 +147,13 @@ export async function discoverFromCli(email: string, opts: DiscoverCliOptions): 
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) {
     throw usage(`--timeout "${opts.timeout}": expected a whole number of milliseconds from 1 to 600000`);
   }
+  let budgetMs: number | undefined;
+  if (opts.budget !== undefined) {
+    budgetMs = Number(opts.budget);
+    if (!Number.isInteger(budgetMs) || budgetMs < 1 || budgetMs > 3_600_000) {
+      throw usage(`--budget "${opts.budget}": expected a whole number of milliseconds from 1 to 3600000`);
+    }
+  }
   const dnsServers = opts.dns.map((spec) => {
     try {
       return parseDnsServer(spec);
@@ -172,6 +185,7 @@ export async function discoverFromCli(email: string, opts: DiscoverCliOptions): 
       exclude,
       accept: { redirect: answers.includes('redirect'), certificate: answers.includes('certificate') },
       timeoutMs,
+      ...(budgetMs !== undefined ? { budgetMs } : {}),
       ca,
       concurrent: !opts.sequential,
       prefetchRequests: opts.prefetchRequests === true,

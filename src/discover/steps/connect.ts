@@ -5,9 +5,10 @@
  */
 import { addressFailure } from '../../dns/resolver.js';
 import { stepTlsWithVerdicts, type TlsProbeResult } from '../../tls/index.js';
-import type { Lookup, Next, StepRun } from '../context.js';
+import { addressScope, localScope } from '../address-scope.js';
+import type { Lookup, Next, StepLimit, StepRun } from '../context.js';
 import type { HttpExchangeRequest, HttpExchangeResult } from '../http.js';
-import { certificatePromptMessage, describeConnectFailure, describeTlsFailure } from '../messages.js';
+import { certificatePromptMessage, describeConnectFailure, describeDeadline, describeTlsFailure } from '../messages.js';
 import { certificatePolicy } from '../profiles.js';
 import type { Step, StepMethod, StepTls } from '../report.js';
 
@@ -19,8 +20,15 @@ export interface Connected {
   tls?: StepTls;
   /** The certificate passed every check: the only case in which credentials may be sent. */
   certificateValid: boolean;
+  /**
+   * Set when a public name led to this machine (loopback) or its link (link-local): credentials never go there.
+   * `private` is set too (for the report), but does not stop credentials: split-horizon DNS is ordinary.
+   */
+  local?: 'loopback' | 'link-local' | 'private';
   /** Time spent so far (DNS + handshakes). */
   ms: number;
+  /** When the step's network part began (ports.now()): its --timeout runs from here, DNS excluded. */
+  since: number;
 }
 
 const roundMs = (ms: number) => Math.round(ms * 10) / 10;
@@ -73,30 +81,58 @@ export async function connect(
   }
   step.addresses = resolved.addresses.map((a) => a.address);
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const target = `${url.hostname}:${port}`;
+  // 0.0.0.0 and :: are no server: on Linux a connection to them reaches this machine's own listeners.
+  const usable = step.addresses.filter((a) => addressScope(a) !== 'unspecified');
+  if (usable.length === 0) {
+    step.result = 'refused';
+    step.refusal = 'unspecified-address';
+    step.phase = 'connect';
+    step.detail = `${url.hostname} resolves only to ${step.addresses.join(', ')}, an unspecified address: that is no server (on Linux it reaches this machine's own services), so the client does not connect. Fix the A/AAAA records of ${url.hostname}.`;
+    return finished();
+  }
+  const since = lookup.ports.now();
+  const cutShort = (limit: StepLimit, stage: 'connect' | 'tls'): ConnectOutcome => {
+    step.result = 'timeout';
+    step.phase = stage;
+    if (limit.by === 'budget') lookup.budgetReported = true;
+    step.detail = describeDeadline(target, stage, { by: limit.by, timeoutMs, budgetMs: lookup.budgetMs });
+    return finished();
+  };
 
   if (url.protocol !== 'https:') {
     return {
       kind: 'connected',
-      connection: { address: step.addresses[0] ?? '', addresses: step.addresses, certificateValid: false, ms: step.ms },
+      connection: {
+        address: usable[0] ?? '',
+        addresses: step.addresses,
+        certificateValid: false,
+        ms: step.ms,
+        since,
+        ...localOf(url.hostname, usable[0] ?? ''),
+      },
     };
   }
 
-  // Like WinHTTP, try each address until one accepts the connection.
+  // Like WinHTTP, try each address until one accepts the connection, all within the step's deadline.
   let probe: TlsProbeResult | undefined;
-  for (const address of step.addresses) {
-    const attempt = await lookup.probe(address, port, url.hostname, charge);
+  let limit = lookup.limit(since);
+  for (const address of usable) {
+    limit = lookup.limit(since);
+    if (limit.ms <= 0) break;
+    const attempt = await lookup.probe(address, port, url.hostname, charge, limit.ms);
     step.ms = roundMs(step.ms + attempt.ms);
     probe = attempt.value;
     if (probe.failedAt !== 'connect') break;
   }
-  if (!probe) return finished();
+  if (!probe) return limit.ms <= 0 ? cutShort(limit, 'connect') : finished();
   const tls = stepTlsWithVerdicts(probe) ?? undefined;
   if (tls) step.tls = tls;
-  const target = `${url.hostname}:${port}`;
 
   if (probe.failedAt === 'connect' || (probe.failedAt === 'handshake' && !probe.certificate)) {
     const code = probe.code ?? 'ECONNRESET';
-    step.result = code === 'ETIMEDOUT' ? 'timeout' : probe.failedAt === 'connect' ? 'connect-failed' : 'tls-error';
+    if (code === 'ETIMEDOUT') return cutShort(limit, probe.failedAt === 'connect' ? 'connect' : 'tls');
+    step.result = probe.failedAt === 'connect' ? 'connect-failed' : 'tls-error';
     step.phase = probe.failedAt === 'connect' ? 'connect' : 'tls';
     step.detail = describeConnectFailure(code, target, timeoutMs);
     return finished();
@@ -110,6 +146,8 @@ export async function connect(
       ...(tls ? { tls } : {}),
       certificateValid,
       ms: step.ms,
+      since,
+      ...localOf(url.hostname, probe.address),
     },
   });
   if (probe.code === null) return connected(true);
@@ -136,6 +174,11 @@ export async function connect(
   }
   // --accept certificate: the user pressed Yes. The request goes on, pinned to this certificate, without credentials.
   return connected(false);
+}
+
+function localOf(host: string, address: string): { local?: Connected['local'] } {
+  const local = localScope(host, address);
+  return local === undefined ? {} : { local };
 }
 
 /** A step record for a request step, ready to be completed by the caller. */
@@ -165,11 +208,30 @@ export async function send(
   lookup: Lookup,
   step: Step,
   request: HttpExchangeRequest,
+  limit: StepLimit = { ms: request.timeoutMs, by: 'timeout' },
 ): Promise<Extract<HttpExchangeResult, { ok: true }> | undefined> {
-  const response = await lookup.exchange(request);
+  const response =
+    limit.ms > 0
+      ? await lookup.exchange(request)
+      : ({ ok: false, code: 'ETIMEDOUT', message: 'no time left', ms: 0, sent: false, stage: 'connect' } as const);
   step.ms = roundMs(step.ms + response.ms);
+  if (!response.ok && response.code === 'ETIMEDOUT') {
+    step.result = 'timeout';
+    step.phase = response.stage === 'connect' ? 'connect' : response.stage === 'tls' ? 'tls' : 'http';
+    if (!response.sent) {
+      delete step.httpMethod;
+      delete step.credentialsSent;
+    }
+    if (limit.by === 'budget') lookup.budgetReported = true;
+    step.detail = describeDeadline(request.url.host, response.stage, {
+      by: limit.by,
+      timeoutMs: lookup.options.timeoutMs,
+      budgetMs: lookup.budgetMs,
+    });
+    return undefined;
+  }
   if (!response.ok) {
-    step.result = response.code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed';
+    step.result = 'connect-failed';
     step.phase = 'http';
     if (!response.sent) {
       // The connection never came up (a refused port 80, say): no request reached a server, so the step made none.
@@ -191,7 +253,7 @@ export function getRequest(lookup: Lookup, url: URL, c: Connected): HttpExchange
     method: 'GET',
     address: c.address,
     headers: { 'user-agent': lookup.profile.headers['user-agent'] ?? 'autodisco' },
-    timeoutMs: lookup.options.timeoutMs,
+    timeoutMs: Math.max(1, lookup.limit(c.since).ms),
     ca: lookup.options.ca,
     ...(url.protocol === 'https:'
       ? {
@@ -216,7 +278,8 @@ export async function getStep(
   const step = stepFor(method, email, url, round, connected.connection);
   step.httpMethod = 'GET';
   step.credentialsSent = false;
-  const response = await send(lookup, step, getRequest(lookup, url, connected.connection));
+  const limit = lookup.limit(connected.connection.since);
+  const response = await send(lookup, step, getRequest(lookup, url, connected.connection), limit);
   if (!response) return { done: { step, next: { kind: 'continue' } } };
   return { step, response };
 }

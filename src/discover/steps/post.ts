@@ -33,8 +33,13 @@ export function buildPost(
   c: Connected,
 ): { request: HttpExchangeRequest; mayAuthenticate: boolean } {
   const { options, profile } = lookup;
+  // Never to this machine or its link for a public name, however valid the certificate (address-scope.ts).
   const mayAuthenticate =
-    options.credentials !== undefined && c.certificateValid && (!target.foreign || target.consented);
+    options.credentials !== undefined &&
+    c.certificateValid &&
+    (!target.foreign || target.consented) &&
+    c.local !== 'loopback' &&
+    c.local !== 'link-local';
   const headers: Record<string, string> = { ...profile.headers };
   if (mayAuthenticate && options.credentials) {
     headers['authorization'] =
@@ -49,7 +54,7 @@ export function buildPost(
       address: c.address,
       headers,
       body: poxRequestBody(target.email, profile.schema),
-      timeoutMs: options.timeoutMs,
+      timeoutMs: Math.max(1, lookup.limit(c.since).ms),
       ca: options.ca,
       ...(url.protocol === 'https:'
         ? {
@@ -62,7 +67,18 @@ export function buildPost(
   };
 }
 
+/** Steps whose credentials were kept back from a local address of a public name, with the words to say so. */
+const withheld = new WeakMap<StepRun['step'], string>();
+
+/** One POST step; its detail ends by saying so when credentials were withheld (see buildPost). */
 export async function postStep(lookup: Lookup, target: PostTarget): Promise<StepRun> {
+  const run = await postOnce(lookup, target);
+  const note = withheld.get(run.step);
+  if (note !== undefined) run.step.detail = `${run.step.detail} ${note}`;
+  return run;
+}
+
+async function postOnce(lookup: Lookup, target: PostTarget): Promise<StepRun> {
   const { method, url, email, round } = target;
   const connected = await connect(lookup, method, email, url, round);
   if (connected.kind === 'finished') return connected.run;
@@ -70,10 +86,17 @@ export async function postStep(lookup: Lookup, target: PostTarget): Promise<Step
   const step = stepFor(method, email, url, round, c);
   const { options, profile } = lookup;
 
+  const limit = lookup.limit(c.since);
   const { request, mayAuthenticate } = buildPost(lookup, target, c);
   step.httpMethod = 'POST';
   step.credentialsSent = mayAuthenticate;
-  const response = await send(lookup, step, request);
+  const response = await send(lookup, step, request, limit);
+  if (options.credentials !== undefined && (c.local === 'loopback' || c.local === 'link-local')) {
+    withheld.set(
+      step,
+      `Credentials withheld: ${url.hostname} is a public name, but it resolved to ${c.address}, a ${c.local} address.`,
+    );
+  }
   if (!response) return { step, next: { kind: 'continue' } };
   const accepted = c.certificateValid ? '' : ' (certificate accepted by the user)';
 

@@ -41,7 +41,7 @@ export async function scpSteps(
     domain: address.domain,
     email: address.email,
     dns: lookup.ports.dns,
-    timeoutMs: lookup.options.timeoutMs,
+    timeoutMs: Math.max(1, lookup.limit(lookup.ports.now()).ms),
     ca: lookup.options.ca,
     now: () => lookup.ports.now(),
   });

@@ -10,6 +10,13 @@ import { orderSrv } from '../srv.js';
 import { needsConsent } from './consent.js';
 import { postStep } from './post.js';
 
+/**
+ * The most SRV targets tried. MS-OXDISCO only says the query "produces an ordered list of hosts"; no client
+ * documents a limit, and real domains publish one or two. Without a cap, 1,000 hanging targets would each cost a
+ * full --timeout; 10 keeps every real failover set while a hostile answer costs at most 10 steps.
+ */
+export const SRV_TARGET_CAP = 10;
+
 export async function srvSteps(
   lookup: Lookup,
   name: string,
@@ -52,18 +59,23 @@ export async function srvSteps(
     record(step);
     return { kind: 'continue' };
   }
-  const urls = ordered.map((r) => new URL(`https://${r.name.replace(/\.$/, '')}/autodiscover/autodiscover.xml`));
+  const tried = ordered.slice(0, SRV_TARGET_CAP);
+  if (ordered.length > tried.length) step.capped = { limit: SRV_TARGET_CAP, found: ordered.length };
+  const urls = tried.map((r) => new URL(`https://${r.name.replace(/\.$/, '')}/autodiscover/autodiscover.xml`));
   step.result = 'redirect-url';
   step.redirectTo = urls[0]?.href ?? null;
-  const odd = ordered.filter((r) => r.port !== 443);
-  step.detail = `${ordered.length} SRV target(s): ${ordered.map((r) => `${r.name}:${r.port}`).join(', ')}.${
-    odd.length > 0
-      ? ` Port ${odd.map((r) => r.port).join(', ')} is ignored: ${lookup.profile.short} always connects to 443.`
-      : ''
-  }`;
+  const odd = [...new Set(tried.filter((r) => r.port !== 443).map((r) => r.port))];
+  const cap =
+    ordered.length > tried.length
+      ? ` Only the first ${SRV_TARGET_CAP} are tried (the rest are ignored, so a long list cannot cost a --timeout each).`
+      : '';
+  step.detail = `${ordered.length} SRV target(s): ${tried.map((r) => `${r.name}:${r.port}`).join(', ')}${
+    ordered.length > tried.length ? `, and ${ordered.length - tried.length} more` : ''
+  }.${cap}${odd.length > 0 ? ` Port ${odd.join(', ')} is ignored: ${lookup.profile.short} always connects to 443.` : ''}`;
   record(step);
 
   for (const url of urls) {
+    if (lookup.budgetSpent('srv', email, url.hostname, round, record)) return { kind: 'fail' };
     if (needsConsent(lookup, url, domain) && !lookup.options.accept.redirect) {
       const prompt: Step = {
         method: 'srv',
