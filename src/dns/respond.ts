@@ -50,6 +50,8 @@ const QR_RESPONSE = 1 << 15;
 const RECURSION_DESIRED = 1 << 8;
 /** RFC 1035 §4.2.1 without EDNS; with EDNS we honour the client's size up to the DNS Flag Day 2020 value. */
 const CLASSIC_UDP_LIMIT = 512;
+/** The largest message TCP's 2-byte length prefix can carry. */
+const TCP_MESSAGE_LIMIT = 0xffff;
 const EDNS_UDP_LIMIT = 1232;
 
 function ednsOpt(): Answer {
@@ -120,6 +122,11 @@ export function respond(message: Buffer, ctx: RespondContext): Reply {
   if (resolution.rcode === 'REFUSED') full.flags = (full.flags ?? 0) & ~AUTHORITATIVE_ANSWER;
   const bytes = encode(full);
   const entry = log({ name, type, rcode: resolution.rcode, answers: resolution.answers.length });
+  if (bytes.length > TCP_MESSAGE_LIMIT) {
+    // Larger than a DNS message can be (RFC 1035 §4.2.2: a 2-byte length): no transport can carry it, so the
+    // zone's answer cannot be given at all.
+    return { bytes: encode(reply('SERVFAIL')), entry: { ...entry, rcode: 'SERVFAIL', answers: 0 } };
+  }
   if (ctx.transport === 'udp') {
     const asked = opt !== undefined && 'udpPayloadSize' in opt ? opt.udpPayloadSize : CLASSIC_UDP_LIMIT;
     const limit = Math.max(CLASSIC_UDP_LIMIT, Math.min(asked, EDNS_UDP_LIMIT));

@@ -536,3 +536,44 @@ describe('DnsServer at runtime', () => {
     });
   });
 });
+
+describe('an answer larger than any DNS message', () => {
+  it('is SERVFAIL over TCP (a 2-byte length cannot carry it), never a crash', async () => {
+    // 1,200 SRV records with long target names: well past 65,535 bytes once encoded.
+    const target = (i: number) => `${'x'.repeat(50)}-${i}.${'y'.repeat(60)}.contoso.test`;
+    const server = createDnsServer({
+      address: '127.0.0.53',
+      zones: [
+        {
+          origin: 'contoso.test',
+          records: Array.from({ length: 1200 }, (_, i) => ({
+            name: '_autodiscover._tcp',
+            type: 'SRV' as const,
+            priority: 1,
+            weight: 1,
+            port: 443,
+            target: target(i),
+          })),
+        },
+      ],
+    });
+    const { port } = await server.start();
+    try {
+      const query = encode({
+        type: 'query',
+        id: 7,
+        flags: RECURSION_DESIRED,
+        questions: [{ type: 'SRV', name: '_autodiscover._tcp.contoso.test' }],
+      });
+      const prefix = Buffer.alloc(2);
+      prefix.writeUInt16BE(query.length);
+      const [reply] = await tcpExchange('127.0.0.53', port, [Buffer.concat([prefix, query])], 1);
+      assert.ok(reply);
+      assert.equal(rcodeOf(reply), 2, 'SERVFAIL');
+      assert.equal(reply?.answers?.length ?? 0, 0);
+      assert.equal(server.queries.at(-1)?.rcode, 'SERVFAIL');
+    } finally {
+      await server.close();
+    }
+  });
+});
