@@ -134,8 +134,11 @@ export function parseYamlGuarded(text: string): unknown {
   }
   const error = doc.errors[0];
   if (error) {
-    const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more problems)` : '';
-    throw new YamlRefused(`${error.message} (line ${lineOf(text, error.pos[0])})${more}`);
+    const others = doc.errors.length - 1;
+    const more = others > 0 ? ` (and ${others} more problem${others === 1 ? '' : 's'})` : '';
+    const offset = error.pos[0];
+    const column = offset - text.lastIndexOf('\n', offset - 1);
+    throw new YamlRefused(`${error.message} at line ${lineOf(text, offset)}, column ${column}${more}`);
   }
   const duplicate = findDuplicateKey(doc.contents, text);
   if (duplicate) throw new YamlRefused(duplicate);
