@@ -25,7 +25,7 @@ function describeValue(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-function zodProblems(error: z.ZodError, prefix: readonly PropertyKey[] = []): Problem[] {
+export function zodProblems(error: z.ZodError, prefix: readonly PropertyKey[] = []): Problem[] {
   return error.issues.map((issue) => {
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;

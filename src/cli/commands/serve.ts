@@ -11,7 +11,6 @@ import { fileReason } from '../files.js';
 import { command, shellQuote } from '../invocation.js';
 import { reportError } from '../output.js';
 import { DEFAULT_DB, describeSnapshot, importConfig, openStore } from '../store.js';
-import { renderConfigYaml } from './config.js';
 
 interface ServeOptions {
   config?: string;
@@ -191,7 +190,6 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
         db: opts.db,
         source: opts.config ?? '--config',
         allowEmpty: opts.allowEmpty ?? false,
-        render: renderConfigYaml,
       });
       snapshot = describeSnapshot(result, opts.db);
     }

@@ -1,0 +1,137 @@
+/**
+ * `import` of a file of any size: read as a stream (settings/stream.ts), every user checked by the same schema
+ * as validateConfig and staged in a temporary SQLite file (store/staging.ts), every problem collected; only a
+ * file without problems opens the store, and then replaces its contents in one transaction (store.ts).
+ * Memory stays bounded whatever the number of users (README, "Large stores").
+ */
+import { AutodiscoError, type Problem } from '../errors.js';
+import { type DomainSettings, domain as domainSchema, user as userSchema } from '../settings/schema.js';
+import { readConfigStream } from '../settings/stream.js';
+import { validateConfig, zodProblems } from '../settings/validate.js';
+import { UserStaging } from '../store/staging.js';
+import { type ImportResult, importContents, openStore } from './store.js';
+
+/** Problems listed in full; past this, the count is still exact and one line says how many more there are. */
+export const MAX_LISTED_PROBLEMS = 10_000;
+
+class Problems {
+  readonly listed: Problem[] = [];
+  count = 0;
+  add(problem: Problem): void {
+    this.count++;
+    if (this.listed.length < MAX_LISTED_PROBLEMS) this.listed.push(problem);
+  }
+  all(): Problem[] {
+    const more = this.count - this.listed.length;
+    if (more <= 0) return this.listed;
+    return [...this.listed, { path: '', message: `and ${more} more problem(s), not listed` }];
+  }
+}
+
+const at = (line: number | null | undefined) => (line ? ` (line ${line})` : '');
+
+/** The domains part, checked by validateConfig itself; the names its users may use (valid or not). */
+function checkTop(top: unknown, source: string, problems: Problems) {
+  const body = (typeof top === 'object' && top !== null && !Array.isArray(top) ? top : {}) as Record<string, unknown>;
+  let domains: DomainSettings[] = [];
+  let schema: string | undefined;
+  try {
+    // The users were checked one by one already; an object's `users` list is left out here.
+    const document = body === top && Array.isArray(body['users']) ? { ...body, users: [] } : top;
+    const config = validateConfig(document, source);
+    domains = config.domains;
+    schema = config.$schema;
+  } catch (err) {
+    if (!(err instanceof AutodiscoError) || err.code !== 'ADK_ERR_CONFIG_INVALID') throw err;
+    for (const p of err.problems) problems.add(p);
+  }
+  // Users may name a domain whose record is broken: that record's own problem says enough (as validateConfig).
+  const names = new Set<string>();
+  for (const raw of Array.isArray(body['domains']) ? body['domains'] : []) {
+    const r = domainSchema.safeParse(raw);
+    if (r.success) {
+      for (const n of [r.data.name, ...r.data.aliases]) names.add(n);
+    } else if (typeof raw === 'object' && raw !== null) {
+      const { name, aliases } = raw as { name?: unknown; aliases?: unknown };
+      for (const n of [name, ...(Array.isArray(aliases) ? aliases : [])]) {
+        if (typeof n === 'string') names.add(n.trim().toLowerCase().replace(/\.$/, ''));
+      }
+    }
+  }
+  return { domains, schema, names, inlineUsers: Array.isArray(body['users']) ? (body['users'] as unknown[]) : [] };
+}
+
+export interface FileImport extends ImportResult {
+  domains: number;
+  users: number;
+  created: boolean;
+}
+
+/** Checks `file` completely, then (only if it has no problem) replaces the contents of the store at `db`. */
+export async function importFile(file: string, options: { db: string; allowEmpty: boolean }): Promise<FileImport> {
+  const staging = new UserStaging();
+  try {
+    const recordProblems = new Problems();
+    const crossProblems: Problem[] = [];
+    let crossCount = 0;
+    const addUser = (index: number, line: number | undefined, raw: unknown) => {
+      const r = userSchema.safeParse(raw, { reportInput: true });
+      if (!r.success) {
+        for (const p of zodProblems(r.error, ['users', index])) {
+          recordProblems.add({ path: p.path, message: `${p.message}${at(line)}` });
+        }
+        return;
+      }
+      const first = staging.add(index, line, r.data);
+      if (first) {
+        crossCount++;
+        if (crossProblems.length < MAX_LISTED_PROBLEMS) {
+          crossProblems.push({
+            path: `users[${index}].email`,
+            message: `"${r.data.email}" is already at users[${first.idx}]${at(first.line)}${at(line)}`,
+          });
+        }
+      }
+    };
+    const { top } = await readConfigStream(file, file, (item) => addUser(item.index, item.line, item.raw));
+    const problems = new Problems();
+    const checked = checkTop(top, file, problems);
+    // A JSON file or a flow `users: [...]` came whole, with the top document: same checks, without lines.
+    checked.inlineUsers.forEach((raw, index) => {
+      addUser(index, undefined, raw);
+    });
+    for (const p of recordProblems.listed) problems.add(p);
+    problems.count += recordProblems.count - recordProblems.listed.length;
+    for (const p of crossProblems) problems.add(p);
+    problems.count += crossCount - crossProblems.length;
+    for (const { idx, line, email } of staging.byIndex()) {
+      const domainName = email.slice(email.lastIndexOf('@') + 1);
+      if (!checked.names.has(domainName)) {
+        problems.add({
+          path: `users[${idx}].email`,
+          message: `domain "${domainName}" is not in domains (expected one of the domain names or aliases)${at(line)}`,
+        });
+      }
+    }
+    if (problems.count > 0) {
+      throw new AutodiscoError('ADK_ERR_CONFIG_INVALID', `${file}: ${problems.count} problem(s); nothing was changed`, {
+        problems: problems.all(),
+      });
+    }
+
+    // The file is good: only now is the store opened (and created if it does not exist).
+    const { store, created } = openStore(options.db, { create: true });
+    try {
+      const result = await importContents(
+        store,
+        { domains: checked.domains, userCount: staging.count, users: () => staging.byEmail() },
+        { db: options.db, source: file, allowEmpty: options.allowEmpty },
+      );
+      return { ...result, domains: checked.domains.length, users: staging.count, created };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    staging.close();
+  }
+}
