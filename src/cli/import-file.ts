@@ -88,7 +88,7 @@ export async function importFile(file: string, options: { db: string; allowEmpty
         if (crossProblems.length < MAX_LISTED_PROBLEMS) {
           crossProblems.push({
             path: `users[${index}].email`,
-            message: `"${r.data.email}" is already at users[${first.idx}]${at(first.line)}${at(line)}`,
+            message: `"${r.data.email}" is already at users[${first.idx}]${first.line ? `, line ${first.line}` : ''}${at(line)}`,
           });
         }
       }
@@ -104,15 +104,27 @@ export async function importFile(file: string, options: { db: string; allowEmpty
     problems.count += recordProblems.count - recordProblems.listed.length;
     for (const p of crossProblems) problems.add(p);
     problems.count += crossCount - crossProblems.length;
-    for (const { idx, line, email } of staging.byIndex()) {
+    // Users outside every domain, reported in file order: the staged rows come in address order, so the
+    // problems are sorted, keeping only the first MAX_LISTED_PROBLEMS (and counting the rest).
+    let outside: (Problem & { idx: number })[] = [];
+    let outsideCount = 0;
+    for (const { idx, line, email } of staging.addresses()) {
       const domainName = email.slice(email.lastIndexOf('@') + 1);
-      if (!checked.names.has(domainName)) {
-        problems.add({
-          path: `users[${idx}].email`,
-          message: `domain "${domainName}" is not in domains (expected one of the domain names or aliases)${at(line)}`,
-        });
+      if (checked.names.has(domainName)) continue;
+      outsideCount++;
+      outside.push({
+        idx,
+        path: `users[${idx}].email`,
+        message: `domain "${domainName}" is not in domains (expected one of the domain names or aliases)${at(line)}`,
+      });
+      if (outside.length >= 2 * MAX_LISTED_PROBLEMS) {
+        outside = outside.sort((a, b) => a.idx - b.idx).slice(0, MAX_LISTED_PROBLEMS);
       }
     }
+    for (const { path, message } of outside.sort((a, b) => a.idx - b.idx).slice(0, MAX_LISTED_PROBLEMS)) {
+      problems.add({ path, message });
+    }
+    problems.count += outsideCount - Math.min(outside.length, MAX_LISTED_PROBLEMS);
     if (problems.count > 0) {
       throw new AutodiscoError('ADK_ERR_CONFIG_INVALID', `${file}: ${problems.count} problem(s); nothing was changed`, {
         problems: problems.all(),

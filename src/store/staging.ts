@@ -1,7 +1,7 @@
 /**
  * Users read from a configuration file, held in a private temporary SQLite database while the file is checked:
  * a million users do not fit in memory as objects, but fit in a B-tree on disk with a bounded page cache.
- * The UNIQUE index on the address finds duplicates as rows arrive. Nothing here touches the real store: the
+ * The primary key (the address) finds duplicates as rows arrive. Nothing here touches the real store: the
  * file is checked completely before the store is even opened, so a bad file changes (or creates) nothing.
  */
 import Database from 'better-sqlite3';
@@ -21,9 +21,10 @@ export class UserStaging {
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -16384');
+    // Keyed by address only (one B-tree): reading in address order, as the store is filled, is sequential.
     db.exec(`CREATE TABLE users (
-      idx INTEGER PRIMARY KEY, line INTEGER, email TEXT NOT NULL UNIQUE, display_name TEXT, login_name TEXT,
-      mailbox_server TEXT, legacy_dn TEXT, mailbox_id TEXT, redirect_addr TEXT, redirect_url TEXT)`);
+      email TEXT PRIMARY KEY, idx INTEGER NOT NULL, line INTEGER, display_name TEXT, login_name TEXT,
+      mailbox_server TEXT, legacy_dn TEXT, mailbox_id TEXT, redirect_addr TEXT, redirect_url TEXT) WITHOUT ROWID`);
     this.#insert = db.prepare(
       `INSERT OR IGNORE INTO users (idx, line, email, display_name, login_name, mailbox_server, legacy_dn, mailbox_id, redirect_addr, redirect_url)
        VALUES (@idx, @line, @email, @display_name, @login_name, @mailbox_server, @legacy_dn, @mailbox_id, @redirect_addr, @redirect_url)`,
@@ -46,12 +47,10 @@ export class UserStaging {
     return this.#count;
   }
 
-  /** Addresses in file order, with their index and line: for the checks that need every domain first. */
-  *byIndex(): Generator<{ idx: number; line: number | null; email: string }> {
+  /** Addresses (in address order) with their index and line: for the checks that need every domain first. */
+  *addresses(): Generator<{ idx: number; line: number | null; email: string }> {
     yield* this.#db
-      .prepare<[], { idx: number; line: number | null; email: string }>(
-        'SELECT idx, line, email FROM users ORDER BY idx',
-      )
+      .prepare<[], { idx: number; line: number | null; email: string }>('SELECT idx, line, email FROM users')
       .iterate();
   }
 
