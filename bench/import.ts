@@ -24,6 +24,8 @@ const TIME = '/usr/bin/time';
 
 interface Measure {
   seconds: number;
+  /** User + system CPU time: the wall time depends on what else the machine runs. */
+  cpuSeconds: number;
   maxRssMB: number;
 }
 
@@ -40,8 +42,12 @@ async function measure(args: string[]): Promise<Measure> {
   const [code] = (await once(child, 'close')) as [number];
   const seconds = (performance.now() - start) / 1000;
   if (code !== 0) throw new Error(`autodisco ${args.join(' ')} failed (${code}):\n${stderr}`);
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1];
-  return { seconds, maxRssMB: rss ? Number(rss) / 1024 : Number.NaN };
+  const figure = (label: string) => Number(new RegExp(`${label}: ([\\d.]+)`).exec(stderr)?.[1] ?? Number.NaN);
+  return {
+    seconds,
+    cpuSeconds: figure('User time \\(seconds\\)') + figure('System time \\(seconds\\)'),
+    maxRssMB: figure('Maximum resident set size \\(kbytes\\)') / 1024,
+  };
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'autodisco-bench-import-'));
@@ -62,12 +68,12 @@ try {
     ];
     for (const [name, args] of cases) {
       const m = await measure(args);
-      const row = `| ${users.toLocaleString('en')} | ${size.toFixed(0)} MiB | ${name} | ${m.seconds.toFixed(1)} s | ${m.maxRssMB.toFixed(0)} MB |`;
+      const row = `| ${users.toLocaleString('en')} | ${size.toFixed(0)} MiB | ${name} | ${m.seconds.toFixed(1)} s | ${m.cpuSeconds.toFixed(1)} s | ${m.maxRssMB.toFixed(0)} MB |`;
       console.log(row);
       rows.push(row);
     }
   }
-  console.log('\n| users | file | step | time | peak RSS |\n| --- | --- | --- | --- | --- |');
+  console.log('\n| users | file | step | wall time | CPU time | peak RSS |\n| --- | --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
 } finally {
   await rm(dir, { recursive: true, force: true });

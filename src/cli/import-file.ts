@@ -8,6 +8,7 @@ import { AutodiscoError, type Problem } from '../errors.js';
 import { type DomainSettings, domain as domainSchema, user as userSchema } from '../settings/schema.js';
 import { readConfigStream } from '../settings/stream.js';
 import { validateConfig, zodProblems } from '../settings/validate.js';
+import type { SqliteStore } from '../store/sqlite.js';
 import { UserStaging } from '../store/staging.js';
 import { type ImportResult, importContents, openStore } from './store.js';
 
@@ -65,10 +66,18 @@ export interface FileImport extends ImportResult {
   domains: number;
   users: number;
   created: boolean;
+  /** The store, still open, when `keepOpen` was asked (`serve --config` goes on with it; `:memory:` too). */
+  store?: SqliteStore;
 }
 
-/** Checks `file` completely, then (only if it has no problem) replaces the contents of the store at `db`. */
-export async function importFile(file: string, options: { db: string; allowEmpty: boolean }): Promise<FileImport> {
+/**
+ * Checks `file` completely, then (only if it has no problem) replaces the contents of the store at `db`,
+ * creating it if needed. The store is closed after, unless `keepOpen`.
+ */
+export async function importFile(
+  file: string,
+  options: { db: string; allowEmpty: boolean; keepOpen?: boolean },
+): Promise<FileImport> {
   const staging = new UserStaging();
   try {
     const recordProblems = new Problems();
@@ -133,16 +142,21 @@ export async function importFile(file: string, options: { db: string; allowEmpty
 
     // The file is good: only now is the store opened (and created if it does not exist).
     const { store, created } = openStore(options.db, { create: true });
+    let result: ImportResult;
     try {
-      const result = await importContents(
+      result = await importContents(
         store,
         { domains: checked.domains, userCount: staging.count, users: () => staging.byEmail() },
         { db: options.db, source: file, allowEmpty: options.allowEmpty },
       );
-      return { ...result, domains: checked.domains.length, users: staging.count, created };
-    } finally {
+    } catch (err) {
       await store.close();
+      throw err;
     }
+    const counts = { domains: checked.domains.length, users: staging.count, created };
+    if (options.keepOpen) return { ...result, ...counts, store };
+    await store.close();
+    return { ...result, ...counts };
   } finally {
     staging.close();
   }
