@@ -4,9 +4,10 @@
  * file without problems opens the store, and then replaces its contents in one transaction (store.ts).
  * Memory stays bounded whatever the number of users (README, "Large stores").
  */
+import { z } from 'zod';
 import { AutodiscoError, type Problem } from '../errors.js';
 import { type DomainSettings, domain as domainSchema, user as userSchema } from '../settings/schema.js';
-import { readConfigStream } from '../settings/stream.js';
+import { lineOfKey, readConfigStream, type UserItem } from '../settings/stream.js';
 import { validateConfig, zodProblems } from '../settings/validate.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import { UserStaging } from '../store/staging.js';
@@ -83,14 +84,18 @@ export async function importFile(
     const recordProblems = new Problems();
     const crossProblems: Problem[] = [];
     let crossCount = 0;
-    const addUser = (index: number, line: number | undefined, raw: unknown) => {
+    const addUser = (index: number, item: UserItem | undefined, raw: unknown) => {
       const r = userSchema.safeParse(raw, { reportInput: true });
       if (!r.success) {
-        for (const p of zodProblems(r.error, ['users', index])) {
-          recordProblems.add({ path: p.path, message: `${p.message}${at(line)}` });
+        for (const issue of r.error.issues) {
+          const key = issue.path[0];
+          const where = item && typeof key === 'string' ? lineOfKey(item, key) : item?.line;
+          const [p] = zodProblems(new z.ZodError([issue]), ['users', index]);
+          if (p) recordProblems.add({ path: p.path, message: `${p.message}${at(where)}` });
         }
         return;
       }
+      const line = item?.line;
       const first = staging.add(index, line, r.data);
       if (first) {
         crossCount++;
@@ -102,7 +107,7 @@ export async function importFile(
         }
       }
     };
-    const { top } = await readConfigStream(file, file, (item) => addUser(item.index, item.line, item.raw));
+    const { top } = await readConfigStream(file, file, (item) => addUser(item.index, item, item.raw));
     const problems = new Problems();
     const checked = checkTop(top, file, problems);
     // A JSON file or a flow `users: [...]` came whole, with the top document: same checks, without lines.

@@ -18,6 +18,16 @@ export interface UserItem {
   index: number;
   line: number;
   raw: unknown;
+  /** The item's lines (for the line of a field named in a problem). */
+  lines: readonly string[];
+}
+
+/** The file line of `key` in an item (its first line when the key is not found at the start of a line). */
+export function lineOfKey(item: Pick<UserItem, 'line' | 'lines'>, key: string): number {
+  const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^[\\s-]*["']?${escaped}["']?\\s*:`);
+  const at = item.lines.findIndex((l) => pattern.test(l));
+  return item.line + Math.max(at, 0);
 }
 
 /** An item larger than this is refused: no user record comes near it, and it would be held in memory. */
@@ -70,10 +80,10 @@ export async function readConfigStream(
 
   const flush = () => {
     if (!item) return;
-    const start = item.line;
-    const parsed = parsePiece(item.lines.join('\n'), source, (n) => start + n - 1);
+    const { line: start, lines } = item;
+    const parsed = parsePiece(lines.join('\n'), source, (n) => start + n - 1);
     item = undefined;
-    onUser({ index, line: start, raw: Array.isArray(parsed) && parsed.length === 1 ? parsed[0] : parsed });
+    onUser({ index, line: start, lines, raw: Array.isArray(parsed) && parsed.length === 1 ? parsed[0] : parsed });
     index++;
   };
 

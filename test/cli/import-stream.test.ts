@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { userAddress, writeConfig } from '../../bench/generate-config.js';
 import { configChunks, renderConfigYaml, userLine } from '../../src/cli/config-yaml.js';
-import { importFile } from '../../src/cli/import-file.js';
+import { importFile, MAX_LISTED_PROBLEMS } from '../../src/cli/import-file.js';
 import type { AutodiscoError } from '../../src/errors.js';
 import { readConfigStream } from '../../src/settings/stream.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
@@ -54,7 +54,7 @@ describe('streaming import of a large file', () => {
     const err = await rejectsWith(importFile(bad, { db, allowEmpty: false }), 'ADK_ERR_CONFIG_INVALID');
     assert.equal(err.message, `${bad}: 1 problem(s); nothing was changed`);
     assert.equal(err.problems[0]?.path, `users[${USERS}].mailboxId`);
-    assert.match(err.problems[0]?.message ?? '', new RegExp(`\\(got 42\\) \\(line ${lineOf(USERS)}\\)$`));
+    assert.match(err.problems[0]?.message ?? '', new RegExp(`\\(got 42\\) \\(line ${lineOf(USERS) + 1}\\)$`));
     assert.deepEqual(await storeState(db), before);
     assert.deepEqual(
       (await readdir(dir)).filter((f) => f.includes('before-import')),
@@ -84,6 +84,23 @@ describe('streaming import of a large file', () => {
       ],
     );
     assert.equal(existsSync(db), false, 'a refused file creates no database');
+  });
+
+  test('past 10,000 problems the count stays exact and the rest is summed up in one line', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'many.yaml');
+    const n = MAX_LISTED_PROBLEMS + 5;
+    const users = Array.from({ length: n }, (_, i) => `  - { email: "${userAddress(i)}" }\n`).join('');
+    await writeFile(file, `domains:\n  - name: other.test\nusers:\n${users}`);
+    const err = await rejectsWith(
+      importFile(file, { db: join(dir, 'a.sqlite'), allowEmpty: false }),
+      'ADK_ERR_CONFIG_INVALID',
+    );
+    assert.equal(err.message, `${file}: ${n} problem(s); nothing was changed`);
+    assert.equal(err.problems.length, MAX_LISTED_PROBLEMS + 1);
+    assert.equal(err.problems[0]?.path, 'users[0].email', 'in file order');
+    assert.equal(err.problems.at(-2)?.path, `users[${MAX_LISTED_PROBLEMS - 1}].email`);
+    assert.deepEqual(err.problems.at(-1), { path: '', message: 'and 5 more problem(s), not listed' });
   });
 
   test('export → import is the identity, whatever characters the values hold', async () => {
