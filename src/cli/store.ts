@@ -8,7 +8,7 @@
  *   configuration file the same `import` restores.
  */
 import { existsSync } from 'node:fs';
-import { link, unlink } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import { AutodiscoError } from '../errors.js';
 import type { Config, DomainSettings, UserRecord } from '../settings/schema.js';
 import { SqliteStore } from '../store/sqlite.js';
@@ -81,16 +81,16 @@ function sameContents(previous: StoredContents, next: ImportContents): boolean {
 }
 
 /**
- * Writes the replaced contents to `path`, streamed: first to `<path>.partial`, linked to `path` when complete,
+ * Writes the replaced contents to `path`, streamed: first to `<path>.partial`, renamed when complete,
  * so an import killed while writing never leaves a truncated file under the name the restore command gives.
  */
 async function writeSnapshot(path: string, previous: StoredContents): Promise<void> {
   const partial = `${path}.partial`;
   try {
     await writeFileChunks(partial, configChunks(previous.domains, previous.users()), { flags: 'wx', mode: 0o600 });
-    // link refuses an existing name, as 'wx' did: a snapshot is never overwritten.
-    await link(partial, path);
-    await unlink(partial);
+    // A snapshot is never overwritten (names carry the time to the millisecond; this is the 'wx' of old).
+    if (existsSync(path)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+    await rename(partial, path);
   } catch (cause) {
     await unlink(partial).catch(() => undefined);
     const code = (cause as NodeJS.ErrnoException).code ?? 'error';
