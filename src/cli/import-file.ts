@@ -6,9 +6,10 @@
  */
 import { z } from 'zod';
 import { AutodiscoError, type Problem } from '../errors.js';
+import { redirectCycles } from '../settings/redirect-cycles.js';
 import { type DomainSettings, domain as domainSchema, user as userSchema } from '../settings/schema.js';
 import { lineOfKey, readConfigStream, type UserItem } from '../settings/stream.js';
-import { validateConfig, zodProblems } from '../settings/validate.js';
+import { domainKeys, userKey, validateConfig, zodProblems } from '../settings/validate.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import { UserStaging } from '../store/staging.js';
 import { type ImportResult, importContents, openStore } from './store.js';
@@ -49,18 +50,19 @@ function checkTop(top: unknown, source: string, problems: Problems) {
   }
   // Users may name a domain whose record is broken: that record's own problem says enough (as validateConfig).
   const names = new Set<string>();
-  for (const raw of Array.isArray(body['domains']) ? body['domains'] : []) {
+  const indexed: { index: number; value: DomainSettings }[] = [];
+  (Array.isArray(body['domains']) ? body['domains'] : []).forEach((raw: unknown, index: number) => {
     const r = domainSchema.safeParse(raw);
-    if (r.success) {
-      for (const n of [r.data.name, ...r.data.aliases]) names.add(n);
-    } else if (typeof raw === 'object' && raw !== null) {
-      const { name, aliases } = raw as { name?: unknown; aliases?: unknown };
-      for (const n of [name, ...(Array.isArray(aliases) ? aliases : [])]) {
-        if (typeof n === 'string') names.add(n.trim().toLowerCase().replace(/\.$/, ''));
-      }
-    }
-  }
-  return { domains, schema, names, inlineUsers: Array.isArray(body['users']) ? (body['users'] as unknown[]) : [] };
+    if (r.success) indexed.push({ index, value: r.data });
+    for (const n of domainKeys(raw, index, r.data).names) names.add(n);
+  });
+  return {
+    domains,
+    indexed,
+    schema,
+    names,
+    inlineUsers: Array.isArray(body['users']) ? (body['users'] as unknown[]) : [],
+  };
 }
 
 export interface FileImport extends ImportResult {
@@ -84,6 +86,20 @@ export async function importFile(
     const recordProblems = new Problems();
     const crossProblems: Problem[] = [];
     let crossCount = 0;
+    const duplicate = (
+      index: number,
+      line: number | undefined,
+      email: string,
+      first: { idx: number; line: number | null },
+    ) => {
+      crossCount++;
+      if (crossProblems.length < MAX_LISTED_PROBLEMS) {
+        crossProblems.push({
+          path: `users[${index}].email`,
+          message: `"${email}" is already at users[${first.idx}]${first.line ? `, line ${first.line}` : ''}${at(line)}`,
+        });
+      }
+    };
     const addUser = (index: number, item: UserItem | undefined, raw: unknown) => {
       const r = userSchema.safeParse(raw, { reportInput: true });
       if (!r.success) {
@@ -93,19 +109,15 @@ export async function importFile(
           const [p] = zodProblems(new z.ZodError([issue]), ['users', index]);
           if (p) recordProblems.add({ path: p.path, message: `${p.message}${at(where)}` });
         }
+        // Its address, when readable, still counts for duplicates: fixing the record must not reveal a new problem.
+        const email = userKey(raw, index, undefined).names[0];
+        const first = email === undefined ? undefined : staging.addInvalid(index, item?.line, email);
+        if (first) duplicate(index, item?.line, email as string, first);
         return;
       }
       const line = item?.line;
       const first = staging.add(index, line, r.data);
-      if (first) {
-        crossCount++;
-        if (crossProblems.length < MAX_LISTED_PROBLEMS) {
-          crossProblems.push({
-            path: `users[${index}].email`,
-            message: `"${r.data.email}" is already at users[${first.idx}]${first.line ? `, line ${first.line}` : ''}${at(line)}`,
-          });
-        }
-      }
+      if (first) duplicate(index, line, r.data.email, first);
     };
     const { top } = await readConfigStream(file, file, (item) => addUser(item.index, item, item.raw));
     const problems = new Problems();
@@ -139,6 +151,11 @@ export async function importFile(
       problems.add({ path, message });
     }
     problems.count += outsideCount - Math.min(outside.length, MAX_LISTED_PROBLEMS);
+    // Cycles through users' redirectAddr (the domains' own cycles were reported by validateConfig): only the
+    // users that redirect can be part of one, so only they are read into memory.
+    for (const p of redirectCycles(checked.indexed, [...staging.redirecting()])) {
+      if (p.path.startsWith('users[')) problems.add(p);
+    }
     if (problems.count > 0) {
       throw new AutodiscoError('ADK_ERR_CONFIG_INVALID', `${file}: ${problems.count} problem(s); nothing was changed`, {
         problems: problems.all(),

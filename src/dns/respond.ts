@@ -97,7 +97,9 @@ export function respond(message: Buffer, ctx: RespondContext): Reply {
   const log = (entry: Omit<QueryLogEntry, 'transport'>): QueryLogEntry => ({ ...entry, transport: ctx.transport });
 
   if (question === undefined || questions.length !== 1) {
-    return { bytes: encode(reply('FORMERR')), entry: log({ name: '', type: '', rcode: 'FORMERR', answers: 0 }) };
+    // No question is echoed: thousands of compressed names would expand past what a TCP length prefix can carry.
+    const formerr = { ...reply('FORMERR'), questions: [] };
+    return { bytes: encode(formerr), entry: log({ name: '', type: '', rcode: 'FORMERR', answers: 0 }) };
   }
   const name = canonicalName(question.name);
   const type = question.type;

@@ -32,17 +32,8 @@ export interface V2Response {
 /** Budget when the request names none: the ten hops a POX client allows itself (MS-OXDISCO). */
 export const DEFAULT_REDIRECT_COUNT = 10;
 
-/** The longest part of a client's value repeated in an error message. */
-const ECHO_LIMIT = 64;
-
 function error(status: number, code: string, message: string): V2Response {
   return { status, body: { ErrorCode: code, ErrorMessage: message } };
-}
-
-function clip(value: string): string {
-  // By code point, so a cut never leaves half a surrogate pair.
-  const chars = Array.from(value);
-  return chars.length > ECHO_LIMIT ? `${chars.slice(0, ECHO_LIMIT).join('')}…` : value;
 }
 
 function protocolUrl(settings: ResolvedSettings, protocol: V2Protocol): string | undefined {
@@ -88,8 +79,8 @@ function hostOf(url: string): string {
 }
 
 /**
- * The v2 response for `answer`. `protocol` is the raw `Protocol` query value (it is validated here, so the
- * error can quote it).
+ * The v2 response for `answer`. `protocol` is the raw `Protocol` query value, validated here. The error never
+ * quotes it: nothing a client sends comes back in an answer (a page that shows the message cannot be fooled).
  */
 export function renderV2(answer: Answer, protocol: string | undefined, request: V2Request): V2Response {
   const p = parseV2Protocol(protocol);
@@ -97,7 +88,7 @@ export function renderV2(answer: Answer, protocol: string | undefined, request: 
     return error(
       400,
       'InvalidProtocol',
-      `The given protocol value '${clip(protocol ?? '')}' is invalid. Supported values are '${PROTOCOLS.join(', ')}'.`,
+      `${protocol === undefined || protocol.trim() === '' ? 'The Protocol parameter is missing' : 'The given protocol value is invalid'}. Supported values are '${PROTOCOLS.join(', ')}'.`,
     );
   }
 

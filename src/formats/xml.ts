@@ -69,7 +69,7 @@ export class XmlRejected extends Error {
   override name = 'XmlRejected';
   constructor(
     message: string,
-    readonly reason: 'doctype' | 'malformed' | 'too-deep',
+    readonly reason: 'doctype' | 'malformed' | 'too-deep' | 'too-large',
   ) {
     super(message);
   }
@@ -83,20 +83,71 @@ export function containsDtd(text: string): boolean {
 }
 
 /**
- * Parses a whole document into a tree. Refuses DTDs (before parsing), malformed XML and nesting deeper than
- * `maxDepth`. Only the five predefined entities and character references are decoded.
+ * Limits on an untrusted document. Each one stops the parse the moment it is crossed: saxes resolves a namespace
+ * prefix by walking every open element, so a document that kept going past the depth limit would cost time
+ * quadratic in its nesting (21,800 unclosed `<a>` in 64 KiB took seconds).
  */
-export function parseXml(text: string, maxDepth = 32): XmlElement {
+export interface XmlLimits {
+  /** Elements may nest this deep (the root is level 1). */
+  maxDepth: number;
+  /** Longer documents are refused before parsing (characters). */
+  maxChars: number;
+  /** Elements in the whole document. */
+  maxElements: number;
+  /** Attributes (namespace declarations included) on one element. */
+  maxAttributes: number;
+}
+
+export const XML_LIMITS: XmlLimits = {
+  maxDepth: 32,
+  // discover reads answers of up to 256 KiB (src/discover/http.ts) and the server takes 64 KiB bodies.
+  maxChars: 1_048_576,
+  // A real Autodiscover or autoconfig document has a few hundred elements (an Exchange answer with every
+  // protocol, about 300).
+  maxElements: 4096,
+  maxAttributes: 64,
+};
+
+/** Thrown from inside a saxes handler: saxes calls handlers synchronously, so this unwinds write() at once. */
+class Stop extends Error {}
+
+/**
+ * Parses a whole document into a tree. Refuses DTDs (before parsing), malformed XML (at the first error) and any
+ * document over the limits (at the element that crosses one). Only the five predefined entities and character
+ * references are decoded. `limits` may be a number: the maximum depth, as before.
+ */
+export function parseXml(text: string, limits: Partial<XmlLimits> | number = {}): XmlElement {
+  const { maxDepth, maxChars, maxElements, maxAttributes } = {
+    ...XML_LIMITS,
+    ...(typeof limits === 'number' ? { maxDepth: limits } : limits),
+  };
+  if (text.length > maxChars) {
+    throw new XmlRejected(`the document is ${text.length} characters long; at most ${maxChars} are read`, 'too-large');
+  }
   if (containsDtd(text)) throw new XmlRejected('a DTD or entity declaration is not allowed', 'doctype');
   const parser = new SaxesParser({ xmlns: true, position: true });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
   let failure: Error | undefined;
-  parser.on('error', (err) => {
+  let elements = 0;
+  let attributeCount = 0;
+  const stop = (err: Error): never => {
     failure ??= err;
+    throw new Stop();
+  };
+  // saxes reports an error and goes on; the first one is enough, and going on is where the cost is.
+  parser.on('error', (err) => stop(err));
+  parser.on('doctype', () => stop(new XmlRejected('a DTD is not allowed', 'doctype')));
+  parser.on('opentagstart', () => {
+    // Before saxes resolves the new element's namespace (the walk over the open elements).
+    if (stack.length >= maxDepth) stop(new XmlRejected(`elements nest deeper than ${maxDepth}`, 'too-deep'));
+    if (++elements > maxElements) stop(new XmlRejected(`more than ${maxElements} elements`, 'too-large'));
+    attributeCount = 0;
   });
-  parser.on('doctype', () => {
-    failure ??= new XmlRejected('a DTD is not allowed', 'doctype');
+  parser.on('attribute', () => {
+    if (++attributeCount > maxAttributes) {
+      stop(new XmlRejected(`an element has more than ${maxAttributes} attributes`, 'too-large'));
+    }
   });
   parser.on('opentag', (tag) => {
     // No prototype: an attribute named __proto__ or constructor is just an attribute.
@@ -111,7 +162,6 @@ export function parseXml(text: string, maxDepth = 32): XmlElement {
     if (parent) parent.children.push(node);
     else root ??= node;
     stack.push(node);
-    if (stack.length > maxDepth) failure ??= new XmlRejected(`elements nest deeper than ${maxDepth}`, 'too-deep');
   });
   parser.on('text', (t) => {
     const top = stack.at(-1);
@@ -127,7 +177,7 @@ export function parseXml(text: string, maxDepth = 32): XmlElement {
   try {
     parser.write(text).close();
   } catch (err) {
-    failure ??= err as Error;
+    if (!(err instanceof Stop)) failure ??= err as Error;
   }
   if (failure) {
     if (failure instanceof XmlRejected) throw failure;

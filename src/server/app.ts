@@ -13,6 +13,7 @@ import Fastify, {
 } from 'fastify';
 import type { ProfileSigner } from '../formats/sign-profile.js';
 import type { SettingsStore } from '../store/store.js';
+import { endpointOfRoute, frameworkErrorsFor, harden } from './hardening.js';
 import { maskAddresses } from './mask.js';
 import type { Endpoint, ServerMetrics } from './metrics.js';
 import { levelEnabled, RequestLogger } from './request-logger.js';
@@ -77,12 +78,14 @@ export function buildApp(deps: AppDeps, options: AppOptions): FastifyInstance {
     childLoggerFactory: requestLogger,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
     bodyLimit: BODY_LIMIT,
+    frameworkErrors: frameworkErrorsFor(deps.metrics),
     trustProxy: options.trustProxy && options.trustProxy.length > 0 ? options.trustProxy : false,
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   });
   const now = deps.now ?? (() => new Date());
   const context = { ...deps, now, serverId: serverIdFor(), options };
 
+  harden(app);
   app.decorateRequest('outcome', undefined);
   app.decorateRequest('endpoint', undefined);
   app.decorateRequest('address', undefined);
@@ -97,10 +100,11 @@ export function buildApp(deps: AppDeps, options: AppOptions): FastifyInstance {
   app.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string', bodyLimit: BODY_LIMIT }, asText);
 
   app.addHook('onResponse', (request, reply, done) => {
-    const endpoint = request.endpoint ?? 'other';
+    // The framework's own answers (413, 415, 400 before the handler; 404 with no route) are counted too.
+    const endpoint = request.endpoint ?? endpointOfRoute(request.routeOptions.url);
     const outcome = request.outcome ?? (reply.statusCode >= 400 ? `http-${reply.statusCode}` : 'ok');
     const ms = reply.elapsedTime;
-    if (endpoint !== 'other') deps.metrics.observe(endpoint, outcome, ms / 1000);
+    if (endpoint !== 'other' || reply.statusCode >= 400) deps.metrics.observe(endpoint, outcome, ms / 1000);
     // The access line (and the masking that goes into it) only when it will be written.
     if (levelEnabled(request.log, 'info')) {
       const address = request.address && (options.logAddresses ? request.address : maskAddresses(request.address));

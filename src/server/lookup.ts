@@ -1,17 +1,17 @@
-import { domainToASCII } from 'node:url';
 import { type Answer, resolveAnswer, splitAddress } from '../settings/resolve.js';
-import type { DomainSettings } from '../settings/schema.js';
+import { checkEmailAddress, checkHostName, type DomainSettings } from '../settings/schema.js';
 import type { SettingsStore } from '../store/store.js';
 
-/** `Chris@Contoso.TEST` → `chris@contoso.test`; undefined when it cannot be an address. */
+/**
+ * `Chris@Contoso.TEST` → `chris@contoso.test`; undefined when it cannot be an address. The domain is checked as
+ * the configuration checks it: `x@example.test/evil` is not an address (it used to be read as x@example.test).
+ */
 export function normalizeAddress(raw: string | undefined): string | undefined {
   if (!raw) return undefined;
   const value = raw.trim();
-  const at = value.lastIndexOf('@');
-  if (at < 1 || at === value.length - 1 || value.length > 320 || /[\s<>"\\]/.test(value)) return undefined;
-  const domain = domainToASCII(value.slice(at + 1)).toLowerCase();
-  if (!domain.includes('.')) return undefined;
-  return `${value.slice(0, at).toLowerCase()}@${domain}`;
+  if (value.length > 320) return undefined;
+  const checked = checkEmailAddress(value);
+  return 'email' in checked ? checked.email : undefined;
 }
 
 /** The answer for one address: the domain (by name or alias) and the user's row, decided by resolveAnswer. */
@@ -36,7 +36,8 @@ export async function answerFollowingMoves(store: SettingsStore, email: string, 
 /** The host name of a Host header, in ASCII without port or trailing dot; '' when it is not a host name. */
 export function hostFromHeader(hostHeader: string | undefined): string {
   if (!hostHeader || hostHeader.startsWith('[')) return '';
-  return domainToASCII(hostHeader.replace(/:\d+$/, '').replace(/\.$/, '')).toLowerCase();
+  const checked = checkHostName(hostHeader.replace(/:\d+$/, ''));
+  return 'ascii' in checked ? checked.ascii : '';
 }
 
 /** The domain named by a Host header: `autoconfig.example.com:443` → example.com's settings. */

@@ -1,12 +1,15 @@
 /** Reading the YAML (or JSON) files admins write: one way to fail, the same words for every kind of file. */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { AutodiscoError } from '../errors.js';
+import { parseYamlGuarded } from './yaml-guard.js';
 
-/** Parses YAML (JSON is YAML); duplicate keys are an error. Unparseable text is ADK_ERR_CONFIG_UNREADABLE. */
+/**
+ * Parses YAML (JSON is YAML); duplicate keys are an error. Unparseable text, and text over the limits of
+ * yaml-guard.ts (nesting, aliases, tags), is ADK_ERR_CONFIG_UNREADABLE.
+ */
 export function parseYamlText(text: string, source: string): unknown {
   try {
-    return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+    return parseYamlGuarded(text);
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
     throw new AutodiscoError('ADK_ERR_CONFIG_UNREADABLE', `${source}: not valid YAML: ${message}`, { cause });

@@ -3,8 +3,34 @@
  * diagnosis (what should have been answered). The YAML configuration file is this schema; the JSON schema in
  * schemas/config.schema.json is generated from it (`npm run schema`), so the two cannot drift.
  */
+import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
+
+/**
+ * Characters that end or change a host name inside a URL (`/ ? # \ @ :`, `%`-escapes, brackets, spaces and
+ * controls). Node's domainToASCII parses its argument as a URL host and silently drops everything from the first
+ * `/ ? # \`, so `mail.example.test/evil` became `mail.example.test`: they are refused before it runs.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const NOT_IN_HOST = /[\u0000-\u0020\u007f/?#\\@:%[\]<>^|"'`{}]/u;
+
+/** The problem with a host name, or its A-label form. */
+export function checkHostName(value: string): { ascii: string } | { problem: string } {
+  const bad = NOT_IN_HOST.exec(value.trim());
+  if (bad) {
+    const shown = /^[\u0021-\u007e]$/.test(bad[0])
+      ? `"${bad[0]}"`
+      : `U+${(bad[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    return { problem: `${shown} is not allowed in a host name` };
+  }
+  const ascii = domainToASCII(value.trim().replace(/\.$/, '')).toLowerCase();
+  const ok =
+    ascii !== '' &&
+    ascii.length <= 253 &&
+    ascii.split('.').every((label) => /^(?!-)[a-z0-9-]{1,63}(?<!-)$/.test(label));
+  return ok ? { ascii } : { problem: 'it is not a valid host name' };
+}
 
 /** A DNS host name, stored in its ASCII (A-label) form. */
 export const hostName = z
@@ -12,20 +38,31 @@ export const hostName = z
   .min(1)
   .max(253)
   .transform((value, ctx) => {
-    const ascii = domainToASCII(value.trim().replace(/\.$/, '')).toLowerCase();
-    const ok = ascii !== '' && ascii.split('.').every((label) => /^(?!-)[a-z0-9-]{1,63}(?<!-)$/.test(label));
-    if (!ok) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not a valid host name (expected e.g. mail.example.com)` });
+    const checked = checkHostName(value);
+    if ('problem' in checked) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(value)} is not a valid host name: ${checked.problem} (expected e.g. mail.example.com)`,
+      });
       return z.NEVER;
     }
-    return ascii;
+    return checked.ascii;
   });
 
-/** An absolute http(s) URL. Autodiscover hands these to clients, so they must be complete. */
+/**
+ * An absolute http(s) URL. Autodiscover hands these to clients as written, so they must be complete and mean the
+ * same to every URL parser: no backslash (WHATWG reads it as `/`, others do not), no spaces or controls, no
+ * `user@` before the host (`https://mail.example.com@evil.example/`), and a real host name.
+ */
 function isUrl(value: string, schemes: readonly string[]): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+  if (/[\u0000-\u0020\u007f\\]/.test(value)) return false;
   try {
     const u = new URL(value);
-    return schemes.includes(u.protocol) && u.hostname !== '';
+    if (!schemes.includes(u.protocol) || u.hostname === '' || u.username !== '' || u.password !== '') return false;
+    const authority = value.slice(u.protocol.length + 2).split(/[/?#]/, 1)[0] ?? '';
+    if (authority.includes('@')) return false;
+    return isIP(u.hostname.replace(/^\[|\]$/g, '')) !== 0 || 'ascii' in checkHostName(u.hostname);
   } catch {
     return false;
   }
@@ -39,18 +76,31 @@ export const httpsUrl = z.string().refine((value) => isUrl(value, ['https:']), {
   message: 'expected an absolute https:// URL (clients refuse to follow http:// for this)',
 });
 
+/** `local@domain` → lower case with an A-label domain; the problem otherwise (the domain as checkHostName says). */
+export function checkEmailAddress(value: string): { email: string } | { problem: string } {
+  const at = value.lastIndexOf('@');
+  const local = value.slice(0, at);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+  if (at < 1 || /[\u0000-\u0020\u007f<>"\\]/.test(local)) return { problem: 'expected local@domain.tld' };
+  const domain = checkHostName(value.slice(at + 1));
+  if ('problem' in domain) return { problem: `its domain: ${domain.problem}` };
+  if (!domain.ascii.includes('.')) return { problem: 'expected local@domain.tld' };
+  return { email: `${local.toLowerCase()}@${domain.ascii}` };
+}
+
 export const emailAddress = z
   .string()
   .max(320)
   .transform((value, ctx) => {
-    const at = value.lastIndexOf('@');
-    const local = value.slice(0, at);
-    const domain = domainToASCII(value.slice(at + 1)).toLowerCase();
-    if (at < 1 || domain === '' || !domain.includes('.') || /[\s<>"]/.test(local)) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not an e-mail address (expected local@domain.tld)` });
+    const checked = checkEmailAddress(value);
+    if ('problem' in checked) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(value)} is not an e-mail address (${checked.problem})`,
+      });
       return z.NEVER;
     }
-    return `${local.toLowerCase()}@${domain}`;
+    return checked.email;
   });
 
 export const security = z.enum(['tls', 'starttls', 'none']);
@@ -104,7 +154,11 @@ const outlookAnywhere = z.strictObject({
   /** `msstd:<name on the certificate>`; defaults to `msstd:<externalHost>`. For a wildcard certificate use `msstd:*.example.com`. */
   certPrincipalName: z
     .string()
-    .regex(/^(msstd:[^\s]+|none)$/, 'expected msstd:<name on the certificate> or none')
+    // A name, or a wildcard name, and nothing after it: Outlook compares it with the certificate as written.
+    .regex(
+      /^(msstd:(\*\.)?(?!-)[a-zA-Z0-9-]{1,63}(\.(?!-)[a-zA-Z0-9-]{1,63})+|none)$/,
+      'expected msstd:<name on the certificate> (e.g. msstd:mail.example.com or msstd:*.example.com) or none',
+    )
     .optional(),
 });
 

@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { AutodiscoError, type Problem } from '../errors.js';
 import { parseYamlText, readTextFile } from './files.js';
+import { redirectCycles } from './redirect-cycles.js';
 import {
   type Config,
+  checkEmailAddress,
+  checkHostName,
   type DomainSettings,
   domain as domainSchema,
   type UserRecord,
@@ -40,43 +43,71 @@ export function zodProblems(error: z.ZodError, prefix: readonly PropertyKey[] = 
 /** A record that passed its own schema, with its index in the document (for paths). */
 type Indexed<T> = { index: number; value: T };
 
-/** Checks that span records: duplicates, aliases that collide, users in domains that are not served. */
+/** What can still be read from a record, valid or not: its names (A-labels) or its address, for duplicates. */
+type Keys = { index: number; names: string[] };
+
+export function domainKeys(raw: unknown, index: number, valid: DomainSettings | undefined): Keys {
+  if (valid) return { index, names: [valid.name, ...valid.aliases] };
+  const { name, aliases } = (typeof raw === 'object' && raw !== null ? raw : {}) as {
+    name?: unknown;
+    aliases?: unknown;
+  };
+  const names: string[] = [];
+  for (const n of [name, ...(Array.isArray(aliases) ? aliases : [])]) {
+    const checked = typeof n === 'string' ? checkHostName(n.replace(/\.$/, '')) : undefined;
+    if (checked && 'ascii' in checked) names.push(checked.ascii);
+  }
+  return { index, names };
+}
+
+export function userKey(raw: unknown, index: number, valid: UserRecord | undefined): Keys {
+  if (valid) return { index, names: [valid.email] };
+  const email = typeof raw === 'object' && raw !== null ? (raw as { email?: unknown }).email : undefined;
+  const checked = typeof email === 'string' ? checkEmailAddress(email) : undefined;
+  return { index, names: checked && 'email' in checked ? [checked.email] : [] };
+}
+
+/**
+ * Checks that span records: duplicates (an invalid record's readable name or address counts too, so fixing it
+ * does not reveal a new problem), users in domains that are not served, redirect cycles.
+ */
 function crossChecks(
   domains: Indexed<DomainSettings>[],
   users: Indexed<UserRecord>[],
-  invalidNames: Set<string>,
+  domainNames: Keys[],
+  userEmails: Keys[],
 ): Problem[] {
   const problems: Problem[] = [];
   const owner = new Map<string, string>();
-  for (const { index: i, value: d } of domains) {
-    const names: [string, string][] = [[d.name, `domains[${i}].name`]];
-    d.aliases.forEach((a, j) => {
-      names.push([a, `domains[${i}].aliases[${j}]`]);
-    });
-    for (const [name, path] of names) {
+  for (const { index: i, names } of domainNames) {
+    names.forEach((name, j) => {
+      const path = j === 0 ? `domains[${i}].name` : `domains[${i}].aliases[${j - 1}]`;
       const first = owner.get(name);
       if (first !== undefined) problems.push({ path, message: `"${name}" is already used at ${first}` });
       else owner.set(name, path);
-    }
-    if (d.redirect && 'domain' in d.redirect && d.redirect.domain === d.name) {
-      problems.push({ path: `domains[${i}].redirect.domain`, message: `"${d.name}" redirects to itself` });
-    }
+    });
   }
   const seen = new Map<string, number>();
-  for (const { index: i, value: u } of users) {
-    const first = seen.get(u.email);
+  for (const { index: i, names } of userEmails) {
+    const email = names[0];
+    if (email === undefined) continue;
+    const first = seen.get(email);
     if (first !== undefined)
-      problems.push({ path: `users[${i}].email`, message: `"${u.email}" is already at users[${first}]` });
-    else seen.set(u.email, i);
+      problems.push({ path: `users[${i}].email`, message: `"${email}" is already at users[${first}]` });
+    else seen.set(email, i);
+  }
+  const validNames = new Set(domains.flatMap((d) => [d.value.name, ...d.value.aliases]));
+  for (const { index: i, value: u } of users) {
     const domainName = u.email.slice(u.email.lastIndexOf('@') + 1);
     // A name that only a broken domain record carries is not reported twice: that record's problem says enough.
-    if (!owner.has(domainName) && !invalidNames.has(domainName)) {
+    if (!validNames.has(domainName) && !owner.has(domainName)) {
       problems.push({
         path: `users[${i}].email`,
         message: `domain "${domainName}" is not in domains (expected one of the domain names or aliases)`,
       });
     }
   }
+  problems.push(...redirectCycles(domains, users));
   return problems;
 }
 
@@ -87,40 +118,41 @@ const documentShape = z.strictObject({
 });
 
 /**
- * Validates a parsed document completely: each record on its own, then the rules that span records, so every
- * problem is reported at once, with its path.
+ * Validates a parsed document completely: the document's own keys, each record on its own, then the rules that
+ * span records, so every problem is reported at once, with its path (an unknown top-level key does not hide
+ * the records' problems).
  */
 export function validateConfig(document: unknown, source = 'configuration'): Config {
   const fail = (problems: Problem[]) =>
     new AutodiscoError('ADK_ERR_CONFIG_INVALID', `${source}: ${problems.length} problem(s); nothing was changed`, {
       problems,
     });
-  const top = documentShape.safeParse(document ?? {}, { reportInput: true });
-  if (!top.success) throw fail(zodProblems(top.error));
-
   const problems: Problem[] = [];
+  const top = documentShape.safeParse(document ?? {}, { reportInput: true });
+  if (!top.success) problems.push(...zodProblems(top.error));
+  // The records are read whenever they are lists, even next to an unknown key.
+  const body = (typeof document === 'object' && document !== null ? document : {}) as Record<string, unknown>;
+  const rawDomains = Array.isArray(body['domains']) ? body['domains'] : [];
+  const rawUsers = Array.isArray(body['users']) ? body['users'] : [];
+
   const domains: Indexed<DomainSettings>[] = [];
   const users: Indexed<UserRecord>[] = [];
-  top.data.domains.forEach((raw, index) => {
+  const domainNames: Keys[] = [];
+  const userEmails: Keys[] = [];
+  rawDomains.forEach((raw, index) => {
     const r = domainSchema.safeParse(raw, { reportInput: true });
     if (r.success) domains.push({ index, value: r.data });
     else problems.push(...zodProblems(r.error, ['domains', index]));
+    domainNames.push(domainKeys(raw, index, r.data));
   });
-  top.data.users.forEach((raw, index) => {
+  rawUsers.forEach((raw, index) => {
     const r = userSchema.safeParse(raw, { reportInput: true });
     if (r.success) users.push({ index, value: r.data });
     else problems.push(...zodProblems(r.error, ['users', index]));
+    userEmails.push(userKey(raw, index, r.data));
   });
-  const invalidNames = new Set<string>();
-  top.data.domains.forEach((raw, index) => {
-    if (domains.some((d) => d.index === index) || typeof raw !== 'object' || raw === null) return;
-    const { name, aliases } = raw as { name?: unknown; aliases?: unknown };
-    for (const n of [name, ...(Array.isArray(aliases) ? aliases : [])]) {
-      if (typeof n === 'string') invalidNames.add(n.trim().toLowerCase().replace(/\.$/, ''));
-    }
-  });
-  problems.push(...crossChecks(domains, users, invalidNames));
-  if (problems.length > 0) throw fail(problems);
+  problems.push(...crossChecks(domains, users, domainNames, userEmails));
+  if (problems.length > 0 || !top.success) throw fail(problems);
   const config: Config = { domains: domains.map((d) => d.value), users: users.map((u) => u.value) };
   if (top.data.$schema !== undefined) config.$schema = top.data.$schema;
   return config;

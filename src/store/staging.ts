@@ -12,6 +12,7 @@ export class UserStaging {
   // '' is SQLite's anonymous temporary database: a file in the temporary folder, deleted when closed.
   readonly #db = new Database('');
   readonly #insert;
+  readonly #insertInvalid;
   readonly #firstAt;
   #count = 0;
 
@@ -23,11 +24,14 @@ export class UserStaging {
     db.pragma('cache_size = -16384');
     // Keyed by address only (one B-tree): reading in address order, as the store is filled, is sequential.
     db.exec(`CREATE TABLE users (
-      email TEXT PRIMARY KEY, idx INTEGER NOT NULL, line INTEGER, display_name TEXT, login_name TEXT,
+      email TEXT PRIMARY KEY, idx INTEGER NOT NULL, line INTEGER, valid INTEGER NOT NULL DEFAULT 1, display_name TEXT, login_name TEXT,
       mailbox_server TEXT, legacy_dn TEXT, mailbox_id TEXT, redirect_addr TEXT, redirect_url TEXT) WITHOUT ROWID`);
     this.#insert = db.prepare(
       `INSERT OR IGNORE INTO users (idx, line, email, display_name, login_name, mailbox_server, legacy_dn, mailbox_id, redirect_addr, redirect_url)
        VALUES (@idx, @line, @email, @display_name, @login_name, @mailbox_server, @legacy_dn, @mailbox_id, @redirect_addr, @redirect_url)`,
+    );
+    this.#insertInvalid = db.prepare(
+      'INSERT OR IGNORE INTO users (idx, line, email, valid) VALUES (@idx, @line, @email, 0)',
     );
     this.#firstAt = db.prepare<[string], { idx: number; line: number | null }>(
       'SELECT idx, line FROM users WHERE email = ?',
@@ -43,6 +47,24 @@ export class UserStaging {
     return undefined;
   }
 
+  /**
+   * Stages the readable address of an invalid record, so that its duplicates are reported with it (a file with
+   * an invalid record is never imported, so this row never reaches the store).
+   */
+  addInvalid(index: number, line: number | undefined, email: string): { idx: number; line: number | null } | undefined {
+    const info = this.#insertInvalid.run({ idx: index, line: line ?? null, email });
+    if (info.changes === 0) return this.#firstAt.get(email);
+    return undefined;
+  }
+
+  /** The users that leave the chain of redirects (redirectAddr or redirectUrl): all a cycle can go through. */
+  *redirecting(): Generator<{ index: number; value: UserRecord }> {
+    const rows = this.#db.prepare<[], UserRow & { idx: number }>(
+      'SELECT * FROM users WHERE valid = 1 AND (redirect_addr IS NOT NULL OR redirect_url IS NOT NULL)',
+    );
+    for (const row of rows.iterate()) yield { index: row.idx, value: rowToUser(row) };
+  }
+
   get count(): number {
     return this.#count;
   }
@@ -50,7 +72,9 @@ export class UserStaging {
   /** Addresses (in address order) with their index and line: for the checks that need every domain first. */
   *addresses(): Generator<{ idx: number; line: number | null; email: string }> {
     yield* this.#db
-      .prepare<[], { idx: number; line: number | null; email: string }>('SELECT idx, line, email FROM users')
+      .prepare<[], { idx: number; line: number | null; email: string }>(
+        'SELECT idx, line, email FROM users WHERE valid = 1',
+      )
       .iterate();
   }
 

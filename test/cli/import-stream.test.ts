@@ -86,6 +86,37 @@ describe('streaming import of a large file', () => {
     assert.equal(existsSync(db), false, 'a refused file creates no database');
   });
 
+  test('a streamed file gets the same cross-record rules: duplicates of invalid records, cycles through users', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'rules.yaml');
+    await writeFile(
+      file,
+      [
+        'domains:',
+        '  - name: example.test',
+        'users:',
+        '  - email: a@example.test',
+        '    mailboxId: 42',
+        '  - email: A@example.test',
+        '  - { email: b@example.test, redirectAddr: c@example.test }',
+        '  - { email: c@example.test, redirectAddr: b@example.test }',
+        '',
+      ].join('\n'),
+    );
+    const err = await rejectsWith(
+      importFile(file, { db: join(dir, 'a.sqlite'), allowEmpty: false }),
+      'ADK_ERR_CONFIG_INVALID',
+    );
+    assert.deepEqual(
+      err.problems.map((p) => `${p.path}: ${p.message}`),
+      [
+        'users[0].mailboxId: Invalid input: expected string, received number (got 42) (line 5)',
+        'users[1].email: "a@example.test" is already at users[0], line 4 (line 6)',
+        'users[2].redirectAddr: b@example.test → c@example.test → b@example.test is a redirect cycle',
+      ],
+    );
+  });
+
   test('past 10,000 problems the count stays exact and the rest is summed up in one line', async () => {
     const dir = await tempDir();
     const file = join(dir, 'many.yaml');

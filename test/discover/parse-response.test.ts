@@ -647,24 +647,29 @@ describe('parseAutodiscoverResponse: hostile bodies', () => {
     }
   });
 
-  test('10,000 protocols: the first 64 are read, and the warning says so', () => {
+  test('1,000 protocols: the first 64 are read, and the warning says so', () => {
     let protocols = '';
-    for (let i = 0; i < 10_000; i++)
-      protocols += `<Protocol><Type>IMAP</Type><Server>imap${i}.test</Server></Protocol>`;
+    for (let i = 0; i < 1_000; i++) protocols += `<Protocol><Type>IMAP</Type><Server>imap${i}.test</Server></Protocol>`;
     const result = settingsOf(parseAutodiscoverResponse(account(`<Action>settings</Action>${protocols}`), 'outlook'));
     assert.equal(result.protocols.length, RESPONSE_LIMITS.maxProtocols);
     assert.equal(RESPONSE_LIMITS.maxProtocols, 64);
     assert.deepEqual(result.protocols[0], { type: 'IMAP', server: 'imap0.test' });
     assert.deepEqual(result.protocols[63], { type: 'IMAP', server: 'imap63.test' });
-    assert.deepEqual(result.warnings, ['the response has 10000 <Protocol> elements; only the first 64 are read']);
+    assert.deepEqual(result.warnings, ['the response has 1000 <Protocol> elements; only the first 64 are read']);
   });
 
-  test('10,000 mobilesync servers are capped the same way', () => {
-    const servers = '<Server><Type>MobileSync</Type></Server>'.repeat(10_000);
+  test('an answer of more than 4,096 elements is not read at all (the parse stops at the limit)', () => {
+    const protocols = '<Protocol><Type>IMAP</Type><Server>imap.test</Server></Protocol>'.repeat(10_000);
+    const result = parseAutodiscoverResponse(account(`<Action>settings</Action>${protocols}`), 'outlook');
+    assert.deepEqual(result, { kind: 'invalid', reason: 'not an Autodiscover response: more than 4096 elements' });
+  });
+
+  test('1,000 mobilesync servers are capped the same way', () => {
+    const servers = '<Server><Type>MobileSync</Type></Server>'.repeat(1_000);
     const body = outlook(`<Action><Settings>${servers}</Settings></Action>`, OUTER, MOBILESYNC);
     const result = settingsOf(parseAutodiscoverResponse(body, 'mobilesync'));
     assert.equal(result.protocols.length, 64);
-    assert.deepEqual(result.warnings, ['the response has 10000 <Server> elements; only the first 64 are read']);
+    assert.deepEqual(result.warnings, ['the response has 1000 <Server> elements; only the first 64 are read']);
   });
 
   test('element names never become prototype keys', () => {

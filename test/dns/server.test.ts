@@ -355,6 +355,44 @@ describe('DnsServer with the node resolver', () => {
     assert.equal(packet.id, 99);
     assert.equal(rcodeOf(packet), 1);
   });
+
+  it('answers FORMERR without echoing 10,000 compressed questions (their expansion would not fit a TCP frame)', async () => {
+    const { address, port } = server.address ?? assert.fail('not started');
+    const label = 'a'.repeat(63);
+    const first = Buffer.concat([
+      ...[label, label, label, 'a'.repeat(61)].map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
+      Buffer.from([0, 0, 1, 0, 1]),
+    ]);
+    const count = Math.floor((65_535 - 12 - first.length) / 6) + 1;
+    const header = Buffer.alloc(12);
+    header.writeUInt16BE(7, 0);
+    header.writeUInt16BE(count, 4);
+    const pointers = Buffer.alloc((count - 1) * 6);
+    for (let i = 0; i < count - 1; i++) {
+      // A pointer to the first name (offset 12), type A, class IN.
+      pointers.writeUInt32BE(0xc00c0001, i * 6);
+      pointers.writeUInt16BE(1, i * 6 + 4);
+    }
+    const message = Buffer.concat([header, first, pointers]);
+    assert.ok(message.length <= 65_535);
+    const frame = Buffer.alloc(2);
+    frame.writeUInt16BE(message.length);
+    const socket = net.connect(port, address);
+    const answer = new Promise<Buffer>((resolve, reject) => {
+      let got = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        got = Buffer.concat([got, chunk]);
+        if (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) resolve(got.subarray(2));
+      });
+      socket.on('error', reject);
+    });
+    socket.write(Buffer.concat([frame, message]));
+    const packet = decode(await answer);
+    socket.destroy();
+    assert.equal(packet.id, 7);
+    assert.equal(rcodeOf(packet), 1);
+    assert.equal(packet.questions?.length ?? 0, 0);
+  });
 });
 
 describe('DnsServer at runtime', () => {

@@ -78,7 +78,10 @@ describe('validateConfig', () => {
       messages.includes('domains[1].name: "b.test" is already used at domains[0].aliases[0]'),
       messages.join('\n'),
     );
-    assert.ok(messages.includes('domains[2].redirect.domain: "c.test" redirects to itself'));
+    assert.ok(
+      messages.includes('domains[2].redirect.domain: c.test → c.test is a redirect cycle'),
+      messages.join('\n'),
+    );
     assert.ok(
       messages.some((m) => m.startsWith('users[3]') && m.includes('loop')),
       messages.join('\n'),

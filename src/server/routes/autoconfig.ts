@@ -22,7 +22,13 @@ export async function autoconfigRoutes(app: FastifyInstance, ctx: RouteContext):
     let answer: Awaited<ReturnType<typeof answerFollowingMoves>>;
     if (raw !== undefined && raw !== '' && !raw.includes('%EMAIL')) {
       const email = normalizeAddress(raw);
-      if (!email) return notFound(request, reply, 'invalid-request');
+      if (!email) {
+        request.outcome = 'invalid-request';
+        return reply
+          .code(400)
+          .type('text/plain; charset=utf-8')
+          .send('The "emailaddress" query parameter must be an e-mail address, e.g. ?emailaddress=you@example.com\n');
+      }
       request.address = email;
       answer = await answerFollowingMoves(ctx.store, email);
     } else {

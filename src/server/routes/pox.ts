@@ -62,6 +62,8 @@ export async function poxRoutes(app: FastifyInstance, ctx: RouteContext): Promis
     const parsed = parsePoxRequest(typeof request.body === 'string' ? request.body : '');
     if (!parsed.ok) return sendError(reply, request, parsed.error.code, parsed.error.schema);
     const { schema, emailAddress, legacyDN } = parsed.request;
+    // Not an address at all (`x@example.test/evil`): the request is invalid (600), not a lookup that failed (500).
+    if (!legacyDN && !normalizeAddress(emailAddress)) return sendError(reply, request, 600, schema);
     const answer = await answerFor(request, emailAddress, legacyDN);
 
     switch (answer.kind) {
