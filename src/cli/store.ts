@@ -8,10 +8,12 @@
  *   configuration file the same `import` restores.
  */
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import { AutodiscoError } from '../errors.js';
-import type { Config } from '../settings/schema.js';
+import type { Config, DomainSettings, UserRecord } from '../settings/schema.js';
 import { SqliteStore } from '../store/sqlite.js';
+import type { StoredContents } from '../store/store.js';
+import { configChunks, writeFileChunks } from './config-yaml.js';
 import { command, shellQuote } from './invocation.js';
 
 export const DEFAULT_DB = 'data/autodisco.sqlite';
@@ -47,52 +49,95 @@ export function snapshotPath(db: string, now = new Date()): string {
   return `${db}.before-import-${now.toISOString().replaceAll(':', '-')}.yaml`;
 }
 
-/** The same configuration, written in one order: stored users come back sorted by address. */
-function canonical(config: Config): string {
-  const users = [...config.users].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
-  return JSON.stringify({ domains: config.domains, users });
-}
-
 export interface ImportResult {
   previous: { domains: number; users: number };
   /** Where the replaced contents were saved; undefined when nothing was replaced (empty or unchanged store). */
   snapshot?: string;
 }
 
+/** What an import puts in the store: the domains, and the users in address order, read one at a time. */
+export interface ImportContents {
+  domains: readonly DomainSettings[];
+  userCount: number;
+  users: () => Iterable<UserRecord>;
+}
+
+const userText = (u: UserRecord) => JSON.stringify(u);
+
+/** Whether the store already holds exactly `next`: one pass over both user lists, both in address order. */
+function sameContents(previous: StoredContents, next: ImportContents): boolean {
+  if (previous.userCount !== next.userCount) return false;
+  if (JSON.stringify(previous.domains) !== JSON.stringify(next.domains)) return false;
+  const theirs = next.users()[Symbol.iterator]();
+  try {
+    for (const mine of previous.users()) {
+      const other = theirs.next();
+      if (other.done || userText(other.value) !== userText(mine)) return false;
+    }
+    return theirs.next().done === true;
+  } finally {
+    theirs.return?.();
+  }
+}
+
 /**
- * Replaces the store's contents with `config`, refusing to delete every domain without `allowEmpty`, and
- * writing the replaced contents (as YAML, mode 0600: it holds addresses) before anything is deleted.
+ * Writes the replaced contents to `path`, streamed: first to `<path>.partial`, renamed when complete,
+ * so an import killed while writing never leaves a truncated file under the name the restore command gives.
  */
-export async function importConfig(
+async function writeSnapshot(path: string, previous: StoredContents): Promise<void> {
+  const partial = `${path}.partial`;
+  try {
+    await writeFileChunks(partial, configChunks(previous.domains, previous.users()), { flags: 'wx', mode: 0o600 });
+    // A snapshot is never overwritten (names carry the time to the millisecond; this is the 'wx' of old).
+    if (existsSync(path)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+    await rename(partial, path);
+  } catch (cause) {
+    await unlink(partial).catch(() => undefined);
+    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+    throw new AutodiscoError(
+      'ADK_ERR_SNAPSHOT',
+      `cannot write the snapshot ${path} (${code}); nothing was imported: the snapshot keeps what the import replaces`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Replaces the store's contents with `next`, refusing to delete every domain without `allowEmpty`, and
+ * writing the replaced contents (as YAML, mode 0600: it holds addresses) before anything is deleted, all in
+ * the store's one transaction.
+ */
+export async function importContents(
   store: SqliteStore,
-  config: Config,
-  options: { db: string; source: string; allowEmpty: boolean; render: (config: Config) => string },
+  next: ImportContents,
+  options: { db: string; source: string; allowEmpty: boolean },
 ): Promise<ImportResult> {
   const result: ImportResult = { previous: { domains: 0, users: 0 } };
-  await store.replaceAll(config, async (previous) => {
-    result.previous = { domains: previous.domains.length, users: previous.users.length };
-    if (config.domains.length === 0 && previous.domains.length > 0 && !options.allowEmpty) {
+  await store.replaceStreaming(next, async (previous) => {
+    result.previous = { domains: previous.domains.length, users: previous.userCount };
+    if (next.domains.length === 0 && previous.domains.length > 0 && !options.allowEmpty) {
       throw new AutodiscoError(
         'ADK_ERR_IMPORT_EMPTY',
-        `${options.source} has no domains: importing it would delete the ${previous.domains.length} domain(s) and ${previous.users.length} user(s) stored in ${options.db}; nothing was changed (add --allow-empty if an empty store is what you want)`,
+        `${options.source} has no domains: importing it would delete the ${previous.domains.length} domain(s) and ${previous.userCount} user(s) stored in ${options.db}; nothing was changed (add --allow-empty if an empty store is what you want)`,
       );
     }
-    const empty = previous.domains.length === 0 && previous.users.length === 0;
-    if (empty || canonical(previous) === canonical(config)) return;
+    const empty = previous.domains.length === 0 && previous.userCount === 0;
+    if (empty || sameContents(previous, next)) return;
     const path = snapshotPath(options.db);
-    try {
-      await writeFile(path, options.render(previous), { mode: 0o600, flag: 'wx' });
-    } catch (cause) {
-      const code = (cause as NodeJS.ErrnoException).code ?? 'error';
-      throw new AutodiscoError(
-        'ADK_ERR_SNAPSHOT',
-        `cannot write the snapshot ${path} (${code}); nothing was imported: the snapshot keeps what the import replaces`,
-        { cause },
-      );
-    }
+    await writeSnapshot(path, previous);
     result.snapshot = path;
   });
   return result;
+}
+
+/** importContents for a configuration already in memory (`serve --config`, tests). */
+export async function importConfig(
+  store: SqliteStore,
+  config: Config,
+  options: { db: string; source: string; allowEmpty: boolean },
+): Promise<ImportResult> {
+  const users = [...config.users].sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
+  return importContents(store, { domains: config.domains, userCount: users.length, users: () => users }, options);
 }
 
 /** What an import prints after its first line: where the replaced contents are and how to get them back. */

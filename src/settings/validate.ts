@@ -28,7 +28,7 @@ function describeValue(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-function zodProblems(error: z.ZodError, prefix: readonly PropertyKey[] = []): Problem[] {
+export function zodProblems(error: z.ZodError, prefix: readonly PropertyKey[] = []): Problem[] {
   return error.issues.map((issue) => {
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
@@ -46,7 +46,7 @@ type Indexed<T> = { index: number; value: T };
 /** What can still be read from a record, valid or not: its names (A-labels) or its address, for duplicates. */
 type Keys = { index: number; names: string[] };
 
-function domainKeys(raw: unknown, index: number, valid: DomainSettings | undefined): Keys {
+export function domainKeys(raw: unknown, index: number, valid: DomainSettings | undefined): Keys {
   if (valid) return { index, names: [valid.name, ...valid.aliases] };
   const { name, aliases } = (typeof raw === 'object' && raw !== null ? raw : {}) as {
     name?: unknown;
@@ -60,7 +60,7 @@ function domainKeys(raw: unknown, index: number, valid: DomainSettings | undefin
   return { index, names };
 }
 
-function userKey(raw: unknown, index: number, valid: UserRecord | undefined): Keys {
+export function userKey(raw: unknown, index: number, valid: UserRecord | undefined): Keys {
   if (valid) return { index, names: [valid.email] };
   const email = typeof raw === 'object' && raw !== null ? (raw as { email?: unknown }).email : undefined;
   const checked = typeof email === 'string' ? checkEmailAddress(email) : undefined;

@@ -4,9 +4,9 @@ import Database from 'better-sqlite3';
 import { AutodiscoError } from '../errors.js';
 import type { Config, DomainSettings, UserRecord } from '../settings/schema.js';
 import { MIGRATIONS } from './migrations.js';
-import type { SettingsStore } from './store.js';
+import type { SettingsStore, StoredContents } from './store.js';
 
-interface UserRow {
+export interface UserRow {
   email: string;
   display_name: string | null;
   login_name: string | null;
@@ -17,7 +17,7 @@ interface UserRow {
   redirect_url: string | null;
 }
 
-function rowToUser(row: UserRow): UserRecord {
+export function rowToUser(row: UserRow): UserRecord {
   const user: UserRecord = { email: row.email };
   if (row.display_name !== null) user.displayName = row.display_name;
   if (row.login_name !== null) user.loginName = row.login_name;
@@ -29,7 +29,7 @@ function rowToUser(row: UserRow): UserRecord {
   return user;
 }
 
-function userToRow(user: UserRecord): UserRow {
+export function userToRow(user: UserRecord): UserRow {
   return {
     email: user.email,
     display_name: user.displayName ?? null,
@@ -171,26 +171,49 @@ export class SqliteStore implements SettingsStore {
   }
 
   /**
-   * Replaces every domain and user in one transaction and returns what was stored before. `keep` runs inside
-   * the transaction, before anything is deleted, with the previous contents: if it throws (a snapshot that
-   * cannot be written), nothing changes. BEGIN IMMEDIATE takes the write lock first, so no other writer can
-   * slip in between the read of `previous` and the replacement.
+   * Replaces every domain and user in one transaction and returns what was stored before (whole: for small
+   * stores, the lab and tests; an import goes through replaceStreaming). `keep` runs inside the transaction,
+   * before anything is deleted; if it throws, nothing changes.
    */
   async replaceAll(config: Config, keep?: (previous: Config) => Promise<void> | void): Promise<Config> {
+    let previous: Config = { domains: [], users: [] };
+    await this.replaceStreaming({ domains: config.domains, users: () => config.users }, async (stored) => {
+      previous = { domains: stored.domains, users: [...stored.users()] };
+      if (keep) await keep(previous);
+    });
+    return previous;
+  }
+
+  /**
+   * Replaces every domain and user in one transaction, reading the new users one at a time (a million rows are
+   * never all in memory). `keep` runs inside the transaction, before anything is deleted, and sees what is
+   * stored: if it throws (a snapshot that cannot be written, a refusal), nothing changes. BEGIN IMMEDIATE takes
+   * the write lock first, so no other writer can slip in between the read of the old contents and the
+   * replacement; readers (a running `serve`) keep seeing the old contents until COMMIT. A process killed before
+   * COMMIT leaves the old contents: SQLite rolls the transaction back when the file is next opened.
+   */
+  async replaceStreaming(
+    next: { domains: readonly DomainSettings[]; users: () => Iterable<UserRecord> },
+    keep?: (previous: StoredContents) => Promise<void> | void,
+  ): Promise<void> {
     const s = this.#statements;
     const db = this.#db;
     db.exec('BEGIN IMMEDIATE');
     try {
-      const previous = await this.exportAll();
-      if (keep) await keep(previous);
+      if (keep) {
+        await keep({
+          domains: s.allDomains.all().map((r) => JSON.parse(r.settings) as DomainSettings),
+          userCount: s.countUsers.get()?.n ?? 0,
+          users: () => this.#iterateUsers(),
+        });
+      }
       db.exec('DELETE FROM users; DELETE FROM domain_names; DELETE FROM domains;');
-      config.domains.forEach((d, position) => {
+      next.domains.forEach((d, position) => {
         s.insertDomain.run(d.name, position, JSON.stringify(d));
         for (const name of [d.name, ...d.aliases]) s.insertName.run(name, d.name);
       });
-      for (const u of config.users) s.upsertUser.run(userToRow(u));
+      for (const u of next.users()) s.upsertUser.run(userToRow(u));
       db.exec('COMMIT');
-      return previous;
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK');
       throw err;
@@ -198,6 +221,20 @@ export class SqliteStore implements SettingsStore {
       // data_version does not move for this connection's own commits: forget the cached domains here.
       this.#domains = undefined;
     }
+  }
+
+  /** Every stored user in address order, one row at a time. No other statement may run on this store meanwhile. */
+  *#iterateUsers(): Generator<UserRecord> {
+    for (const row of this.#statements.allUsers.iterate()) yield rowToUser(row);
+  }
+
+  /** The stored domains (file order) and users (address order, read lazily): what `export` streams. */
+  contents(): StoredContents {
+    return {
+      domains: this.#statements.allDomains.all().map((r) => JSON.parse(r.settings) as DomainSettings),
+      userCount: this.#statements.countUsers.get()?.n ?? 0,
+      users: () => this.#iterateUsers(),
+    };
   }
 
   async upsertUsers(users: Iterable<UserRecord>): Promise<number> {

@@ -4,6 +4,13 @@ import type { Config, DomainSettings, UserRecord } from '../settings/schema.js';
  * Where settings live. Routes only see this interface, so another database (PostgreSQL) is one more
  * implementation, not a change to the server. Methods are async for that reason, even where SQLite is not.
  */
+/** What a store holds, with the users read one at a time, in address order (there may be millions). */
+export interface StoredContents {
+  domains: DomainSettings[];
+  userCount: number;
+  users(): Iterable<UserRecord>;
+}
+
 export interface SettingsStore {
   /** The domain whose name or alias is `name` (ASCII, lower case). */
   findDomain(name: string): Promise<DomainSettings | undefined>;

@@ -14,7 +14,6 @@ describe('importing from the command line', () => {
         db: '/nonexistent-folder/a.sqlite',
         source: 'other.yaml',
         allowEmpty: false,
-        render: () => 'domains: []\n',
       }),
       (err: Error & { code?: string }) => {
         assert.equal(err.code, 'ADK_ERR_SNAPSHOT');

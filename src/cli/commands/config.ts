@@ -1,15 +1,10 @@
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
-import type { Config } from '../../settings/schema.js';
-import { loadConfigFile } from '../../settings/validate.js';
-import { writeOutputFile } from '../files.js';
+import { AutodiscoError } from '../../errors.js';
+import { configChunks, writeChunks, writeFileChunks } from '../config-yaml.js';
+import { fileReason } from '../files.js';
+import { importFile } from '../import-file.js';
 import { EXIT, reportError } from '../output.js';
-import { DEFAULT_DB, describeSnapshot, importConfig, openStore } from '../store.js';
-
-/** The stored configuration as the YAML file `import` reads (export's output, and import's snapshots). */
-export function renderConfigYaml(config: Config): string {
-  return `# autodisco configuration (JSON schema: schemas/config.schema.json in the autodisco-mail package)\n${stringify(config)}`;
-}
+import { DEFAULT_DB, describeSnapshot, openStore } from '../store.js';
 
 export function registerConfigCommands(program: Command): void {
   program
@@ -22,23 +17,10 @@ export function registerConfigCommands(program: Command): void {
     .option('--allow-empty', 'allow a file without domains to delete every stored domain')
     .action(async (file: string, opts: { db: string; allowEmpty?: boolean }) => {
       try {
-        // Validate everything before the store is even opened: a bad file changes nothing.
-        const config = await loadConfigFile(file);
-        const { store, created } = openStore(opts.db, { create: true });
-        let snapshot = '';
-        try {
-          const result = await importConfig(store, config, {
-            db: opts.db,
-            source: file,
-            allowEmpty: opts.allowEmpty ?? false,
-            render: renderConfigYaml,
-          });
-          snapshot = describeSnapshot(result, opts.db);
-        } finally {
-          await store.close();
-        }
+        // The whole file is checked before the store is even opened: a bad file changes (or creates) nothing.
+        const result = await importFile(file, { db: opts.db, allowEmpty: opts.allowEmpty ?? false });
         process.stdout.write(
-          `imported ${config.domains.length} domain(s) and ${config.users.length} user(s) into ${created ? 'the new database ' : ''}${opts.db}\n${snapshot}`,
+          `imported ${result.domains} domain(s) and ${result.users} user(s) into ${result.created ? 'the new database ' : ''}${opts.db}\n${describeSnapshot(result, opts.db)}`,
         );
       } catch (err) {
         process.exitCode = reportError(err);
@@ -53,14 +35,29 @@ export function registerConfigCommands(program: Command): void {
     .action(async (opts: { db: string; output?: string }) => {
       try {
         const { store } = openStore(opts.db, { create: false });
-        let text: string;
         try {
-          text = renderConfigYaml(await store.exportAll());
+          // Streamed row by row from SQLite to the output, waiting whenever the output is behind.
+          const contents = store.contents();
+          const chunks = configChunks(contents.domains, contents.users());
+          try {
+            if (opts.output) {
+              const output = opts.output;
+              await writeFileChunks(output, chunks, { flags: 'w' }).catch((cause: unknown) => {
+                throw new AutodiscoError(
+                  'ADK_ERR_OUTPUT',
+                  `--output ${output}: cannot write the file: ${fileReason(cause)}`,
+                  { cause },
+                );
+              });
+            } else {
+              await writeChunks(process.stdout, chunks);
+            }
+          } finally {
+            chunks.return(undefined);
+          }
         } finally {
           await store.close();
         }
-        if (opts.output) await writeOutputFile(opts.output, text, '--output');
-        else process.stdout.write(text);
         process.exitCode = EXIT.ok;
       } catch (err) {
         process.exitCode = reportError(err);

@@ -5,13 +5,12 @@ import { loadSigner, type ProfileSigner } from '../../formats/sign-profile.js';
 import { startServer } from '../../server/listen.js';
 import { createLogger } from '../../server/logger.js';
 import { ServerMetrics } from '../../server/metrics.js';
-import { loadConfigFile } from '../../settings/validate.js';
 import type { SqliteStore } from '../../store/sqlite.js';
 import { fileReason } from '../files.js';
+import { importFile } from '../import-file.js';
 import { command, shellQuote } from '../invocation.js';
 import { reportError } from '../output.js';
-import { DEFAULT_DB, describeSnapshot, importConfig, openStore } from '../store.js';
-import { renderConfigYaml } from './config.js';
+import { DEFAULT_DB, describeSnapshot, openStore } from '../store.js';
 
 interface ServeOptions {
   config?: string;
@@ -165,7 +164,6 @@ async function sampleAddress(store: SqliteStore): Promise<string | undefined> {
 
 async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void> {
   const warnings = checkServeOptions(opts, argv);
-  const config = opts.config ? await loadConfigFile(opts.config) : undefined;
   if (opts.https && opts.cert && opts.key) {
     // Read here so that a wrong path is named with its option; the listener reads them again (and on SIGHUP).
     await readText(opts.cert, '--cert', 'ADK_ERR_TLS_FILES');
@@ -184,22 +182,22 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
   }
 
   const logger = createLogger({ level: opts.logLevel });
-  // Only --config may create the database: serving a mistyped path must not start an empty store.
-  const { store, created } = openStore(opts.db, { create: config !== undefined });
+  // Only --config may create the database: serving a mistyped path must not start an empty store. The file is
+  // checked completely (streamed, any size) before the store is opened, and imported in one transaction.
+  let store: SqliteStore;
+  let created = false;
   let snapshot = '';
-  try {
-    if (config) {
-      const result = await importConfig(store, config, {
-        db: opts.db,
-        source: opts.config ?? '--config',
-        allowEmpty: opts.allowEmpty ?? false,
-        render: renderConfigYaml,
-      });
-      snapshot = describeSnapshot(result, opts.db);
-    }
-  } catch (err) {
-    await store.close();
-    throw err;
+  if (opts.config) {
+    const imported = await importFile(opts.config, {
+      db: opts.db,
+      allowEmpty: opts.allowEmpty ?? false,
+      keepOpen: true,
+    });
+    store = imported.store as SqliteStore;
+    created = imported.created;
+    snapshot = describeSnapshot(imported, opts.db);
+  } else {
+    ({ store } = openStore(opts.db, { create: false }));
   }
   const counts = await store.counts();
   const sample = await sampleAddress(store);
