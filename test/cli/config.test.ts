@@ -79,7 +79,7 @@ describe('autodisco import / export', () => {
     assert.equal(res.code, 1);
     assert.match(
       res.stderr,
-      /broken\.yaml: not valid YAML: .* at line 2, column 1( \(and 1 more problem\))? \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+      /broken\.yaml: not valid YAML: .* at line [12], column \d+( \(and 1 more problem\))? \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
     );
     assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
   });
