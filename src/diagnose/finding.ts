@@ -30,7 +30,7 @@ export function toFinding(draft: Draft): Finding {
     severity: draft.severity ?? entry.severity,
     title: fillTemplate(entry.title, draft.vars),
     detail: fillTemplate(entry.detail, draft.vars),
-    fixes: entry.fixes.map((f) => fillTemplate(f, draft.vars)),
+    fixes: entry.fixes.map((f) => fillTemplate(f, draft.vars)).filter((f) => f.trim() !== ''),
     steps: draft.steps,
   };
 }

@@ -32,8 +32,13 @@ export const candidateTimeoutRule: Rule = ({ report }) => {
         after: settingsAfter
           ? 'before it moves on and finds its settings further down the list'
           : 'before it moves on, and found no settings after it',
+        // Outlook and devices repeat Autodiscover in the background; Thunderbird only when an account is set up.
+        slower:
+          report.client === 'thunderbird'
+            ? 'every account set up in Thunderbird is that much slower'
+            : `every new profile and every Autodiscover refresh of ${PROFILES[report.client]?.short ?? 'the client'} is that much slower`,
         policyNote:
-          step.method === 'root-domain'
+          step.method === 'root-domain' && report.client !== 'thunderbird'
             ? ` For managed Windows clients, the policy ExcludeHttpsRootDomain=1 makes Outlook skip https://${domain}.`
             : '',
       },
