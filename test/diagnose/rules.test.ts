@@ -661,4 +661,11 @@ describe('sentences that fit the hosts and the client', () => {
     );
     assert.doesNotMatch(f.detail, /emailaddress|@|%40/);
   });
+
+  test('no finding repeats the e-mail address that autoconfig URLs carry in their query', async () => {
+    for (const name of ['wildcard-dns-shared-hosting', 'root-domain-timeout', 'root-domain-trap']) {
+      for (const f of (await reportsFor(name)).thunderbird.findings)
+        assert.doesNotMatch(text(f), /emailaddress=|%40/, `${name} ${f.code}: ${text(f)}`);
+    }
+  });
 });

@@ -1,7 +1,7 @@
 /** DNS-shaped rules: SRV ports, a domain without any Autodiscover name, plain-HTTP answers. */
 import type { DiscoveryReport } from '../../discover/report.js';
 import { joinList } from '../../text/join.js';
-import { type Draft, indexed, type Rule } from '../finding.js';
+import { type Draft, indexed, type Rule, shownUrl } from '../finding.js';
 
 export const srvPortRule: Rule = ({ report }) => {
   const drafts: Draft[] = [];
@@ -87,7 +87,7 @@ export const noEndpointRule: Rule = ({ report }) => {
     if (s.result === 'skipped') continue;
     const key = `${s.method} ${s.result}`;
     // Without the query: autoconfig URLs carry the e-mail address, which findings do not repeat.
-    const where = s.url?.split('?')[0] ?? s.host;
+    const where = shownUrl(s.url) ?? s.host;
     const list = groups.get(key) ?? [];
     if (where && !list.includes(where)) list.push(where);
     groups.set(key, list);

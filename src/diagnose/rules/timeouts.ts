@@ -4,7 +4,7 @@
  * root-domain-timeout scenario is the case (a website that hangs on https://<domain>/autodiscover/...).
  */
 import { PROFILES } from '../../discover/profiles.js';
-import { type Draft, indexed, type Rule } from '../finding.js';
+import { type Draft, indexed, type Rule, shownUrl } from '../finding.js';
 
 export const candidateTimeoutRule: Rule = ({ report }) => {
   const drafts: Draft[] = [];
@@ -20,7 +20,7 @@ export const candidateTimeoutRule: Rule = ({ report }) => {
       steps: [index],
       ...(settingsAfter ? { severity: 'warning' as const } : {}),
       vars: {
-        url: step.url,
+        url: shownUrl(step.url),
         host: step.host,
         port,
         addresses: step.addresses.join(', ') || 'no address',
