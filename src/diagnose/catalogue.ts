@@ -12,7 +12,7 @@ export interface CatalogueEntry {
   when: string;
   /** The explanation, with {placeholders}. */
   detail: string;
-  /** Fixes, preferred first, with {placeholders}. */
+  /** Fixes, preferred first, with {placeholders}. A fix that fills to nothing is left out (it does not apply here). */
   fixes: readonly string[];
   references: readonly string[];
 }
@@ -143,13 +143,13 @@ export const FINDINGS = {
   SNI_DEFAULT_CERTIFICATE: {
     severity: 'error',
     title: '{host} is answered by another site’s default certificate',
-    when: "The server has no certificate for the host's name and answers with its default one (a hosting provider's or another site's).",
+    when: "The server has no certificate for the host's name and answers with its default one (a hosting provider's or another site's). One finding per host. {srvFix} is, for an Autodiscover host, an SRV record _autodiscover._tcp.<domain> pointing at a host with a valid certificate (and who asks the user first); for autoconfig.<domain> nothing, since an SRV record does not replace it.",
     detail:
       'At {url} the server answered with a certificate for {names}, whose names belong to {otherDomains}, not to {domain}. The server at {addresses} has no certificate (no virtual host) for {host}: it used its default. This often happens when {host} points, on purpose or through a wildcard DNS record, at a shared web host.',
     fixes: [
       'Point {host} at the mail server that holds a certificate for it (replace a wildcard DNS record with an explicit record for {host}).',
       'Configure a virtual host with a certificate for {host} on that server.',
-      'If the hosting provider cannot do either, publish an SRV record _autodiscover._tcp.{domain} pointing at a host whose certificate is valid (Outlook asks the user once).',
+      '{srvFix}',
     ],
     references: ['docs/tls.md §4 (a server’s default certificate)'],
   },
@@ -190,9 +190,8 @@ export const FINDINGS = {
   CANDIDATE_TIMEOUT: {
     severity: 'error',
     title: '{url} never answers: every lookup waits there',
-    when: 'A URL the client tries (typically the root domain https://<domain>) times out: the client waits its whole timeout there on every lookup. A warning when settings are found after it.',
-    detail:
-      'The server at {host} ({addresses}) {how}. The client waits {wait} at {url} {after}: every new profile and every Autodiscover refresh is that much slower.',
+    when: 'A URL the client tries (typically the root domain https://<domain>) times out: the client waits its whole timeout there on every lookup. A warning when settings are found after it. {slower} says what that costs this client (Outlook and devices: every new profile and Autodiscover refresh; Thunderbird: every account set up).',
+    detail: 'The server at {host} ({addresses}) {how}. The client waits {wait} at {url} {after}: {slower}.',
     fixes: [
       'Let the server at {host} answer that URL at once, with any HTTP status (a 404 is fine): the client then moves on immediately.',
       'If nothing needs {host}:{port}, stop listening there (or let the firewall reject rather than drop): a refused connection lets the client move on at once.{policyNote}',
@@ -277,10 +276,10 @@ export const FINDINGS = {
   NO_AUTODISCOVER_ENDPOINT: {
     severity: 'error',
     title: 'No step reached an Autodiscover service for {domain}',
-    when: 'No step reached an Autodiscover service for the domain.',
+    when: 'No step reached an Autodiscover service for the domain (and DNS answered every lookup: see DNS_UNAVAILABLE otherwise). {autodiscoverFix} follows what the autodiscover.<domain> step saw: publish the name if DNS says it does not exist; if it resolves but does not answer HTTPS, make it answer HTTPS on port 443 with a certificate naming it; if it answers with a refused certificate or no Autodiscover, fix that server.',
     detail: 'Every candidate failed: {summary}.',
     fixes: [
-      'Publish autodiscover.{domain} pointing at the Autodiscover server, with a certificate naming it.',
+      '{autodiscoverFix}',
       'Publish _autodiscover._tcp.{domain} SRV pointing at a host with a valid certificate.',
     ],
     references: [MS_OXDISCO],

@@ -30,7 +30,7 @@ export function toFinding(draft: Draft): Finding {
     severity: draft.severity ?? entry.severity,
     title: fillTemplate(entry.title, draft.vars),
     detail: fillTemplate(entry.detail, draft.vars),
-    fixes: entry.fixes.map((f) => fillTemplate(f, draft.vars)),
+    fixes: entry.fixes.map((f) => fillTemplate(f, draft.vars)).filter((f) => f.trim() !== ''),
     steps: draft.steps,
   };
 }
@@ -46,10 +46,15 @@ export function names(step: Step): string {
   return describeNames(c.dnsNames, c.subject);
 }
 
+/** A step's URL for a finding's sentences: without the query, where autoconfig URLs carry the e-mail address. */
+export function shownUrl(url: string | undefined): string | undefined {
+  return url?.split('?')[0];
+}
+
 export function certVars(step: Step): Record<string, string | undefined> {
   const c = step.tls?.certificate;
   return {
-    url: step.url,
+    url: shownUrl(step.url),
     host: step.host,
     addresses: step.addresses.join(', ') || 'no address',
     names: names(step),

@@ -98,8 +98,12 @@ export function renderComparedFindings(reports: readonly DiscoveryReport[]): str
       lines.push(`  ${f.code}: ${f.title}`);
       if (shared > 0) lines.push(`    ${(split[0] ?? []).slice(0, shared).join(' ')}`);
       if (sameFacts) lines.push(...factLines(first.entry.facts));
+      // A sentence an earlier variant already said (whom the root domain stops, say) is not said again.
+      const said = new Set((split[0] ?? []).slice(0, shared));
       ordered.forEach((v, i) => {
-        const own = (split[i] ?? []).slice(shared).join(' ');
+        const mine = (split[i] ?? []).slice(shared).filter((x) => !said.has(x));
+        for (const x of mine) said.add(x);
+        const own = mine.join(' ');
         lines.push(`    ${v.entry.finding.severity.toUpperCase()} for ${v.clients.join(', ')}: ${own}`.trimEnd());
         if (!sameFacts) lines.push(...factLines(v.entry.facts));
       });

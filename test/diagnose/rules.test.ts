@@ -177,8 +177,10 @@ const CASES: Record<
     twin: 'wildcard-dns-shared-hosting-fixed',
     // Thunderbird's first candidate, autoconfig.contoso.test, still reaches the web host through the wildcard.
     twinProfiles: ['outlook', 'outlook-2013', 'activesync'],
-    check: (f) => {
-      mentions(f, 'autodiscover.contoso.test', '*.webhost.test', 'contoso.test');
+    // Thunderbird meets it at autoconfig.contoso.test and at autodiscover.contoso.test: one finding per host.
+    several: true,
+    check: (f, report) => {
+      mentions(f, report.steps[f.steps[0] ?? -1]?.host ?? 'missing', '*.webhost.test', 'contoso.test');
       assert.match(f.fixes[0] ?? '', /wildcard DNS record/);
     },
   },
@@ -426,7 +428,8 @@ describe('what the findings say about the seed case', () => {
     const report = (await reportsFor('root-domain-trap')).outlook;
     const f = only(report, 'ROOT_DOMAIN_BLOCKS_FALLBACK');
     assert.equal(f.severity, 'warning');
-    assert.match(f.detail, /Outlook 2007 to 2013 stop here/);
+    assert.match(f.detail, /Outlook 2016\+ skips certificate errors at the root domain/);
+    assert.match(f.detail, /Outlook 2007 to 2013 show .* the lookup stops there/);
     assert.ok(!report.findings.some((x) => x.severity === 'error'), codes(report));
   });
 
@@ -435,7 +438,10 @@ describe('what the findings say about the seed case', () => {
     const text = renderComparison(PROFILE_NAMES.map((client) => reports[client]));
     const block = text.slice(text.indexOf('Findings:'));
     assert.match(block, /ERROR for outlook-2013: Outlook 2007 to 2013 show .* the lookup stops there/);
-    assert.match(block, /WARNING for outlook, activesync: Clients that skip certificate errors at the root domain/);
+    // Each client's own line says what happens to it; the sentence the ERROR line said is not said again.
+    assert.match(block, /WARNING for outlook: Outlook 2016\+ skips certificate errors at the root domain and moves on/);
+    assert.match(block, /WARNING for activesync: An ActiveSync device skips certificate errors at the root domain/);
+    assert.equal(block.match(/Outlook 2007 to 2013/g)?.length, 1, block);
     assert.doesNotMatch(block, /\[[^\]]*outlook-2013, outlook[^\]]*\]/);
     assert.match(
       block,
@@ -587,5 +593,79 @@ describe('sentences that name the right things', () => {
     chain.forEach((url, i) => {
       if (i > 0) assert.notEqual(url, chain[i - 1], `a hop from ${url} to itself: ${f.detail}`);
     });
+  });
+});
+
+describe('sentences that fit the hosts and the client', () => {
+  test('one host per certificate finding: the singular sentences stay grammatical', async () => {
+    const report = (await reportsFor('wildcard-dns-shared-hosting')).thunderbird;
+    const sni = report.findings.filter((f) => f.code === 'SNI_DEFAULT_CERTIFICATE');
+    assert.deepEqual(
+      sni.map((f) => f.title),
+      [
+        'autoconfig.contoso.test is answered by another site’s default certificate',
+        'autodiscover.contoso.test is answered by another site’s default certificate',
+      ],
+    );
+    for (const f of report.findings) {
+      assert.doesNotMatch(text(f), /\.test and [a-z.]+\.test (is|answers|points)/, text(f));
+      if (f.code.startsWith('CERT_') || f.code === 'SNI_DEFAULT_CERTIFICATE') {
+        const hosts = new Set(f.steps.map((i) => report.steps[i]?.host));
+        assert.equal(hosts.size, 1, `${f.code} points at steps of ${[...hosts].join(', ')}`);
+      }
+    }
+  });
+
+  test('SNI_DEFAULT_CERTIFICATE offers the SRV record only for Autodiscover hosts, in words that fit the client', async () => {
+    const reports = await reportsFor('wildcard-dns-shared-hosting');
+    const tb = reports.thunderbird.findings.filter((f) => f.code === 'SNI_DEFAULT_CERTIFICATE');
+    const autoconfig = tb.find((f) => f.title.startsWith('autoconfig.'));
+    const autodiscover = tb.find((f) => f.title.startsWith('autodiscover.'));
+    assert.ok(autoconfig && autodiscover, codes(reports.thunderbird));
+    assert.doesNotMatch(autoconfig.fixes.join('\n'), /SRV/);
+    assert.match(
+      autodiscover.fixes[2] ?? '',
+      /SRV .*Thunderbird asks the user first only when the target is under another/,
+    );
+    assert.doesNotMatch(text(autodiscover), /Outlook asks/);
+    assert.match(only(reports.outlook, 'SNI_DEFAULT_CERTIFICATE').fixes[2] ?? '', /Outlook and ActiveSync devices ask/);
+  });
+
+  test('CANDIDATE_TIMEOUT speaks of Autodiscover refreshes to Outlook only', async () => {
+    const reports = await reportsFor('root-domain-timeout');
+    const tb = only(reports.thunderbird, 'CANDIDATE_TIMEOUT');
+    assert.doesNotMatch(text(tb), /Autodiscover refresh|ExcludeHttpsRootDomain/);
+    assert.match(tb.detail, /every account set up in Thunderbird is that much slower/);
+    assert.match(only(reports.outlook, 'CANDIDATE_TIMEOUT').detail, /every Autodiscover refresh of Outlook 2016\+/);
+  });
+
+  test('NO_AUTODISCOVER_ENDPOINT: a name that resolves is not to be published, but made to answer HTTPS', async () => {
+    for (const client of ALL) {
+      const f = only((await reportsFor('http-autodiscover-content'))[client], 'NO_AUTODISCOVER_ENDPOINT');
+      assert.doesNotMatch(f.fixes.join('\n'), /Publish autodiscover/, client);
+      assert.match(
+        f.fixes[0] ?? '',
+        /^autodiscover\.adatum\.test resolves \(127\.[\d.]+\) but does not answer HTTPS: make the server there answer HTTPS on port 443 with a certificate naming autodiscover\.adatum\.test/,
+      );
+    }
+    const missing = only((await reportsFor('new-smtp-domain')).outlook, 'NO_AUTODISCOVER_ENDPOINT');
+    assert.match(missing.fixes[0] ?? '', /^Publish autodiscover\.newdomain\.test \(an A, AAAA or CNAME record\)/);
+  });
+
+  test('NO_AUTODISCOVER_ENDPOINT names the URLs of each kind of failure once, without the e-mail address', async () => {
+    const f = only((await reportsFor('new-smtp-domain')).thunderbird, 'NO_AUTODISCOVER_ENDPOINT');
+    assert.equal(f.detail.match(/autoconfig not-found/g)?.length, 1, f.detail);
+    assert.match(
+      f.detail,
+      /autoconfig not-found \(https:\/\/autoconfig\.newdomain\.test\/mail\/config-v1\.1\.xml, https:\/\/newdomain\.test\/\.well-known\/autoconfig\/mail\/config-v1\.1\.xml, http:/,
+    );
+    assert.doesNotMatch(f.detail, /emailaddress|@|%40/);
+  });
+
+  test('no finding repeats the e-mail address that autoconfig URLs carry in their query', async () => {
+    for (const name of ['wildcard-dns-shared-hosting', 'root-domain-timeout', 'root-domain-trap']) {
+      for (const f of (await reportsFor(name)).thunderbird.findings)
+        assert.doesNotMatch(text(f), /emailaddress=|%40/, `${name} ${f.code}: ${text(f)}`);
+    }
   });
 });

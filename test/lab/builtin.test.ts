@@ -554,7 +554,14 @@ const EXPECTED_FINDINGS: Record<string, Record<ProfileName, string[]>> = {
     outlook: ['CERT_NAME_MISMATCH', 'SNI_DEFAULT_CERTIFICATE'],
     'outlook-2013': ['CERT_NAME_MISMATCH', 'SNI_DEFAULT_CERTIFICATE'],
     activesync: ['CERT_NAME_MISMATCH', 'SNI_DEFAULT_CERTIFICATE'],
-    thunderbird: ['CERT_NAME_MISMATCH', 'NO_AUTODISCOVER_ENDPOINT', 'SNI_DEFAULT_CERTIFICATE'],
+    // One pair per host: autoconfig.contoso.test and autodiscover.contoso.test both reach the web host.
+    thunderbird: [
+      'CERT_NAME_MISMATCH',
+      'CERT_NAME_MISMATCH',
+      'NO_AUTODISCOVER_ENDPOINT',
+      'SNI_DEFAULT_CERTIFICATE',
+      'SNI_DEFAULT_CERTIFICATE',
+    ],
   },
   'wildcard-outlook-anywhere': all(),
   'wildcard-principal-mismatch': {

@@ -4,6 +4,7 @@
  * certificate, a wildcard's limits) says what a fact means where it was met, naming the facts in `because`.
  */
 import { getDomain } from 'tldts';
+import { PROFILES } from '../../discover/profiles.js';
 import type { DiscoveryReport, Step } from '../../discover/report.js';
 import { certVars, type Draft, indexed, type Rule } from '../finding.js';
 
@@ -116,8 +117,9 @@ function factDraft(report: DiscoveryReport, step: Step, index: number, code: Fac
   return { code, steps: [index], vars, key: factKey(step, code), ...quieter(report, step) };
 }
 
+/** One finding per certificate, problem and host: a sentence about "{host}" then always speaks of one name. */
 export function factKey(step: Step, code: string): string {
-  return `${code} ${step.tls?.certificate?.sha256}`;
+  return `${code} ${step.tls?.certificate?.sha256} ${step.host.toLowerCase()}`;
 }
 
 /**
@@ -126,6 +128,16 @@ export function factKey(step: Step, code: string): string {
  */
 function quieter(report: DiscoveryReport, step: Step): Pick<Draft, 'severity'> {
   return step.result === 'tls-error' && report.outcome === 'settings' ? { severity: 'warning' } : {};
+}
+
+/**
+ * Who asks before using an SRV target: Thunderbird only for another domain's target, the Microsoft clients always
+ * (docs/lookups.md). Said per family, not per profile, so that `--client all` shows the fix once for the three.
+ */
+function srvConsent(report: DiscoveryReport): string {
+  return PROFILES[report.client]?.redirectConsent === 'other-base-domain'
+    ? `${PROFILES[report.client]?.short ?? 'the client'} asks the user first only when the target is under another domain`
+    : 'Outlook and ActiveSync devices ask the user once before they use it';
 }
 
 /** What a refused name means here, when something more specific than "the name does not match" explains it. */
@@ -150,7 +162,15 @@ function nameConsequence(report: DiscoveryReport, step: Step, index: number): Dr
   // DNS and hosting, not about a certificate the user cannot reissue.
   const others = otherOrganisation(step.host, dnsNames);
   if (others) {
-    return { code: 'SNI_DEFAULT_CERTIFICATE', steps: [index], vars: { ...vars, otherDomains: others.join(', ') } };
+    // An SRV record only replaces Autodiscover hosts: it does nothing for autoconfig.<domain> (Thunderbird's XML).
+    const srvFix = step.method.startsWith('autoconfig')
+      ? ''
+      : `If the hosting provider cannot do either, publish an SRV record _autodiscover._tcp.${vars['domain']} pointing at a host whose certificate is valid (${srvConsent(report)}).`;
+    return {
+      code: 'SNI_DEFAULT_CERTIFICATE',
+      steps: [index],
+      vars: { ...vars, otherDomains: others.join(', '), srvFix },
+    };
   }
   const wildcard = wildcardMiss(step.host, dnsNames);
   if (wildcard) {
@@ -171,14 +191,13 @@ function nameConsequence(report: DiscoveryReport, step: Step, index: number): Dr
 export const certificateRules: Rule = ({ report, now }) => {
   const drafts: Draft[] = [];
   const byKey = new Map<string, Draft>();
-  const add = (draft: Draft, host: string, index: number): Draft => {
+  const add = (draft: Draft, index: number): Draft => {
     const key = draft.key ?? '';
     const existing = byKey.get(key);
     if (existing) {
-      // The same certificate and problem met again (another host or round): one finding naming every host.
+      // The same certificate, problem and host met again (another round): one finding pointing at every step.
+      // Keys name the host, so the templates' singular sentences ("{host} answers…") stay true.
       if (!existing.steps.includes(index)) existing.steps.push(index);
-      const hosts = String(existing.vars['host']).split(' and ');
-      if (!hosts.includes(host)) existing.vars['host'] = [...hosts, host].join(' and ');
       return existing;
     }
     byKey.set(key, draft);
@@ -192,28 +211,31 @@ export const certificateRules: Rule = ({ report, now }) => {
     const consequence =
       // A root-domain step run beside SCP is explained by ROOT_DOMAIN_PROMPT_BESIDE_SCP (rules/parallel.ts).
       step.method === 'root-domain' && step.parallel === undefined
-        ? rootDomainFinding(step, index, facts)
+        ? rootDomainFinding(report, step, index, facts)
         : facts.includes('CERT_NAME_MISMATCH')
           ? nameConsequence(report, step, index)
           : undefined;
     if (consequence) {
-      consequence.key = `${consequence.code} ${sha}`;
+      consequence.key = `${consequence.code} ${sha} ${step.host.toLowerCase()}`;
       consequence.because = facts.map((code) => factKey(step, code));
       if (consequence.severity === undefined) Object.assign(consequence, quieter(report, step));
-      add(consequence, step.host, index);
+      add(consequence, index);
     }
-    for (const code of facts) add(factDraft(report, step, index, code), step.host, index);
+    for (const code of facts) add(factDraft(report, step, index, code), index);
   }
   return drafts;
 };
 
-function rootDomainFinding(step: Step, index: number, facts: readonly FactCode[]): Draft {
+function rootDomainFinding(report: DiscoveryReport, step: Step, index: number, facts: readonly FactCode[]): Draft {
   const vars = certVars(step);
   const problem = facts.includes('CERT_NAME_MISMATCH')
     ? `which does not name ${step.host}`
     : `which the client refuses (${facts.join(', ')})`;
   const website = step.tls?.certificate?.dnsNames.some((n) => n.toLowerCase() === `www.${step.host}`);
   const stops = step.result === 'prompt';
+  const stopsOld = `Outlook 2007 to 2013 show "The name on the security certificate is invalid or does not match the name of the site" and the lookup stops there: autodiscover.${step.host} is never tried.`;
+  const short = PROFILES[report.client]?.short ?? 'This client';
+  const passes = `${short.charAt(0).toUpperCase()}${short.slice(1)} skips certificate errors at the root domain and moves on silently to autodiscover.${step.host}.`;
   return {
     code: 'ROOT_DOMAIN_BLOCKS_FALLBACK',
     steps: [index],
@@ -223,9 +245,9 @@ function rootDomainFinding(step: Step, index: number, facts: readonly FactCode[]
       ...vars,
       problem,
       websiteNote: website ? ` (it is the public website's certificate, for www.${step.host} only)` : '',
-      clientEffect: stops
-        ? `Outlook 2007 to 2013 show "The name on the security certificate is invalid or does not match the name of the site" and the lookup stops there: autodiscover.${step.host} is never tried.`
-        : `Clients that skip certificate errors at the root domain (Outlook 2016 and later, ActiveSync devices) move on silently; Outlook 2007 to 2013 stop here with a certificate warning and never reach autodiscover.${step.host}.`,
+      // What this client does first; a client that passes also hears, in the very same sentence as the error
+      // variant's, whom the trap stops (`--client all` then says that sentence once: src/discover/text-findings.ts).
+      clientEffect: stops ? stopsOld : `${passes} ${stopsOld}`,
     },
   };
 }

@@ -1,6 +1,7 @@
 /** DNS-shaped rules: SRV ports, a domain without any Autodiscover name, plain-HTTP answers. */
+import type { DiscoveryReport } from '../../discover/report.js';
 import { joinList } from '../../text/join.js';
-import { type Draft, indexed, type Rule } from '../finding.js';
+import { type Draft, indexed, type Rule, shownUrl } from '../finding.js';
 
 export const srvPortRule: Rule = ({ report }) => {
   const drafts: Draft[] = [];
@@ -80,18 +81,44 @@ export const noEndpointRule: Rule = ({ report }) => {
   );
   if (reached) return [];
   const domain = report.email.slice(report.email.lastIndexOf('@') + 1);
-  const summary = report.steps
-    .filter((s) => s.result !== 'skipped')
-    .map((s) => `${s.method} ${s.result}`)
-    .join('; ');
+  // One entry per method and result, naming its URLs (or names): four "autoconfig not-found" say nothing alone.
+  const groups = new Map<string, string[]>();
+  for (const s of report.steps) {
+    if (s.result === 'skipped') continue;
+    const key = `${s.method} ${s.result}`;
+    // Without the query: autoconfig URLs carry the e-mail address, which findings do not repeat.
+    const where = shownUrl(s.url) ?? s.host;
+    const list = groups.get(key) ?? [];
+    if (where && !list.includes(where)) list.push(where);
+    groups.set(key, list);
+  }
+  const summary = [...groups].map(([key, where]) => (where.length ? `${key} (${where.join(', ')})` : key)).join('; ');
   return [
     {
       code: 'NO_AUTODISCOVER_ENDPOINT',
       steps: report.steps.map((_, i) => i),
-      vars: { domain, summary: summary || 'nothing was tried' },
+      vars: { domain, summary: summary || 'nothing was tried', autodiscoverFix: autodiscoverFix(report, domain) },
     },
   ];
 };
+
+/**
+ * The advice for autodiscover.<domain> follows what its step saw: a name DNS says does not exist is to be
+ * published; a name that resolves is there already and needs a server that answers it.
+ */
+function autodiscoverFix(report: DiscoveryReport, domain: string): string {
+  const host = `autodiscover.${domain}`;
+  const step = report.steps.find((s) => s.method === 'autodiscover-domain' && s.host.toLowerCase() === host);
+  const cert = `with a certificate naming ${host}`;
+  if (!step || step.result === 'skipped' || (step.result === 'not-found' && step.addresses.length === 0))
+    return `Publish ${host} (an A, AAAA or CNAME record) pointing at the Autodiscover server, ${cert}.`;
+  const at = `${host} resolves (${step.addresses.join(', ') || 'to an address'})`;
+  if (step.result === 'connect-failed' || step.result === 'timeout')
+    return `${at} but does not answer HTTPS: make the server there answer HTTPS on port 443 ${cert} (or point ${host} at the Autodiscover server).`;
+  if (step.result === 'tls-error')
+    return `${at} and answers HTTPS with a certificate the client refuses: give that server a certificate naming ${host} (the certificate findings say what is wrong with this one).`;
+  return `${at} and answers HTTPS, but not with Autodiscover: serve Autodiscover at ${step.url ?? `https://${host}/autodiscover/autodiscover.xml`} ${cert}.`;
+}
 
 /** Names DNS could not be asked about: said once, with the first reason, and no record proposed from them. */
 export const dnsUnavailableRule: Rule = ({ report }) => {

@@ -4,7 +4,7 @@
  * root-domain-timeout scenario is the case (a website that hangs on https://<domain>/autodiscover/...).
  */
 import { PROFILES } from '../../discover/profiles.js';
-import { type Draft, indexed, type Rule } from '../finding.js';
+import { type Draft, indexed, type Rule, shownUrl } from '../finding.js';
 
 export const candidateTimeoutRule: Rule = ({ report }) => {
   const drafts: Draft[] = [];
@@ -20,7 +20,7 @@ export const candidateTimeoutRule: Rule = ({ report }) => {
       steps: [index],
       ...(settingsAfter ? { severity: 'warning' as const } : {}),
       vars: {
-        url: step.url,
+        url: shownUrl(step.url),
         host: step.host,
         port,
         addresses: step.addresses.join(', ') || 'no address',
@@ -32,8 +32,13 @@ export const candidateTimeoutRule: Rule = ({ report }) => {
         after: settingsAfter
           ? 'before it moves on and finds its settings further down the list'
           : 'before it moves on, and found no settings after it',
+        // Outlook and devices repeat Autodiscover in the background; Thunderbird only when an account is set up.
+        slower:
+          report.client === 'thunderbird'
+            ? 'every account set up in Thunderbird is that much slower'
+            : `every new profile and every Autodiscover refresh of ${PROFILES[report.client]?.short ?? 'the client'} is that much slower`,
         policyNote:
-          step.method === 'root-domain'
+          step.method === 'root-domain' && report.client !== 'thunderbird'
             ? ` For managed Windows clients, the policy ExcludeHttpsRootDomain=1 makes Outlook skip https://${domain}.`
             : '',
       },
