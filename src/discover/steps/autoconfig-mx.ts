@@ -12,6 +12,7 @@ import type { AddressParts } from '../candidates.js';
 import type { Lookup, Next } from '../context.js';
 import type { Step } from '../report.js';
 import { autoconfigStep } from './autoconfig.js';
+import { markNoRecord, recordLookupStep } from './record-lookup.js';
 
 /** The domains Thunderbird asks for an MX host, in its priority order (empty: nothing new to ask). */
 export function mxLookupDomains(mxHost: string, domain: string): string[] {
@@ -33,22 +34,9 @@ export async function autoconfigMxSteps(
   const { domain, email } = address;
   const started = lookup.ports.now();
   const answer = await lookup.once(`mx:${domain}`, () => lookup.ports.dns.resolveMx(domain));
-  const step: Step = {
-    method: 'autoconfig-mx',
-    email,
-    host: domain,
-    addresses: [],
-    result: 'not-found',
-    status: null,
-    redirectTo: null,
-    detail: '',
-    ms: Math.round((lookup.ports.now() - started) * 10) / 10,
-    round,
-  };
+  const step = recordLookupStep(lookup, 'autoconfig-mx', domain, email, round, started);
   if (answer.status !== 'ok') {
-    // Only an answer (NXDOMAIN, NODATA) says there is no record; a failed lookup says nothing either way.
-    step.result = answer.status === 'error' ? 'dns-error' : 'not-found';
-    if (answer.status === 'error') step.phase = 'dns';
+    markNoRecord(step, answer);
     step.detail =
       answer.status === 'error'
         ? `The MX lookup of ${domain} failed (${answer.message}): Thunderbird has no provider to ask.`

@@ -9,6 +9,7 @@ import type { Step } from '../report.js';
 import { orderSrv } from '../srv.js';
 import { needsConsent } from './consent.js';
 import { postStep } from './post.js';
+import { markNoRecord, recordLookupStep } from './record-lookup.js';
 
 /**
  * The most SRV targets tried. MS-OXDISCO only says the query "produces an ordered list of hosts"; no client
@@ -27,22 +28,9 @@ export async function srvSteps(
 ): Promise<StepRun['next']> {
   const started = lookup.ports.now();
   const answer = await lookup.once(`srv:${name}`, () => lookup.ports.dns.resolveSrv(name));
-  const step: Step = {
-    method: 'srv',
-    email,
-    host: name,
-    addresses: [],
-    result: 'not-found',
-    status: null,
-    redirectTo: null,
-    detail: '',
-    ms: Math.round((lookup.ports.now() - started) * 10) / 10,
-    round,
-  };
+  const step = recordLookupStep(lookup, 'srv', name, email, round, started);
   if (answer.status !== 'ok') {
-    // Only an answer (NXDOMAIN, NODATA) says there is no record; a failed lookup says nothing either way.
-    step.result = answer.status === 'error' ? 'dns-error' : 'not-found';
-    if (answer.status === 'error') step.phase = 'dns';
+    markNoRecord(step, answer);
     step.detail =
       answer.status === 'nxdomain'
         ? `${name} does not exist in DNS: no SRV record.`

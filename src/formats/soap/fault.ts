@@ -3,7 +3,7 @@
  * `faultstring`. Both directions, so a client can read what a server refused. Nothing from the request goes in.
  */
 import { el, parseXml, textEl, xmlDocument } from '../xml.js';
-import { SOAP_NS, sameSoapNamespace } from './namespaces.js';
+import { SOAP_NS, sameNamespace } from './namespaces.js';
 import type { SoapRequestProblem } from './request.js';
 
 /** SOAP 1.1 §4.4.1: faults travel with HTTP 500 whatever their code. */
@@ -38,7 +38,7 @@ export function parseSoapFault(text: string): SoapFault | undefined {
   } catch {
     return undefined;
   }
-  if (root.name !== 'Envelope' || !sameSoapNamespace(root.ns, SOAP_NS.envelope)) return undefined;
+  if (root.name !== 'Envelope' || !sameNamespace(root.ns, SOAP_NS.envelope)) return undefined;
   const body = root.children.find((c) => c.name === 'Body');
   const fault = body?.children.find((c) => c.name === 'Fault');
   if (!fault) return undefined;

@@ -3,6 +3,9 @@
  * Autodiscover element lives in the 2010 Autodiscover namespace (docs/protocol.md §4). As with POX, servers emit
  * the http:// spellings; Microsoft's web pages show https:// after a link rewrite.
  */
+// Namespace URIs are compared as POX compares them (scheme- and case-insensitive): one rule for both protocols.
+export { sameNamespace } from '../pox/namespaces.js';
+
 export const SOAP_NS = {
   envelope: 'http://schemas.xmlsoap.org/soap/envelope/',
   /** SOAP 1.2: refused with a VersionMismatch fault, as the Exchange binding (basicHttpBinding, SOAP 1.1) does. */
@@ -31,15 +34,4 @@ export function operationFromAction(action: string): SoapOperation | undefined {
     if (norm === soapAction(op).toLowerCase()) return op;
   }
   return undefined;
-}
-
-/** Namespace URIs compared as clients do: http/https and letter case do not matter. */
-export function sameSoapNamespace(a: string, b: string): boolean {
-  const norm = (s: string) =>
-    s
-      .trim()
-      .toLowerCase()
-      .replace(/^https:/, 'http:')
-      .replace(/\/$/, '');
-  return norm(a) === norm(b);
 }

@@ -4,7 +4,7 @@
  * and its ports) sends. Pure text in, text out.
  */
 import { el, parseXml, textEl, type XmlElement, XmlRejected, xmlDocument } from '../xml.js';
-import { operationFromAction, SOAP_NS, type SoapOperation, sameSoapNamespace, soapAction } from './namespaces.js';
+import { operationFromAction, SOAP_NS, type SoapOperation, sameNamespace, soapAction } from './namespaces.js';
 
 export interface SoapRequest {
   operation: SoapOperation;
@@ -43,7 +43,7 @@ const problem = (code: SoapRequestProblem['code'], reason: string): SoapRequestR
 });
 
 const inAutodiscover = (e: XmlElement | undefined): e is XmlElement =>
-  e !== undefined && sameSoapNamespace(e.ns, SOAP_NS.autodiscover);
+  e !== undefined && sameNamespace(e.ns, SOAP_NS.autodiscover);
 
 /** The first child with this local name in the Autodiscover namespace. */
 function adChild(parent: XmlElement | undefined, name: string): XmlElement | undefined {
@@ -68,18 +68,17 @@ export function parseSoapRequest(body: string, soapActionHeader?: string): SoapR
     return problem('Client', REJECTED[err instanceof XmlRejected ? err.reason : 'malformed']);
   }
   if (root.name !== 'Envelope') return problem('Client', 'The request is not a SOAP envelope.');
-  if (sameSoapNamespace(root.ns, SOAP_NS.envelope12)) {
+  if (sameNamespace(root.ns, SOAP_NS.envelope12)) {
     return problem('VersionMismatch', 'This service speaks SOAP 1.1 (http://schemas.xmlsoap.org/soap/envelope/) only.');
   }
-  if (!sameSoapNamespace(root.ns, SOAP_NS.envelope))
-    return problem('VersionMismatch', 'Unknown SOAP envelope namespace.');
+  if (!sameNamespace(root.ns, SOAP_NS.envelope)) return problem('VersionMismatch', 'Unknown SOAP envelope namespace.');
 
-  const header = root.children.find((c) => c.name === 'Header' && sameSoapNamespace(c.ns, SOAP_NS.envelope));
-  const body_ = root.children.find((c) => c.name === 'Body' && sameSoapNamespace(c.ns, SOAP_NS.envelope));
+  const header = root.children.find((c) => c.name === 'Header' && sameNamespace(c.ns, SOAP_NS.envelope));
+  const body_ = root.children.find((c) => c.name === 'Body' && sameNamespace(c.ns, SOAP_NS.envelope));
   if (!body_) return problem('Client', 'The SOAP envelope has no Body.');
 
   const wsa = (name: string) =>
-    header?.children.find((c) => c.name === name && sameSoapNamespace(c.ns, SOAP_NS.addressing))?.text.trim();
+    header?.children.find((c) => c.name === name && sameNamespace(c.ns, SOAP_NS.addressing))?.text.trim();
   const actionText = wsa('Action') || soapActionHeader?.trim().replace(/^"|"$/g, '');
   if (!actionText) return problem('Client', 'The request has no WS-Addressing Action header.');
   const operation = operationFromAction(actionText);

@@ -4,7 +4,7 @@
  * client reads. The model is the protocol's, not the settings store's: settings.ts maps one to the other.
  */
 import { el, parseXml, textEl, type XmlElement, type XmlNode, xmlDocument } from '../xml.js';
-import { SOAP_NS, type SoapOperation, sameSoapNamespace, soapAction } from './namespaces.js';
+import { SOAP_NS, type SoapOperation, sameNamespace, soapAction } from './namespaces.js';
 
 /** MS-OXWSADISC §2.2.5.1 ErrorCode, used for the whole response, each user or domain, and each setting. */
 export const SOAP_ERROR_CODES = [
@@ -237,7 +237,7 @@ export function parseSoapResponse(text: string): SoapResponse {
   } catch (err) {
     throw new SoapResponseUnreadable(`not XML: ${(err as Error).message}`);
   }
-  if (root.name !== 'Envelope' || !sameSoapNamespace(root.ns, SOAP_NS.envelope)) {
+  if (root.name !== 'Envelope' || !sameNamespace(root.ns, SOAP_NS.envelope)) {
     throw new SoapResponseUnreadable(`the root element is <${root.name}>, expected a SOAP 1.1 <Envelope>`);
   }
   const body = find(root, 'Body');
