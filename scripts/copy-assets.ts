@@ -1,8 +1,10 @@
 /**
  * Copies the files the compiled code reads at run time and `tsc` does not emit: the built-in lab scenarios
- * (src/lab/scenarios/*.yaml → dist/lab/scenarios/). Run by `npm run build` after tsc.
+ * (src/lab/scenarios/*.yaml → dist/lab/scenarios/). Run by `npm run build` after tsc. Also marks the command
+ * executable: `tsc` writes it 0644, and `npx autodisco` in the checkout runs the file itself (npm sets the bit
+ * only for packages it installs, not for the project's own bin).
  */
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 
 const ASSETS: { from: string; to: string; extensions: readonly string[] }[] = [
   { from: 'src/lab/scenarios/', to: 'dist/lab/scenarios/', extensions: ['.yaml'] },
@@ -20,3 +22,5 @@ for (const { from, to, extensions } of ASSETS) {
   for (const file of files) copyFileSync(new URL(file, source), new URL(file, target));
   process.stdout.write(`copy-assets: ${files.length} file(s) ${from} → ${to}\n`);
 }
+
+chmodSync(new URL('dist/cli/main.js', root), 0o755);
