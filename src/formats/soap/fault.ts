@@ -2,8 +2,8 @@
  * SOAP 1.1 faults, as WCF (Exchange's autodiscover.svc) sends them: HTTP 500, `faultcode` a QName, a fixed
  * `faultstring`. Both directions, so a client can read what a server refused. Nothing from the request goes in.
  */
-import { el, parseXml, textEl, xmlDocument } from '../xml.js';
-import { SOAP_NS, sameNamespace } from './namespaces.js';
+import { el, parseXml, textEl } from '../xml.js';
+import { SOAP_NS, sameNamespace, soapEnvelope } from './namespaces.js';
 import type { SoapRequestProblem } from './request.js';
 
 /** SOAP 1.1 §4.4.1: faults travel with HTTP 500 whatever their code. */
@@ -17,15 +17,11 @@ export interface SoapFault {
 
 export function renderSoapFault(fault: SoapFault): string {
   const code = fault.code === 'ActionNotSupported' ? `a:${fault.code}` : `s:${fault.code}`;
-  return xmlDocument(
+  return soapEnvelope(
     el(
-      's:Envelope',
-      { 'xmlns:s': SOAP_NS.envelope, 'xmlns:a': SOAP_NS.addressing },
-      el(
-        's:Body',
-        {},
-        el('s:Fault', {}, textEl('faultcode', code), el('faultstring', { 'xml:lang': 'en-US' }, fault.reason)),
-      ),
+      's:Body',
+      {},
+      el('s:Fault', {}, textEl('faultcode', code), el('faultstring', { 'xml:lang': 'en-US' }, fault.reason)),
     ),
   );
 }

@@ -6,6 +6,8 @@
 // Namespace URIs are compared as POX compares them (scheme- and case-insensitive): one rule for both protocols.
 export { sameNamespace } from '../pox/namespaces.js';
 
+import { el, type XmlChild, xmlDocument } from '../xml.js';
+
 export const SOAP_NS = {
   envelope: 'http://schemas.xmlsoap.org/soap/envelope/',
   /** SOAP 1.2: refused with a VersionMismatch fault, as the Exchange binding (basicHttpBinding, SOAP 1.1) does. */
@@ -34,4 +36,10 @@ export function operationFromAction(action: string): SoapOperation | undefined {
     if (norm === soapAction(op).toLowerCase()) return op;
   }
   return undefined;
+}
+
+/** The SOAP 1.1 envelope every answer (settings or fault) is written in, with its s: and a: prefixes. */
+export function soapEnvelope(...children: XmlChild[]): string {
+  const envelope = el('s:Envelope', { 'xmlns:s': SOAP_NS.envelope, 'xmlns:a': SOAP_NS.addressing }, ...children);
+  return xmlDocument(envelope);
 }

@@ -3,8 +3,8 @@
  * (MS-OXWSADISC §3.1.4.4.2.2, §3.1.4.1.2.2), both directions: render what the server sends, parse what a
  * client reads. The model is the protocol's, not the settings store's: settings.ts maps one to the other.
  */
-import { el, parseXml, textEl, type XmlElement, type XmlNode, xmlDocument } from '../xml.js';
-import { SOAP_NS, type SoapOperation, sameNamespace, soapAction } from './namespaces.js';
+import { el, parseXml, textEl, type XmlElement, type XmlNode } from '../xml.js';
+import { SOAP_NS, type SoapOperation, sameNamespace, soapAction, soapEnvelope } from './namespaces.js';
 
 /** MS-OXWSADISC §2.2.5.1 ErrorCode, used for the whole response, each user or domain, and each setting. */
 export const SOAP_ERROR_CODES = [
@@ -159,37 +159,33 @@ export function renderSoapResponse(response: SoapResponse): string {
   const n = names(response.operation);
   const v = response.serverVersion;
   const h = (name: string, value: string | number) => textEl(`h:${name}`, value);
-  return xmlDocument(
+  return soapEnvelope(
     el(
-      's:Envelope',
-      { 'xmlns:s': SOAP_NS.envelope, 'xmlns:a': SOAP_NS.addressing },
+      's:Header',
+      {},
+      el('a:Action', { 's:mustUnderstand': '1' }, soapAction(response.operation, 'response')),
       el(
-        's:Header',
-        {},
-        el('a:Action', { 's:mustUnderstand': '1' }, soapAction(response.operation, 'response')),
-        el(
-          'h:ServerVersionInfo',
-          { 'xmlns:h': SOAP_NS.autodiscover, 'xmlns:i': SOAP_NS.xsi },
-          h('MajorVersion', v.majorVersion),
-          h('MinorVersion', v.minorVersion),
-          h('MajorBuildNumber', v.majorBuildNumber),
-          h('MinorBuildNumber', v.minorBuildNumber),
-          h('Version', v.version),
-        ),
+        'h:ServerVersionInfo',
+        { 'xmlns:h': SOAP_NS.autodiscover, 'xmlns:i': SOAP_NS.xsi },
+        h('MajorVersion', v.majorVersion),
+        h('MinorVersion', v.minorVersion),
+        h('MajorBuildNumber', v.majorBuildNumber),
+        h('MinorBuildNumber', v.minorBuildNumber),
+        h('Version', v.version),
       ),
+    ),
+    el(
+      's:Body',
+      {},
       el(
-        's:Body',
-        {},
+        n.message,
+        { xmlns: SOAP_NS.autodiscover },
         el(
-          n.message,
-          { xmlns: SOAP_NS.autodiscover },
-          el(
-            'Response',
-            { 'xmlns:i': SOAP_NS.xsi },
-            textEl('ErrorCode', response.errorCode),
-            textEl('ErrorMessage', response.errorMessage),
-            el(n.list, {}, ...response.responses.map((r) => identityNode(response.operation, r))),
-          ),
+          'Response',
+          { 'xmlns:i': SOAP_NS.xsi },
+          textEl('ErrorCode', response.errorCode),
+          textEl('ErrorMessage', response.errorMessage),
+          el(n.list, {}, ...response.responses.map((r) => identityNode(response.operation, r))),
         ),
       ),
     ),
