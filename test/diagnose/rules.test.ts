@@ -9,13 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { discoverFromCli } from '../../src/cli/commands/discover.js';
 import { FINDINGS, type FindingCode } from '../../src/diagnose/catalogue.js';
 import { PROFILE_NAMES } from '../../src/discover/profiles.js';
 import type { DiscoveryReport, Finding, ProfileName } from '../../src/discover/report.js';
 import { renderComparison } from '../../src/discover/text.js';
 import { listBuiltinScenarios, loadBuiltinScenario } from '../../src/lab/builtin.js';
 import { startLab } from '../../src/lab/lab.js';
+import { discoverInLab } from '../helpers/lab-discover.js';
 import { assertValidReport } from '../helpers/report-schema.js';
 
 const NAMES = listBuiltinScenarios().map((s) => s.name);
@@ -39,14 +39,7 @@ function reportsFor(name: string): Promise<Reports> {
         // The four clients side by side against the one lab.
         await Promise.all(
           PROFILE_NAMES.map(async (client) => {
-            const report = await discoverFromCli(scenario.email, {
-              client,
-              dns: [lab.dns],
-              ca: [lab.caFile],
-              timeout: '2000',
-              ...(lab.ldap ? { ldap: lab.ldap } : {}),
-              ...(scenario.directory?.clientSite ? { site: scenario.directory.clientSite } : {}),
-            });
+            const report = await discoverInLab(lab, client);
             assertValidReport(JSON.parse(JSON.stringify(report)));
             out[client] = report;
           }),

@@ -16,7 +16,6 @@ import { connect as tlsConnect } from 'node:tls';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { Client } from 'ldapts';
 import { parse as parseYaml } from 'yaml';
-import { discoverFromCli } from '../../src/cli/commands/discover.js';
 import { FINDINGS } from '../../src/diagnose/catalogue.js';
 import { PROFILE_NAMES } from '../../src/discover/profiles.js';
 import type { ProfileName } from '../../src/discover/report.js';
@@ -25,6 +24,7 @@ import { listBuiltinScenarios, loadBuiltinScenario } from '../../src/lab/builtin
 import { type RunningLab, startLab } from '../../src/lab/lab.js';
 import { validateScenario } from '../../src/lab/scenario.js';
 import { fixture } from '../helpers/app.js';
+import { discoverInLab } from '../helpers/lab-discover.js';
 
 const DAY = 86_400_000;
 
@@ -576,17 +576,9 @@ const EXPECTED_FINDINGS: Record<string, Record<ProfileName, string[]>> = {
 
 /** Every client's lookup against the running lab, as `discover` runs it. */
 async function findingCodes(lab: RunningLab): Promise<Record<ProfileName, string[]>> {
-  const { scenario } = lab;
   const entries = await Promise.all(
     PROFILE_NAMES.map(async (client) => {
-      const report = await discoverFromCli(scenario.email, {
-        client,
-        dns: [lab.dns],
-        ca: [lab.caFile],
-        timeout: '2000',
-        ...(lab.ldap ? { ldap: lab.ldap } : {}),
-        ...(scenario.directory?.clientSite ? { site: scenario.directory.clientSite } : {}),
-      });
+      const report = await discoverInLab(lab, client);
       return [client, report.findings.map((f) => f.code).sort()] as const;
     }),
   );
