@@ -10,7 +10,6 @@
  */
 import { NS, sameNamespace } from '../formats/pox/namespaces.js';
 import { child, children, parseXml, type XmlElement, XmlRejected } from '../formats/xml.js';
-import { MAX_ANSWER_DEPTH, tooDeep } from './answer-depth.js';
 import type { ProtocolSettings } from './report.js';
 
 export type ResponseSchema = 'outlook' | 'mobilesync';
@@ -509,9 +508,6 @@ export function parseAutodiscoverResponse(body: string, schema: ResponseSchema):
   // An Autodiscover v2 (JSON) answer, or an API's error object, at an XML URL.
   if (/^\s*[[{]/.test(text)) return invalid('a JSON document, not an Autodiscover (XML) response', notes);
 
-  if (tooDeep(text) !== undefined) {
-    return invalid(`not an Autodiscover response: elements nest deeper than ${MAX_ANSWER_DEPTH}`, notes);
-  }
   let root: XmlElement;
   try {
     root = parseXml(text);

@@ -1,16 +1,29 @@
 /**
- * Issue 9, item 2: a deeply nested answer must cost discover milliseconds. The depth is checked in linear time
- * before any parser runs, for POX answers and autoconfig files; a real loopback server sends the hostile answer.
+ * Issue 9, item 2: a deeply nested answer must cost discover milliseconds. The XML parser stops the moment an
+ * answer nests deeper than its limit (src/formats/xml.ts), for POX answers and autoconfig files alike; a real
+ * loopback server sends the hostile answer.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { MAX_ANSWER_DEPTH, tooDeep } from '../../src/discover/answer-depth.js';
 import { runDiscovery } from '../../src/discover/engine.js';
 import { createNodePorts } from '../../src/discover/node-ports.js';
 import { parseAutodiscoverResponse } from '../../src/discover/parse-response.js';
 import { PROFILES } from '../../src/discover/profiles.js';
+import { parseXml, XML_LIMITS, XmlRejected } from '../../src/formats/xml.js';
 import { type RunningLab, startLab } from '../../src/lab/lab.js';
 import { validateScenario } from '../../src/lab/scenario.js';
+
+const MAX_ANSWER_DEPTH = XML_LIMITS.maxDepth;
+/** The depth at which the parser refused `text` for nesting, or undefined when it did not. */
+function tooDeep(text: string, limit = MAX_ANSWER_DEPTH): number | undefined {
+  try {
+    parseXml(text, limit);
+    return undefined;
+  } catch (err) {
+    if (err instanceof XmlRejected && err.reason === 'too-deep') return limit + 1;
+    return undefined;
+  }
+}
 
 const OPEN =
   '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"><Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">';
@@ -18,7 +31,7 @@ const OPEN =
 const NESTED = `${OPEN}${'<a>'.repeat(((256 * 1024 - OPEN.length) / 3) | 0)}`.slice(0, 256 * 1024 - 1);
 const NESTED_AUTOCONFIG = `<clientConfig version="1.1"><emailProvider id="x">${'<b>'.repeat(80_000)}`;
 
-test('tooDeep counts opening tags, not closed, self-closing, comments, CDATA or declarations', () => {
+test('the parser counts opening tags, not closed, self-closing, comments, CDATA or declarations', () => {
   const nest = (n: number) => `${'<a>'.repeat(n)}${'</a>'.repeat(n)}`;
   assert.equal(tooDeep(nest(MAX_ANSWER_DEPTH)), undefined);
   assert.equal(tooDeep(nest(MAX_ANSWER_DEPTH + 1)), MAX_ANSWER_DEPTH + 1);

@@ -4,7 +4,6 @@
  */
 import { AutoconfigRejected, parseAutoconfig } from '../../formats/autoconfig.js';
 import { XmlRejected } from '../../formats/xml.js';
-import { MAX_ANSWER_DEPTH, tooDeep } from '../answer-depth.js';
 import { autoconfigToProtocols } from '../autoconfig-settings.js';
 import type { Lookup, StepRun } from '../context.js';
 import type { StepMethod } from '../report.js';
@@ -28,11 +27,6 @@ export async function autoconfigStep(
   if (/^\s*(<!doctype html|<html)/i.test(response.body)) {
     step.result = 'invalid-response';
     step.detail = 'HTTP 200, but an HTML page, not an autoconfig file.';
-    return { step, next: { kind: 'continue' } };
-  }
-  if (tooDeep(response.body) !== undefined) {
-    step.result = 'invalid-response';
-    step.detail = `HTTP 200, but not an autoconfig file: elements nest deeper than ${MAX_ANSWER_DEPTH}.`;
     return { step, next: { kind: 'continue' } };
   }
   try {
