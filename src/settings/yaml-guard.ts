@@ -1,11 +1,12 @@
 /**
- * Reading YAML an attacker may have written, in time linear in its size. The `yaml` library composes nodes
- * recursively (64 KiB of `[` overflowed the stack, and a second such file aborted the process), checks duplicate
- * keys pairwise (7,000 keys in one map: 0.45 s) and reports each unknown tag as a process warning. So: one pass
- * of its lexer (iterative) first refuses deep nesting, tags and too many aliases; the document is then composed
- * without its pairwise duplicate check, and duplicates are found with one Set per map.
+ * Reading YAML an attacker may have written, in time linear in its size and within 50 ms of CPU per 64 KiB
+ * (issue 9). One pass of the `yaml` library's lexer (iterative) first refuses deep nesting, tags and too many
+ * aliases, so nothing recursive meets a hostile depth. The document is then loaded by js-yaml: the `yaml`
+ * library's composer took 30-130 ms for 64 KiB (plain users, or a broken file it reported an error per token
+ * for), js-yaml 3-16 ms, stopping at the first error and finding duplicate keys with one lookup per key.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, Lexer, type Node, parseDocument } from 'yaml';
+import { CORE_SCHEMA, type LoadOptions, load, YAMLException } from 'js-yaml';
+import { Lexer } from 'yaml';
 
 export const YAML_LIMITS = {
   /** Collections may nest this deep (flow brackets, block indentation and `- - x` chains all count). */
@@ -91,56 +92,64 @@ function scan(text: string): void {
   }
 }
 
-/** Duplicate keys, one Set per map, walked without recursion. */
-function findDuplicateKey(root: unknown, text: string): string | undefined {
-  const pending: unknown[] = [root];
-  while (pending.length > 0) {
-    const node = pending.pop();
-    if (isMap(node)) {
-      const seen = new Set<string>();
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
-        if (key !== undefined) {
-          if (seen.has(key)) {
-            const at = (pair.key as Node).range?.[0];
-            return `duplicate key "${key.slice(0, 80)}"${at === undefined ? '' : ` (line ${lineOf(text, at)})`}`;
-          }
-          seen.add(key);
-        }
-        pending.push(pair.value);
-      }
-    } else if (isSeq(node)) {
-      pending.push(...node.items);
-    } else if (isAlias(node)) {
-      // Aliases point at nodes already walked where they were defined.
-    }
-  }
-  return undefined;
+/**
+ * Values a document may expand to once its aliases are followed. js-yaml shares one object for every `*alias` of
+ * an anchor, so nothing is expanded while parsing; whoever walks the result later (validation) would pay for every
+ * repetition: nine aliases of nine aliases of ... is an exponential walk. Counted here, stopping at the limit: a
+ * document may expand to as many values as its text has characters (no value takes less than one), or 10,000.
+ */
+export function expansionLimit(text: string): number {
+  return Math.max(10_000, text.length);
 }
 
-/** Parses YAML (JSON is YAML) within YAML_LIMITS; duplicate keys are an error. Throws YamlRefused or the library's error. */
+/** Whether `root`, walked as validation walks it (aliases repeated), has more than `limit` values. */
+function expandsTooFar(root: unknown, limit: number): boolean {
+  let count = 0;
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (++count > limit) return true;
+    if (Array.isArray(value)) pending.push(...value);
+    else if (value !== null && typeof value === 'object') pending.push(...Object.values(value));
+  }
+  return false;
+}
+
+/** js-yaml's refusal in this module's words: what, and where (1-based line and column). */
+function refusalOf(err: YAMLException, text: string): YamlRefused {
+  const { line, column, position } = err.mark;
+  if (err.reason === 'duplicated mapping key') {
+    const key = /^(?:"((?:[^"\\\n]|\\.)*)"|'([^'\n]*)'|([^:\n]*?))\s*:/.exec(text.slice(position, position + 200));
+    const name = (key?.[1] ?? key?.[2] ?? key?.[3] ?? '').slice(0, 80);
+    return new YamlRefused(`duplicate key "${name}" (line ${line + 1})`);
+  }
+  return new YamlRefused(`${err.reason} at line ${line + 1}, column ${column + 1}`);
+}
+
+/**
+ * The 1.2 core schema; `maxDepth` is js-yaml's own stack guard (4.3; its type definitions predate it), above the
+ * scan's, which already refused deeper documents.
+ */
+const LOAD_OPTIONS: LoadOptions & { maxDepth: number } = { schema: CORE_SCHEMA, maxDepth: YAML_LIMITS.maxDepth * 2 };
+
+/**
+ * Parses YAML (JSON is YAML) within YAML_LIMITS; duplicate keys are an error. Throws YamlRefused.
+ * The YAML 1.2 core schema, as the `yaml` library reads it (`yes` and dates stay text; no `<<` merge keys).
+ */
 export function parseYamlGuarded(text: string): unknown {
   scan(text);
-  // A broken file can make the library report an error per token (60,000 for 64 KiB): each one without a stack
-  // trace, and without its "pretty" excerpt (which costs a pass over the text each); the first one is shown.
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  let doc: ReturnType<typeof parseDocument>;
+  let value: unknown;
   try {
-    doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, logLevel: 'error' });
-  } finally {
-    Error.stackTraceLimit = limit;
+    value = load(text, LOAD_OPTIONS);
+  } catch (err) {
+    if (err instanceof YAMLException) throw refusalOf(err, text);
+    throw err;
   }
-  const error = doc.errors[0];
-  if (error) {
-    const others = doc.errors.length - 1;
-    const more = others > 0 ? ` (and ${others} more problem${others === 1 ? '' : 's'})` : '';
-    const offset = error.pos[0];
-    const column = offset - text.lastIndexOf('\n', offset - 1);
-    throw new YamlRefused(`${error.message} at line ${lineOf(text, offset)}, column ${column}${more}`);
+  const limit = expansionLimit(text);
+  if (expandsTooFar(value, limit)) {
+    throw new YamlRefused(
+      `aliases (*name) expand to more than ${limit.toLocaleString('en')} values; write the repeated values out`,
+    );
   }
-  const duplicate = findDuplicateKey(doc.contents, text);
-  if (duplicate) throw new YamlRefused(duplicate);
-  return doc.toJS({ maxAliasCount: 100 });
+  return value;
 }

@@ -61,7 +61,11 @@ describe('YAML files an attacker wrote', () => {
     const bomb = ['a: &a [1,1,1,1,1,1,1,1,1]']
       .concat(['b', 'c', 'd', 'e', 'f'].map((k, i) => `${k}: &${k} [${`*${'abcde'[i]},`.repeat(9).slice(0, -1)}]`))
       .join('\n');
-    assert.match(read(bomb).message, /Excessive alias count/);
+    assert.match(
+      read(bomb).message,
+      /aliases \(\*name\) expand to more than 10,000 values; write the repeated values out$/,
+    );
+    assert.ok(read(bomb).ms < 50);
     assert.deepEqual(parseYamlText('base: &imap { host: imap.example.com }\nother: *imap\n', 'ok.yaml'), {
       base: { host: 'imap.example.com' },
       other: { host: 'imap.example.com' },
@@ -78,6 +82,6 @@ describe('YAML files an attacker wrote', () => {
       assert.equal(message, `hostile.yaml: not valid YAML: ${why}`);
       assert.ok(ms < 50, `${ms} ms`);
     }
-    assert.deepEqual(parseYamlText('[a]: [b] # c\n? [x]\n: 1\n', 'ok.yaml'), { '[ a ]': ['b'], '[ x ]': 1 });
+    assert.deepEqual(parseYamlText('[a]: [b] # c\n? [x]\n: 1\n', 'ok.yaml'), { a: ['b'], x: 1 });
   });
 });
