@@ -5,7 +5,7 @@ import { registerDiscoverCommand } from './commands/discover.js';
 import { registerLabCommands } from './commands/lab.js';
 import { registerPlanCommands } from './commands/plan.js';
 import { registerServeCommand } from './commands/serve.js';
-import { EXIT } from './output.js';
+import { EXIT, stopQuietlyWhenOutputCloses } from './output.js';
 
 const program = new Command()
   .name('autodisco')
@@ -17,6 +17,7 @@ const program = new Command()
     process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
   });
 
+stopQuietlyWhenOutputCloses();
 registerServeCommand(program);
 registerConfigCommands(program);
 registerDiscoverCommand(program);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { parse } from 'yaml';
 import { validateConfig } from '../../src/settings/validate.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { EXAMPLE_CONFIG } from '../helpers/app.js';
-import { cli, ROOT } from '../helpers/cli.js';
+import { cli, ROOT, spawnCli } from '../helpers/cli.js';
 
 async function tempDir() {
   return mkdtemp(join(tmpdir(), 'autodisco-cli-'));
@@ -221,5 +222,29 @@ describe('autodisco import / export', () => {
       assert.match(res.stderr, expected);
     }
     assert.equal(existsSync('/nonexistent'), false);
+  });
+});
+
+describe('autodisco export into a pipe that closes', () => {
+  test('`export | head` stops quietly, with the shell status of SIGPIPE (it printed "unexpected failure")', async () => {
+    const dir = await tempDir();
+    const db = join(dir, 'a.sqlite');
+    assert.equal((await cli(['import', EXAMPLE_CONFIG, '--db', db])).code, 0);
+    const store = new SqliteStore(db);
+    // Far more than a pipe's buffer, so the export is still writing when its reader goes.
+    await store.upsertUsers(
+      Array.from({ length: 20_000 }, (_, i) => ({ email: `user${i}@example.test`, displayName: `User ${i}` })),
+    );
+    await store.close();
+    const child = spawnCli(['export', '--db', db]);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    // `head -1`: read the first chunk, then close the reading end.
+    child.stdout?.once('data', () => child.stdout?.destroy());
+    const [code] = (await once(child, 'close')) as [number | null];
+    assert.equal(stderr, '');
+    assert.equal(code, 141);
   });
 });
