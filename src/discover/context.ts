@@ -199,10 +199,19 @@ export class Lookup {
   /** Sends an unauthenticated request ahead of the walk (prefetchRequests only); exchange() takes its answer. */
   sendEarly(request: HttpExchangeRequest): void {
     const key = exchangeKey(request);
-    if (key === undefined || this.#early.has(key)) return;
-    const sent = this.ports.exchange(request);
+    if (key === undefined || this.#early.has(key) || this.#over.signal.aborted) return;
+    const sent = this.ports.exchange({ ...request, signal: this.#over.signal });
     sent.catch(() => undefined);
     this.#early.set(key, sent);
+  }
+
+  /** Aborted when the lookup is over: requests sent early that no step took are abandoned then. */
+  readonly #over = new AbortController();
+
+  /** The lookup is over: early requests still running are closed now, not at their deadline. */
+  end(): void {
+    this.#early.clear();
+    this.#over.abort();
   }
 
   record(step: Step): void {

@@ -354,6 +354,9 @@ export async function runDiscovery(options: EngineOptions, ports: DiscoverPorts)
   } else {
     end = await walk(lookup, check.address, 0);
   }
+  // The walk is over: requests the prefetch sent that no step took are closed now (it used to leave them open
+  // until their own deadline, holding the servers' connections while the service checks ran).
+  lookup.end();
   const serviceChecks = end.kind === 'settings' ? await checkServices(lookup, end.settings) : undefined;
   let evidence: DiscoveryReport['evidence'];
   if (end.kind === 'fail' && check.ok) {

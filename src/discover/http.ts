@@ -31,6 +31,11 @@ export interface HttpExchangeRequest {
   tls?: { mode: 'verify' } | { mode: 'pinned'; fingerprint256: string };
   /** The largest body kept; the rest is read and dropped. */
   maxBody?: number;
+  /**
+   * Abandons the exchange (result code ECANCELED): a request sent ahead of the walk whose answer the lookup, now
+   * over, will never take does not hold its connection (and the server's) open until its deadline.
+   */
+  signal?: AbortSignal;
 }
 
 export type HttpExchangeResult =
@@ -160,6 +165,21 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
         stage,
       }),
     );
+    const cancel = () => {
+      const at = stage;
+      client.destroy(Object.assign(new Error('abandoned: the lookup is over'), { code: 'ECANCELED' }));
+      finish({
+        ok: false,
+        code: 'ECANCELED',
+        message: 'abandoned: the lookup is over',
+        ms: elapsed(),
+        sent,
+        stage: at,
+      });
+    };
+    if (req.signal?.aborted) cancel();
+    req.signal?.addEventListener('abort', cancel, { once: true });
+    client.once('close', () => req.signal?.removeEventListener('abort', cancel));
     if (req.body !== undefined) client.write(req.body);
     client.end();
   });
