@@ -9,6 +9,7 @@ import { AutodiscoError, type Problem } from '../errors.js';
 import { redirectCycles } from '../settings/redirect-cycles.js';
 import { type DomainSettings, domain as domainSchema, user as userSchema } from '../settings/schema.js';
 import { lineOfKey, readConfigStream, type UserItem } from '../settings/stream.js';
+import { readJsonConfigStream } from '../settings/stream-json.js';
 import { domainKeys, userKey, validateConfig, zodProblems } from '../settings/validate.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import { UserStaging } from '../store/staging.js';
@@ -119,7 +120,9 @@ export async function importFile(
       const first = staging.add(index, line, r.data);
       if (first) duplicate(index, line, r.data.email, first);
     };
-    const { top } = await readConfigStream(file, file, (item) => addUser(item.index, item, item.raw));
+    // A .json file is cut by JSON's grammar, anything else by YAML's block structure: both in bounded memory.
+    const read = /\.json$/i.test(file) ? readJsonConfigStream : readConfigStream;
+    const { top } = await read(file, file, (item) => addUser(item.index, item, item.raw));
     const problems = new Problems();
     const checked = checkTop(top, file, problems);
     // A JSON file or a flow `users: [...]` came whole, with the top document: same checks, without lines.

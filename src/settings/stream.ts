@@ -6,7 +6,8 @@
  *   indentation starts one); each item is parsed on its own by the same library and handed over at once;
  * - every other line (domains, `$schema`, comments) forms the top document, parsed whole at the end, with
  *   `users: []` in place of the sequence (so a second `users:` key is still a duplicate key).
- * Anything else (JSON, a flow `users: [...]`) is simply all top document: read whole, as before.
+ * Anything else (a flow `users: [...]`, JSON inside a .yaml file) is simply all top document: read whole, as
+ * before. A `*.json` file is cut by its own grammar instead (stream-json.ts).
  * Line numbers in messages are the file's. Anchors cannot point from one user item into another.
  */
 import { open } from 'node:fs/promises';
@@ -38,7 +39,7 @@ function unreadable(message: string, cause?: unknown): AutodiscoError {
 }
 
 /** Parses a piece of the file, moving the library's `line N` (counted in the piece) to the file's line. */
-function parsePiece(text: string, source: string, fileLine: (pieceLine: number) => number): unknown {
+export function parsePiece(text: string, source: string, fileLine: (pieceLine: number) => number): unknown {
   try {
     return parseYamlText(text, source);
   } catch (err) {

@@ -278,7 +278,7 @@ describe('reading a configuration as a stream', () => {
     );
   });
 
-  test('JSON and flow lists are read whole, and checked the same way', async () => {
+  test('JSON inside a .yaml file and flow lists are read whole (a .json file is streamed), checked the same way', async () => {
     const { top, users } = await read(
       '{"domains": [{"name": "example.test"}], "users": [{"email": "a@example.test"}]}',
     );
