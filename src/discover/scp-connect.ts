@@ -17,6 +17,8 @@ export function openSocket(
   address: string,
   timeoutMs: number,
   ca: readonly string[],
+  /** The deadline in words, for the message (what is left of it is `timeoutMs`). */
+  deadline = `--timeout ${timeoutMs} ms`,
 ): Promise<Opened> {
   const at = `${target.host} (${isIP(address) === 6 ? `[${address}]` : address}:${target.port})`;
   const servername = isIP(target.host) === 0 ? target.host : undefined;
@@ -63,7 +65,7 @@ export function openSocket(
       const phase = tcpUp ? 'the TLS handshake with' : 'connecting to';
       finish({
         ok: false,
-        failure: { result: 'timeout', detail: `${phase} ${at}: no answer within ${timeoutMs} ms` },
+        failure: { result: 'timeout', detail: `${phase} ${at}: no answer within ${deadline}` },
         ...evidence('ETIMEDOUT'),
       });
     }, timeoutMs);

@@ -47,6 +47,7 @@ function toScpEntry(entry: Record<string, unknown> & { dn: string }): ScpEntry {
 
 export async function askDirectory(target: LdapTarget, options: ScpLookupOptions): Promise<DirectoryAnswer> {
   const { timeoutMs } = options;
+  const deadlineWords = options.deadline ?? `--timeout ${timeoutMs} ms`;
   const resolved = await options.dns.lookupAddresses(target.host);
   // --timeout is a deadline for the directory's whole conversation (connect, TLS, bind, searches, every address),
   // not for each operation: a server dripping its answers cannot stretch it (docs/discover-contract.md).
@@ -55,7 +56,7 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
   let expired = false;
   const expiredFailure = (what: string, where: string): Failure => ({
     result: 'timeout',
-    detail: `${what} on ${where}: no answer within --timeout ${timeoutMs} ms (one deadline for connect, TLS, bind and searches together)`,
+    detail: `${what} on ${where}: no answer within ${deadlineWords} (one deadline for connect, TLS, bind and searches together)`,
   });
   const none = { addresses: [], address: null, boundAs: null, baseDN: null };
   if (resolved.status !== 'ok') {
@@ -83,7 +84,7 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
   let attempts = 0;
   for (const address of usable) {
     if (left() < 1) break;
-    const opened = await openSocket(target, address, left(), options.ca ?? []);
+    const opened = await openSocket(target, address, left(), options.ca ?? [], deadlineWords);
     last = opened;
     attempts++;
     if (!opened.ok) {
@@ -113,7 +114,7 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
           ...base,
           failure: expired
             ? expiredFailure(who, where)
-            : operationFailure(err, who, where, timeoutMs, options.password),
+            : operationFailure(err, who, where, deadlineWords, options.password),
         };
       }
       let baseDN: string | undefined;
@@ -130,7 +131,7 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
           ...base,
           failure: expired
             ? expiredFailure('reading the root DSE', where)
-            : operationFailure(err, 'reading the root DSE', where, timeoutMs, options.password),
+            : operationFailure(err, 'reading the root DSE', where, deadlineWords, options.password),
         };
       }
       if (baseDN === undefined || baseDN === '') {
@@ -156,7 +157,7 @@ export async function askDirectory(target: LdapTarget, options: ScpLookupOptions
           baseDN,
           failure: expired
             ? expiredFailure(`the SCP search of ${baseDN}`, where)
-            : operationFailure(err, `the SCP search of ${baseDN}`, where, timeoutMs, options.password),
+            : operationFailure(err, `the SCP search of ${baseDN}`, where, deadlineWords, options.password),
         };
       }
     } finally {

@@ -58,7 +58,8 @@ export function operationFailure(
   err: unknown,
   what: string,
   where: string,
-  timeoutMs: number,
+  /** The deadline in words, e.g. `--timeout 1000 ms`. */
+  deadline: string,
   secret: string | undefined,
 ): Failure {
   if (err instanceof ResultCodeError) {
@@ -78,7 +79,7 @@ export function operationFailure(
   }
   const message = redact(err instanceof Error ? err.message : String(err), secret);
   if (/timed out/i.test(message))
-    return { result: 'timeout', detail: `${what} on ${where}: no answer within ${timeoutMs} ms` };
+    return { result: 'timeout', detail: `${what} on ${where}: no answer within ${deadline}` };
   if (/closed before message response/i.test(message) || /socket error/i.test(message)) {
     return { result: 'connect-failed', detail: `${what} on ${where}: the server closed the connection` };
   }

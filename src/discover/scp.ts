@@ -40,6 +40,11 @@ export interface ScpLookupOptions {
   dns: DnsResolver;
   /** Deadline for the conversation with each directory as a whole (connect, handshake, bind, both searches). */
   timeoutMs: number;
+  /**
+   * How messages name that deadline (default `--timeout N ms`): the engine names the lookup's --budget instead
+   * when what was left of it is shorter (docs/discover-contract.md).
+   */
+  deadline?: string;
   /** Extra trusted roots (PEM) for `ldaps://`, added to Node's bundled ones. */
   ca?: readonly string[];
   /** Most directory searches in one lookup, the first included (EWS Managed API: 10). */

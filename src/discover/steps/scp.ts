@@ -33,6 +33,8 @@ export async function scpSteps(
     });
     return { kind: 'continue' };
   }
+  const limit = lookup.limit(lookup.ports.now());
+  if (limit.by === 'budget') lookup.budgetReported = true;
   const found = await lookup.ports.lookupScp({
     ldapUrl: ldap.url,
     ...(ldap.bindDN !== undefined ? { bindDN: ldap.bindDN } : {}),
@@ -41,7 +43,11 @@ export async function scpSteps(
     domain: address.domain,
     email: address.email,
     dns: lookup.ports.dns,
-    timeoutMs: Math.max(1, lookup.limit(lookup.ports.now()).ms),
+    timeoutMs: Math.max(1, limit.ms),
+    deadline:
+      limit.by === 'budget'
+        ? `the ${limit.ms} ms left of the lookup's --budget of ${lookup.budgetMs} ms`
+        : `--timeout ${lookup.options.timeoutMs} ms`,
     ca: lookup.options.ca,
     now: () => lookup.ports.now(),
   });
