@@ -1,6 +1,7 @@
 /** Option helpers shared by the commands: every usage mistake names the option, the value and what was expected. */
 import { readFile } from 'node:fs/promises';
 import { AutodiscoError } from '../errors.js';
+import { fileReason } from '../text/file-reason.js';
 
 export function usage(message: string): AutodiscoError {
   return new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', message);
@@ -25,7 +26,7 @@ export async function readCaFiles(files: readonly string[]): Promise<string[]> {
     try {
       text = await readFile(file, 'utf8');
     } catch (cause) {
-      throw usage(`--ca ${file}: cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw usage(`--ca ${file}: cannot read the file: ${fileReason(cause, 'read')}`);
     }
     if (!text.includes('-----BEGIN CERTIFICATE-----')) {
       throw usage(`--ca ${file}: expected PEM certificates (-----BEGIN CERTIFICATE-----)`);

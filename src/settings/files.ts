@@ -1,6 +1,7 @@
 /** Reading the YAML (or JSON) files admins write: one way to fail, the same words for every kind of file. */
 import { readFile } from 'node:fs/promises';
 import { AutodiscoError } from '../errors.js';
+import { fileReason } from '../text/file-reason.js';
 import { parseYamlGuarded } from './yaml-guard.js';
 
 /**
@@ -21,7 +22,12 @@ export async function readTextFile(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
-    throw new AutodiscoError('ADK_ERR_CONFIG_UNREADABLE', `${path}: cannot read the file (${code})`, { cause });
+    throw new AutodiscoError(
+      'ADK_ERR_CONFIG_UNREADABLE',
+      `${path}: cannot read the file: ${fileReason(cause, 'read')}`,
+      {
+        cause,
+      },
+    );
   }
 }

@@ -10,6 +10,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { AutodiscoError } from '../errors.js';
+import { fileReason } from '../text/file-reason.js';
 import { MAX_ITEM_BYTES, parsePiece, type UserItem } from './stream.js';
 
 function unreadable(message: string, cause?: unknown): AutodiscoError {
@@ -153,8 +154,7 @@ export async function readJsonConfigStream(
     }
   } catch (cause) {
     if (cause instanceof AutodiscoError) throw cause;
-    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
-    throw unreadable(`${path}: cannot read the file (${code})`, cause);
+    throw unreadable(`${path}: cannot read the file: ${fileReason(cause, 'read')}`, cause);
   } finally {
     stream.destroy();
   }

@@ -12,6 +12,7 @@
  */
 import { open } from 'node:fs/promises';
 import { AutodiscoError } from '../errors.js';
+import { fileReason } from '../text/file-reason.js';
 import { parseYamlText } from './files.js';
 
 /** One user item, as parsed, with its position in the sequence and its first line in the file. */
@@ -67,8 +68,7 @@ export async function readConfigStream(
       throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     }
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
-    throw unreadable(`${path}: cannot read the file (${code})`, cause);
+    throw unreadable(`${path}: cannot read the file: ${fileReason(cause, 'read')}`, cause);
   }
 
   const topLines: string[] = [];
@@ -135,8 +135,7 @@ export async function readConfigStream(
     flush();
   } catch (cause) {
     if (cause instanceof AutodiscoError) throw cause;
-    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
-    throw unreadable(`${path}: cannot read the file (${code})`, cause);
+    throw unreadable(`${path}: cannot read the file: ${fileReason(cause, 'read')}`, cause);
   } finally {
     // readLines closes the handle at the end of the file; this closes it on an early exit.
     await handle.close().catch(() => undefined);

@@ -73,7 +73,10 @@ describe('autodisco import / export', () => {
     const dir = await tempDir();
     const missing = await cli(['import', join(dir, 'nope.yaml'), '--db', join(dir, 'a.sqlite')]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /nope\.yaml: cannot read the file \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]/);
+    assert.match(
+      missing.stderr,
+      /nope\.yaml: cannot read the file: it does not exist \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]/,
+    );
     const broken = join(dir, 'broken.yaml');
     await writeFile(broken, 'domains: [ { name: a.test\n');
     const res = await cli(['import', broken, '--db', join(dir, 'a.sqlite')]);
@@ -201,19 +204,25 @@ describe('autodisco import / export', () => {
         ['export', '--db', db, '-o', dir],
         /^autodisco: --output .*: cannot write the file: it is a folder \(EISDIR\) \[ADK_ERR_OUTPUT\]\n$/,
       ],
-      [['import', dir, '--db', db], /^autodisco: .*: cannot read the file \(EISDIR\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/],
+      [
+        ['import', dir, '--db', db],
+        /^autodisco: .*: cannot read the file: it is a folder \(EISDIR\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+      ],
       [
         ['lab', 'up', join(dir, 'nope.yaml')],
-        /^autodisco: \S+nope\.yaml: cannot read the file \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+        /^autodisco: \S+nope\.yaml: cannot read the file: it does not exist \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
       ],
       [
         ['plan', join(dir, 'nope.yaml')],
-        /^autodisco: \S+nope\.yaml: cannot read the file \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+        /^autodisco: \S+nope\.yaml: cannot read the file: it does not exist \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
       ],
-      [['plan', '--config', dir], /^autodisco: \S+: cannot read the file \(EISDIR\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/],
+      [
+        ['plan', '--config', dir],
+        /^autodisco: \S+: cannot read the file: it is a folder \(EISDIR\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+      ],
       [
         ['publish', 'scp', join(dir, 'nope.yaml'), '--dry-run', '--config-nc', 'CN=Configuration,DC=x'],
-        /^autodisco: \S+nope\.yaml: cannot read the file \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+        /^autodisco: \S+nope\.yaml: cannot read the file: it does not exist \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
       ],
     ];
     for (const [args, expected] of cases) {

@@ -24,7 +24,10 @@ describe('autodisco discover: usage', () => {
       ['--user', 'chris', '--password-env', 'AUTODISCO_TEST_UNSET'],
       /--password-env AUTODISCO_TEST_UNSET: that environment variable is not set/,
     ],
-    [['--ca', '/nonexistent/ca.pem'], /--ca \/nonexistent\/ca\.pem: cannot read the file \(ENOENT\)/],
+    [
+      ['--ca', '/nonexistent/ca.pem'],
+      /--ca \/nonexistent\/ca\.pem: cannot read the file: it does not exist \(ENOENT\)/,
+    ],
     [['--ldap', 'http://dc1'], /--ldap "http:\/\/dc1": expected ldap:\/\/host\[:port\] or ldaps:\/\/host\[:port\]/],
     [['--sequential', '--prefetch-requests'], /--sequential and --prefetch-requests exclude each other/],
   ];

@@ -172,7 +172,10 @@ describe('autodisco plan', () => {
       ],
       [['plan', EXAMPLE, '--dns', '127.0.0.1'], /--dns is used by --check only; add --check/],
       [['plan', EXAMPLE, '--check', '--timeout', '0'], /--timeout "0": expected a whole number of milliseconds/],
-      [['plan', EXAMPLE, '--check', '--ca', 'nowhere.pem'], /--ca nowhere\.pem: cannot read the file \(ENOENT\)/],
+      [
+        ['plan', EXAMPLE, '--check', '--ca', 'nowhere.pem'],
+        /--ca nowhere\.pem: cannot read the file: it does not exist \(ENOENT\)/,
+      ],
       [
         ['plan', '--config', 'examples/example.test.yaml', '--root-domain'],
         /--root-domain: only for a deployment file/,

@@ -140,6 +140,9 @@ describe('autodisco serve', () => {
     const port = await cli(['serve', '--http', 'localhost:http']);
     assert.equal(port.code, 2);
     assert.match(port.stderr, /--http "localhost:http": expected host:port, e\.g\. 127\.0\.0\.1:8080/);
+    const range = await cli(['serve', '--http', '127.0.0.1:99999']);
+    assert.equal(range.code, 2);
+    assert.match(range.stderr, /--http "127\.0\.0\.1:99999": port 99999 is out of range: expected 0 to 65535/);
   });
 
   test('--http and --no-http conflict; --no-http alone needs --https; --cert needs --https', async () => {
@@ -171,7 +174,7 @@ describe('autodisco serve', () => {
       ],
       [
         ['--config', join(dir, 'missing.yaml')],
-        /^autodisco: \S+missing\.yaml: cannot read the file \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
+        /^autodisco: \S+missing\.yaml: cannot read the file: it does not exist \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
       ],
       [
         ['--config', EXAMPLE_CONFIG, '--sign-cert', dir, '--sign-key', dir],

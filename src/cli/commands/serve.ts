@@ -34,11 +34,17 @@ interface ServeOptions {
 /** `127.0.0.1:8080`, `[::1]:8443` or `8080` (loopback). */
 export function parseHostPort(value: string, option: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value) ?? /^()()(\d+)$/.exec(value);
-  const port = m ? Number(m[3]) : Number.NaN;
-  if (!m || !(port >= 0 && port <= 65535)) {
+  if (!m) {
     throw new AutodiscoError(
       'ADK_ERR_INVALID_ARGUMENT',
       `${option} "${value}": expected host:port, e.g. 127.0.0.1:8080`,
+    );
+  }
+  const port = Number(m[3]);
+  if (port > 65535) {
+    throw new AutodiscoError(
+      'ADK_ERR_INVALID_ARGUMENT',
+      `${option} "${value}": port ${m[3]} is out of range: expected 0 to 65535 (0 picks a free port)`,
     );
   }
   return { host: m[1] || m[2] || '127.0.0.1', port };
