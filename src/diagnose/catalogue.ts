@@ -276,12 +276,9 @@ export const FINDINGS = {
   NO_AUTODISCOVER_ENDPOINT: {
     severity: 'error',
     title: 'No step reached an Autodiscover service for {domain}',
-    when: 'No step reached an Autodiscover service for the domain (and DNS answered every lookup: see DNS_UNAVAILABLE otherwise). {autodiscoverFix} follows what the autodiscover.<domain> step saw: publish the name if DNS says it does not exist; if it resolves but does not answer HTTPS, make it answer HTTPS on port 443 with a certificate naming it; if it answers with a refused certificate or no Autodiscover, fix that server.',
+    when: 'No step reached an Autodiscover service for the domain (and DNS answered every lookup: see DNS_UNAVAILABLE otherwise). {autodiscoverFix} follows what the autodiscover.<domain> step saw: publish the name if DNS says it does not exist; if it resolves but does not answer HTTPS, make it answer HTTPS on port 443 with a certificate naming it; if it answers with a refused certificate or no Autodiscover, fix that server. The SRV record is proposed only to clients whose lookup asks for it, and an autoconfig file only to clients that read one (Thunderbird).',
     detail: 'Every candidate failed: {summary}.',
-    fixes: [
-      '{autodiscoverFix}',
-      'Publish _autodiscover._tcp.{domain} SRV pointing at a host with a valid certificate.',
-    ],
+    fixes: ['{autodiscoverFix}', '{srvFix}', '{autoconfigFix}'],
     references: [MS_OXDISCO],
   },
   AUTODISCOVER_ERROR: {

@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FINDINGS, type FindingCode } from '../../src/diagnose/catalogue.js';
+import { diagnose } from '../../src/diagnose/diagnose.js';
 import { PROFILE_NAMES } from '../../src/discover/profiles.js';
 import type { DiscoveryReport, Finding, ProfileName } from '../../src/discover/report.js';
 import { renderComparison } from '../../src/discover/text.js';
@@ -643,6 +644,23 @@ describe('sentences that fit the hosts and the client', () => {
     }
     const missing = only((await reportsFor('new-smtp-domain')).outlook, 'NO_AUTODISCOVER_ENDPOINT');
     assert.match(missing.fixes[0] ?? '', /^Publish autodiscover\.newdomain\.test \(an A, AAAA or CNAME record\)/);
+  });
+
+  test('NO_AUTODISCOVER_ENDPOINT proposes SRV only to clients that ask SRV, autoconfig only to Thunderbird', async () => {
+    const reports = await reportsFor('new-smtp-domain');
+    const fixes = (client: keyof typeof reports) => only(reports[client], 'NO_AUTODISCOVER_ENDPOINT').fixes.join('\n');
+    for (const client of ALL) {
+      assert.match(fixes(client), /Publish _autodiscover\._tcp\.newdomain\.test SRV/, client);
+    }
+    // A lookup without an SRV step (a client that does not ask it) gets no SRV advice.
+    const withoutSrv = { ...reports.outlook, steps: reports.outlook.steps.filter((s) => s.method !== 'srv') };
+    const finding = diagnose(withoutSrv).find((f) => f.code === 'NO_AUTODISCOVER_ENDPOINT');
+    assert.ok(finding);
+    assert.doesNotMatch(finding.fixes.join('\n'), /SRV/);
+    assert.match(fixes('thunderbird'), /https:\/\/autoconfig\.newdomain\.test\/mail\/config-v1\.1\.xml/);
+    for (const client of ['outlook', 'outlook-2013', 'activesync'] as const) {
+      assert.doesNotMatch(fixes(client), /autoconfig/, client);
+    }
   });
 
   test('NO_AUTODISCOVER_ENDPOINT names the URLs of each kind of failure once, without the e-mail address', async () => {

@@ -97,7 +97,18 @@ export const noEndpointRule: Rule = ({ report }) => {
     {
       code: 'NO_AUTODISCOVER_ENDPOINT',
       steps: report.steps.map((_, i) => i),
-      vars: { domain, summary: summary || 'nothing was tried', autodiscoverFix: autodiscoverFix(report, domain) },
+      vars: {
+        domain,
+        summary: summary || 'nothing was tried',
+        autodiscoverFix: autodiscoverFix(report, domain),
+        // Advice the client at hand would not follow is noise: an ActiveSync device never asks SRV.
+        srvFix: report.steps.some((s) => s.method === 'srv')
+          ? `Publish _autodiscover._tcp.${domain} SRV pointing at a host with a valid certificate.`
+          : '',
+        autoconfigFix: report.steps.some((s) => s.method === 'autoconfig')
+          ? `Publish https://autoconfig.${domain}/mail/config-v1.1.xml (an autoconfig file; \`autodisco serve\` answers it) with a certificate naming autoconfig.${domain}.`
+          : '',
+      },
     },
   ];
 };
