@@ -2,8 +2,12 @@
  * `plan --check`: connect to every host the plan names and report which of the names its certificate should carry
  * it lacks; and, for every domain whose bare name the plan does not make answer, what `https://<domain>` serves,
  * since Outlook tries it before autodiscover.<domain> (the seed's case: a website certificate for www.<domain>
- * only stops Outlook 2007-2013 there). One TLS handshake per host (src/tls/probe.ts): nothing is sent after it.
+ * only stops Outlook 2007-2013 there). One TLS handshake per host (src/tls/probe.ts): nothing is sent after it,
+ * except to a root domain whose certificate passes: one GET of the Autodiscover URL (no address, no credentials)
+ * shows whether it answers at all, since a server that takes the connection and never answers makes every Outlook
+ * wait its whole timeout there on every lookup.
  */
+import { exchange } from '../discover/http.js';
 import { addressFailure, type DnsResolver } from '../dns/resolver.js';
 import { matchName } from '../tls/names.js';
 import { probeTls } from '../tls/probe.js';
@@ -38,7 +42,15 @@ export interface RootDomainCheck {
   /** The URL Outlook tries first. */
   url: string;
   addresses: string[];
-  verdict: 'no-address' | 'closed' | 'names-domain' | 'lacks-domain' | 'untrusted' | 'unreachable' | 'dns-failed';
+  verdict:
+    | 'no-address'
+    | 'closed'
+    | 'names-domain'
+    | 'lacks-domain'
+    | 'untrusted'
+    | 'unreachable'
+    | 'hangs'
+    | 'dns-failed';
   certificate: CertificateSummary | null;
   /** One line: what was found and what it means for Outlook. */
   detail: string;
@@ -192,12 +204,37 @@ async function checkRootDomain(domain: string, options: CheckOptions): Promise<R
       fixes: rootDomainFixes(domain, []),
     };
   }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const answer = await exchange({
+    url: new URL(url),
+    method: 'GET',
+    address,
+    timeoutMs,
+    ...(options.ca ? { ca: options.ca } : {}),
+    maxBody: 4096,
+  });
+  if (!answer.ok && answer.code === 'ETIMEDOUT') {
+    return {
+      ...result,
+      verdict: 'hangs',
+      ok: false,
+      detail: `https://${domain} (${address}) completes the TLS handshake but gives no HTTP answer within ${timeoutMs} ms (${answer.stage === 'body' ? 'the body never ends' : 'no response headers'}): every Outlook waits there for its whole timeout (about 25 s) on every lookup before it tries autodiscover.${domain}`,
+      fixes: [
+        `make the web server on ${domain} answer ${url} at once (any HTTP status, a 404 is fine), or find what holds the request (a firewall or load balancer that accepts and never forwards)`,
+        `stop answering HTTPS on ${domain} (close port 443 there): a refused connection lets Outlook move on at once; only if nothing on https://${domain} needs encryption`,
+      ],
+    };
+  }
+  const answered = answer.ok ? `answers HTTP ${answer.status}` : `ends the request (${answer.code})`;
   return {
     ...result,
     verdict: 'names-domain',
-    detail: `https://${domain} (${address}) serves a trusted certificate that names ${domain}: Outlook reads the answer there and moves on`,
+    detail: `https://${domain} (${address}) serves a trusted certificate that names ${domain} and ${answered}: Outlook reads the answer there and moves on`,
   };
 }
+
+/** What a probe waits for when the command gives no --timeout. */
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Probes every certificate name that has a TLS port, and every bare domain Outlook tries first, concurrently. */
 export async function checkPlan(plan: Plan, options: CheckOptions): Promise<CheckReport> {

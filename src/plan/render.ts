@@ -96,7 +96,8 @@ export function renderCheck(report: CheckReport): string {
     }
   }
   const hostProblems = report.hosts.filter((h) => !h.ok).length;
-  const rootProblems = report.rootDomains.filter((r) => !r.ok).length;
+  const rootProblems = report.rootDomains.filter((r) => !r.ok && r.verdict !== 'hangs').length;
+  const rootHangs = report.rootDomains.filter((r) => r.verdict === 'hangs').length;
   out.push(
     report.ok
       ? `Every host answered with a certificate carrying its required names${report.rootDomains.length > 0 ? ', and no root domain stops Outlook' : ''}.`
@@ -104,6 +105,9 @@ export function renderCheck(report: CheckReport): string {
           hostProblems > 0 ? `${hostProblems} of ${report.hosts.length} host(s) have problems.` : '',
           rootProblems > 0
             ? `${rootProblems} of ${report.rootDomains.length} root domain(s) stop Outlook 2007-2013.`
+            : '',
+          rootHangs > 0
+            ? `${rootHangs} of ${report.rootDomains.length} root domain(s) never answer, so every Outlook waits there.`
             : '',
         ]
           .filter(Boolean)

@@ -184,14 +184,14 @@ acceptedDomains: [contoso.test]
 namespaces: { mail: mail.contoso.test }
 `;
   /** Brings the scenario up, runs the check for contoso.test against it, tears it down. */
-  async function checkAgainst(scenario: string, range: string) {
+  async function checkAgainst(scenario: string, range: string, timeoutMs = 3000) {
     const lab = await startLab(loadBuiltinScenario(scenario), { range });
     try {
-      const resolver = createNodeResolver({ servers: [lab.dns], timeoutMs: 3000 });
+      const resolver = createNodeResolver({ servers: [lab.dns], timeoutMs });
       return await checkPlan(planOf(deployment), {
         resolver,
         ca: [await readFile(lab.caFile, 'utf8')],
-        timeoutMs: 3000,
+        timeoutMs,
       });
     } finally {
       await lab.close();
@@ -230,7 +230,27 @@ namespaces: { mail: mail.contoso.test }
     const report = await checkAgainst('root-domain-fixed-san', '127.61.1.0/24');
     assert.equal(report.ok, true, renderCheck(report));
     assert.equal(report.rootDomains[0]?.verdict, 'names-domain');
+    assert.match(renderCheck(report), /serves a trusted certificate that names contoso\.test and answers HTTP \d{3}:/);
     assert.ok(renderCheck(report).endsWith('and no root domain stops Outlook.\n'));
+  });
+
+  test('root-domain-timeout: the certificate is right, but https://contoso.test never answers', async () => {
+    const started = performance.now();
+    const report = await checkAgainst('root-domain-timeout', '127.61.3.0/24', 1500);
+    assert.ok(performance.now() - started < 1500 * 3, 'the probes share the deadline; nothing waits twice');
+    assert.equal(report.ok, false);
+    const root = report.rootDomains[0];
+    assert.equal(root?.verdict, 'hangs');
+    const text = renderCheck(report);
+    assert.match(
+      text,
+      /completes the TLS handshake but gives no HTTP answer within 1500 ms \(no response headers\): every Outlook waits there/,
+    );
+    assert.match(
+      text,
+      /Fix: make the web server on contoso\.test answer https:\/\/contoso\.test\/autodiscover\/autodiscover\.xml at once/,
+    );
+    assert.ok(text.endsWith('1 of 1 root domain(s) never answer, so every Outlook waits there.\n'), text);
   });
 
   test('root-domain-fixed-no-tls: port 443 is closed on contoso.test', async () => {
