@@ -29,8 +29,8 @@ export const ERROR_CATALOGUE = {
     fix: 'Give the path of an SQLite file. PostgreSQL support is planned, not available yet.',
   },
   ADK_ERR_IMPORT_EMPTY: {
-    title: 'The import would delete every stored domain',
-    fix: 'Check that you import the right file. If an empty store is what you want, run the import again with --allow-empty (a snapshot of the replaced contents is kept).',
+    title: 'The file has no domains: the import would delete every stored domain, or create an empty store',
+    fix: 'Check that you import the right file into the right --db. If an empty store is what you want, run the import again with --allow-empty (a snapshot of the replaced contents is kept).',
   },
   ADK_ERR_SNAPSHOT: {
     title: 'The snapshot of the replaced configuration could not be written, so nothing was imported',

@@ -4,6 +4,7 @@
  * file without problems opens the store, and then replaces its contents in one transaction (store.ts).
  * Memory stays bounded whatever the number of users (README, "Large stores").
  */
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { AutodiscoError, type Problem } from '../errors.js';
 import { redirectCycles } from '../settings/redirect-cycles.js';
@@ -165,6 +166,14 @@ export async function importFile(
       });
     }
 
+    // A file without domains would only ever start an empty store at a new path: a mistyped --db (or file) then
+    // leaves a database behind that serve and export take for the real one.
+    if (checked.domains.length === 0 && !options.allowEmpty && isNewFileStore(options.db)) {
+      throw new AutodiscoError(
+        'ADK_ERR_IMPORT_EMPTY',
+        `${file} has no domains: importing it would create an empty store at ${options.db}; nothing was created (check the file and --db, or add --allow-empty if an empty store is what you want)`,
+      );
+    }
     // The file is good: only now is the store opened (and created if it does not exist).
     const { store, created } = openStore(options.db, { create: true });
     let result: ImportResult;
@@ -185,4 +194,9 @@ export async function importFile(
   } finally {
     staging.close();
   }
+}
+
+/** Whether `db` names a database file that is not there yet (URLs name a server's database: not this check). */
+function isNewFileStore(db: string): boolean {
+  return db !== ':memory:' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(db) && !existsSync(db);
 }

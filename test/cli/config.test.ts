@@ -156,6 +156,15 @@ describe('autodisco import / export', () => {
         ),
       );
     }
+    // Nor does an empty file start a store at a new path (a mistyped --db): nothing is created.
+    const typo = join(dir, 'typo.sqlite');
+    const created = await cli(['import', join(dir, 'none.yaml'), '--db', typo]);
+    assert.equal(created.code, 2);
+    assert.match(
+      created.stderr,
+      /none\.yaml has no domains: importing it would create an empty store at \S+typo\.sqlite; nothing was created \(check the file and --db, or add --allow-empty if an empty store is what you want\) \[ADK_ERR_IMPORT_EMPTY\]\n$/,
+    );
+    assert.equal(existsSync(typo), false);
     let store = new SqliteStore(db);
     assert.deepEqual(await store.counts(), { domains: 2, users: 4 });
     await store.close();
