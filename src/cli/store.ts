@@ -7,8 +7,9 @@
  * - every import that changes a non-empty store first writes the replaced contents next to the database, as a
  *   configuration file the same `import` restores.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AutodiscoError } from '../errors.js';
 import type { Config, DomainSettings, UserRecord } from '../settings/schema.js';
 import { SqliteStore } from '../store/sqlite.js';
@@ -35,6 +36,12 @@ export function openStore(path: string, options: { create: boolean }): { store: 
     );
   }
   const exists = path !== ':memory:' && path !== '' && existsSync(path);
+  if (exists && statSync(path).isDirectory()) {
+    throw new AutodiscoError(
+      'ADK_ERR_INVALID_ARGUMENT',
+      `--db ${path}: it is a folder; name the database file in it, e.g. --db ${shellQuote(join(path, 'autodisco.sqlite'))}`,
+    );
+  }
   if (!exists && !options.create) {
     throw new AutodiscoError(
       'ADK_ERR_STORE_NOT_FOUND',

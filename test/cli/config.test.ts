@@ -218,6 +218,14 @@ describe('autodisco import / export', () => {
         /^autodisco: .*: cannot read the file: it is a folder \(EISDIR\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
       ],
       [
+        ['export', '--db', dir],
+        /^autodisco: --db \S+: it is a folder; name the database file in it, e\.g\. --db \S+\/autodisco\.sqlite \[ADK_ERR_INVALID_ARGUMENT\]\n$/,
+      ],
+      [
+        ['import', EXAMPLE_CONFIG, '--db', dir],
+        /^autodisco: --db \S+: it is a folder; name the database file in it, e\.g\. --db \S+\/autodisco\.sqlite \[ADK_ERR_INVALID_ARGUMENT\]\n$/,
+      ],
+      [
         ['lab', 'up', join(dir, 'nope.yaml')],
         /^autodisco: \S+nope\.yaml: cannot read the file: it does not exist \(ENOENT\) \[ADK_ERR_CONFIG_UNREADABLE\]\n$/,
       ],
@@ -236,7 +244,8 @@ describe('autodisco import / export', () => {
     ];
     for (const [args, expected] of cases) {
       const res = await cli(args);
-      assert.equal(res.code, 1, args.join(' '));
+      // A --db that names a folder is a usage mistake (exit 2); a file that cannot be read or written fails (1).
+      assert.equal(res.code, expected.source.includes('INVALID_ARGUMENT') ? 2 : 1, args.join(' '));
       assert.match(res.stderr, expected);
     }
     assert.equal(existsSync('/nonexistent'), false);
