@@ -10,8 +10,9 @@ import { redirectCycles } from '../settings/redirect-cycles.js';
 import { type DomainSettings, domain as domainSchema, user as userSchema } from '../settings/schema.js';
 import { lineOfKey, readConfigStream, type UserItem } from '../settings/stream.js';
 import { domainKeys, userKey, validateConfig, zodProblems } from '../settings/validate.js';
-import type { SqliteStore } from '../store/sqlite.js';
+import type { PostgresStoreOptions } from '../store/postgres/store.js';
 import { UserStaging } from '../store/staging.js';
+import type { ManagedStore } from '../store/store.js';
 import { type ImportResult, importContents, openStore } from './store.js';
 
 /** Problems listed in full; past this, the count is still exact and one line says how many more there are. */
@@ -70,7 +71,7 @@ export interface FileImport extends ImportResult {
   users: number;
   created: boolean;
   /** The store, still open, when `keepOpen` was asked (`serve --config` goes on with it; `:memory:` too). */
-  store?: SqliteStore;
+  store?: ManagedStore;
 }
 
 /**
@@ -79,7 +80,12 @@ export interface FileImport extends ImportResult {
  */
 export async function importFile(
   file: string,
-  options: { db: string; allowEmpty: boolean; keepOpen?: boolean },
+  options: {
+    db: string;
+    allowEmpty: boolean;
+    keepOpen?: boolean;
+    storeOptions?: Omit<PostgresStoreOptions, 'create'>;
+  },
 ): Promise<FileImport> {
   const staging = new UserStaging();
   try {
@@ -163,7 +169,7 @@ export async function importFile(
     }
 
     // The file is good: only now is the store opened (and created if it does not exist).
-    const { store, created } = openStore(options.db, { create: true });
+    const { store, created } = await openStore(options.db, { create: true, ...options.storeOptions });
     let result: ImportResult;
     try {
       result = await importContents(
