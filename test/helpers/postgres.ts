@@ -31,10 +31,9 @@ export interface PgCluster {
 }
 
 /** The folder with initdb, pg_ctl and postgres: $AUTODISCO_PG_BIN, else the newest /usr/lib/postgresql/N/bin. */
-export function findPostgresBinaries(): string {
+export function findPostgresBinaries(root = '/usr/lib/postgresql', env = process.env): string {
   const candidates: string[] = [];
-  if (process.env['AUTODISCO_PG_BIN']) candidates.push(process.env['AUTODISCO_PG_BIN']);
-  const root = '/usr/lib/postgresql';
+  if (env['AUTODISCO_PG_BIN']) candidates.push(env['AUTODISCO_PG_BIN']);
   if (existsSync(root)) {
     const versions = readdirSync(root)
       .filter((v) => /^\d+$/.test(v))

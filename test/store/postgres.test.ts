@@ -4,6 +4,7 @@
  * while the server is away. The contract shared with SQLite is in store.test.ts.
  */
 import assert from 'node:assert/strict';
+import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { openStore } from '../../src/cli/store.js';
@@ -13,8 +14,19 @@ import { PostgresStore } from '../../src/store/postgres/store.js';
 import { maskUrl } from '../../src/store/postgres/url.js';
 import type { StoreHealth } from '../../src/store/store.js';
 import { exampleDocument } from '../helpers/app.js';
-import { type PgCluster, startPostgres } from '../helpers/postgres.js';
+import { findPostgresBinaries, type PgCluster, startPostgres } from '../helpers/postgres.js';
 import { eventually } from './backends.js';
+
+test('missing PostgreSQL binaries fail the tests with one line naming the Debian package (never a skip)', () => {
+  assert.throws(
+    () => findPostgresBinaries('/nonexistent/postgresql', {}),
+    /^Error: PostgreSQL server binaries not found \(looked in \$AUTODISCO_PG_BIN and \/usr\/lib\/postgresql\/\*\/bin\): install the Debian package postgresql \(apt-get install postgresql\)/,
+  );
+  assert.throws(
+    () => findPostgresBinaries('/nonexistent/postgresql', { AUTODISCO_PG_BIN: '/nope' }),
+    /looked in \/nope\)/,
+  );
+});
 
 describe('PostgresStore', () => {
   let cluster: PgCluster;
@@ -178,5 +190,56 @@ describe('PostgresStore', () => {
     await eventually(async () => {
       assert.equal((await store.findDomain('after.test'))?.name, 'after.test');
     }, 1000);
+  });
+
+  test('a database that stops answering (a partition, not a refusal) counts as away after the lookup deadline', async () => {
+    const url = await cluster.createDatabase();
+    // A TCP relay that can stop forwarding: the connections stay open, nothing answers.
+    let frozen = false;
+    const sockets = new Set<Socket>();
+    const relay = createServer((client) => {
+      const upstream = connect(cluster.port, '127.0.0.1');
+      for (const [from, to] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
+        from.on('data', (d) => {
+          if (!frozen) to.write(d);
+        });
+        from.on('error', () => {});
+        from.on('close', () => to.destroy());
+        sockets.add(from);
+      }
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const port = (relay.address() as { port: number }).port;
+    const store = await open(url.replace(`:${cluster.port}/`, `:${port}/`), { lookupTimeout: 300, connectTimeout: 1 });
+    try {
+      await store.replaceAll(validateConfig(exampleDocument()));
+      assert.equal((await store.findUser('sam@example.test'))?.loginName, 'slee');
+      frozen = true;
+      const start = Date.now();
+      assert.equal((await store.findUser('sam@example.test'))?.loginName, 'slee');
+      assert.ok(Date.now() - start < 1000, `answered from memory after ${Date.now() - start} ms`);
+      assert.deepEqual(
+        { ...store.health(), since: undefined },
+        {
+          status: 'degraded',
+          reason: 'the connection timed out',
+          since: undefined,
+        },
+      );
+      await assert.rejects(store.findUser('chris@example.test'), { statusCode: 503 });
+      // The partition heals as partitions do: the stale connections are cut, new ones get through.
+      frozen = false;
+      for (const socket of sockets) socket.destroy();
+      await eventually(async () => {
+        assert.equal(store.health().status, 'ok');
+      }, 5000);
+      assert.equal((await store.findUser('chris@example.test'))?.displayName, 'Chris Gray');
+    } finally {
+      await store.close();
+      relay.close();
+    }
   });
 });

@@ -7,30 +7,42 @@
  * The driver re-establishes LISTEN after a lost connection and calls `onListen` again: notifications sent
  * meanwhile are lost, so a re-listen counts as a change too.
  */
-import type { Sql } from 'postgres';
+import { randomUUID } from 'node:crypto';
+import type { Sql, TransactionSql } from 'postgres';
 
 export const CHANGES_CHANNEL = 'autodisco_changes';
 
-export async function sendChange(sql: Sql | import('postgres').TransactionSql, what: string): Promise<void> {
-  await sql`SELECT pg_notify(${CHANGES_CHANNEL}, ${what})`;
+/**
+ * Who sent a change: a store forgets what it read at its own COMMIT already, and must not forget again when
+ * its own notification arrives later (what it read in between is current).
+ */
+export function newSenderId(): string {
+  return randomUUID();
+}
+
+/** The payload is `<sender id> <what>`. */
+export async function sendChange(sql: Sql | TransactionSql, sender: string, what: string): Promise<void> {
+  await sql`SELECT pg_notify(${CHANGES_CHANNEL}, ${`${sender} ${what}`})`;
 }
 
 /**
- * Listens until `unlisten` is called. `onChange` runs for each notification and after each reconnection
+ * Listens until the pool ends. `onChange` runs for each notification from another store and after each reconnection
  * (not the first listen). Resolves once listening.
  */
 export async function listenForChanges(
   sql: Sql,
+  self: string,
   onChange: (why: 'notify' | 'reconnected') => void,
-): Promise<{ unlisten: () => Promise<void> }> {
+): Promise<void> {
   let listens = 0;
-  const request = await sql.listen(
+  await sql.listen(
     CHANGES_CHANNEL,
-    () => onChange('notify'),
+    (payload) => {
+      if (!payload.startsWith(`${self} `)) onChange('notify');
+    },
     () => {
       listens++;
       if (listens > 1) onChange('reconnected');
     },
   );
-  return { unlisten: () => request.unlisten() };
 }

@@ -14,7 +14,7 @@ import { AutodiscoError } from '../../errors.js';
 import type { Config, DomainSettings, UserRecord } from '../../settings/schema.js';
 import { rowToUser, type UserRow } from '../sqlite.js';
 import type { ManagedStore, StoredContents, StoreHealth } from '../store.js';
-import { listenForChanges, sendChange } from './changes.js';
+import { listenForChanges, newSenderId, sendChange } from './changes.js';
 import { connectionReason, isConnectionError, openError, StoreUnavailableError } from './errors.js';
 import { hasSchema, migrate } from './migrations.js';
 import { RecentUsers } from './recent-users.js';
@@ -32,6 +32,11 @@ export interface PostgresStoreOptions {
   max?: number;
   /** Seconds to wait for a connection before a lookup counts the database as away (default 5). */
   connectTimeout?: number;
+  /**
+   * Milliseconds a lookup waits for its answer before the database counts as away (default 5000): a connection
+   * that hangs (a network partition) rather than fails must not hold every request.
+   */
+  lookupTimeout?: number;
   /** Called when the database goes away and comes back: serve logs it. */
   onHealthChange?: (health: StoreHealth) => void;
 }
@@ -47,11 +52,34 @@ function deepFreeze<T>(value: T): T {
 
 const PROBE_MS = 1000;
 
+/** `promise`, or a connection-class error after `ms` (a late rejection of `promise` is then ignored, not unhandled). */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' })),
+      ms,
+    );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
 export class PostgresStore implements ManagedStore {
   readonly label: string;
   readonly #sql: Sql;
   readonly #recent: RecentUsers;
   readonly #onHealthChange: ((health: StoreHealth) => void) | undefined;
+  readonly #lookupTimeout: number;
+  /** Tells this store's own notifications from other instances'. */
+  readonly #id = newSenderId();
   /** Name or alias → settings; undefined until needed or after a change. */
   #domains: Map<string, DomainSettings> | undefined;
   /** The last map read: the degraded mode's answer. */
@@ -60,13 +88,13 @@ export class PostgresStore implements ManagedStore {
   #generation = 0;
   #away: { reason: string; since: string } | undefined;
   #probe: NodeJS.Timeout | undefined;
-  #unlisten: (() => Promise<void>) | undefined;
   #closed = false;
 
   private constructor(url: string, options: PostgresStoreOptions) {
     this.label = maskUrl(url);
     this.#recent = new RecentUsers(options.recentUsers ?? 10_000);
     this.#onHealthChange = options.onHealthChange;
+    this.#lookupTimeout = options.lookupTimeout ?? 5000;
     this.#sql = postgres(url, {
       max: options.max ?? 10,
       connect_timeout: options.connectTimeout ?? 5,
@@ -87,8 +115,7 @@ export class PostgresStore implements ManagedStore {
       }
       await migrate(store.#sql, store.label);
       if (options.listen) {
-        const { unlisten } = await listenForChanges(store.#sql, () => store.#changed());
-        store.#unlisten = unlisten;
+        await listenForChanges(store.#sql, store.#id, () => store.#changed());
       }
     } catch (err) {
       await store.#sql.end({ timeout: 1 }).catch(() => undefined);
@@ -121,7 +148,7 @@ export class PostgresStore implements ManagedStore {
 
   async #tryProbe(): Promise<void> {
     try {
-      await this.#sql`SELECT 1`;
+      await withDeadline(this.#sql`SELECT 1`.execute(), this.#lookupTimeout);
     } catch {
       return;
     }
@@ -144,8 +171,11 @@ export class PostgresStore implements ManagedStore {
     let rows: { name: string; domain: string; settings: DomainSettings }[];
     try {
       // One statement, so one consistent snapshot of names and settings.
-      rows = await this.#sql`SELECT n.name AS name, d.name AS domain, d.settings AS settings
-        FROM autodisco_domain_names n JOIN autodisco_domains d ON d.name = n.domain`;
+      rows = await withDeadline(
+        this.#sql<typeof rows>`SELECT n.name AS name, d.name AS domain, d.settings AS settings
+          FROM autodisco_domain_names n JOIN autodisco_domains d ON d.name = n.domain`.execute(),
+        this.#lookupTimeout,
+      );
     } catch (err) {
       this.#lost(err);
       if (this.#lastDomains) return this.#lastDomains;
@@ -171,7 +201,7 @@ export class PostgresStore implements ManagedStore {
     if (!this.#away) {
       const generation = this.#generation;
       try {
-        const [row] = await query();
+        const [row] = await withDeadline(query(), this.#lookupTimeout);
         const user = row ? rowToUser(row) : undefined;
         if (generation === this.#generation) this.#recent.remember(key, user);
         return user;
@@ -185,18 +215,15 @@ export class PostgresStore implements ManagedStore {
   }
 
   findUser(email: string): Promise<UserRecord | undefined> {
-    return this.#lookUp(
-      `e:${email}`,
-      () => this.#sql<UserRow[]>`SELECT ${this.#sql(USER_COLUMNS)} FROM autodisco_users WHERE email = ${email}`,
+    return this.#lookUp(`e:${email}`, () =>
+      this.#sql<UserRow[]>`SELECT ${this.#sql(USER_COLUMNS)} FROM autodisco_users WHERE email = ${email}`.execute(),
     );
   }
 
   findUserByLegacyDN(legacyDN: string): Promise<UserRecord | undefined> {
-    return this.#lookUp(
-      `l:${legacyDN.toLowerCase()}`,
-      () =>
-        this.#sql<UserRow[]>`SELECT ${this.#sql(USER_COLUMNS)} FROM autodisco_users
-          WHERE lower(legacy_dn) = lower(${legacyDN}) AND legacy_dn IS NOT NULL ORDER BY email LIMIT 1`,
+    return this.#lookUp(`l:${legacyDN.toLowerCase()}`, () =>
+      this.#sql<UserRow[]>`SELECT ${this.#sql(USER_COLUMNS)} FROM autodisco_users
+          WHERE lower(legacy_dn) = lower(${legacyDN}) AND legacy_dn IS NOT NULL ORDER BY email LIMIT 1`.execute(),
     );
   }
 
@@ -226,7 +253,7 @@ export class PostgresStore implements ManagedStore {
         await tx`DELETE FROM autodisco_domains`;
         await writeDomains(tx, next.domains);
         await writeUsers(tx, next.users(), false);
-        await sendChange(tx, 'replace');
+        await sendChange(tx, this.#id, 'replace');
       });
     } finally {
       this.#changed();
@@ -248,7 +275,7 @@ export class PostgresStore implements ManagedStore {
     try {
       return await this.#sql.begin(async (tx) => {
         const n = await writeUsers(tx, users, true);
-        await sendChange(tx, 'users');
+        await sendChange(tx, this.#id, 'users');
         return n;
       });
     } finally {
@@ -325,7 +352,8 @@ export class PostgresStore implements ManagedStore {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#probe);
-    await this.#unlisten?.().catch(() => undefined);
-    await this.#sql.end({ timeout: 5 });
+    // No UNLISTEN first: on a connection that hangs it would never be answered. Ending the pool ends the
+    // listening connection too; queries still running get 2 s, then every socket is destroyed.
+    await this.#sql.end({ timeout: 2 });
   }
 }
