@@ -78,6 +78,16 @@ describe('commands on PostgreSQL', () => {
     assert.equal(restore.code, 0, restore.stderr);
     const after = await cli(['export', '--db', shown], { cwd: dir, env: { PGPASSWORD: cluster.password } });
     assert.match(after.stdout, /displayName: Example Mail/);
+
+    // serve --config imports at start, into the same database, and says where from (without the password).
+    const child = spawnCli(['serve', '--config', changed, '--db', url, '--http', '127.0.0.1:0'], undefined, dir);
+    children.push(child);
+    const out = await waitForOutput(child, /Ctrl-C stops/);
+    assert.ok(out.startsWith(`autodisco serving 2 domain(s), 4 user(s) from ${shown}\n`), out);
+    assert.ok(!out.includes(cluster.password));
+    const base = /http +(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] ?? '';
+    assert.match((await fetchRaw(autoconfig(base, 'sam@example.test'))).body, /Renamed Mail/);
+    child.kill('SIGTERM');
   });
 
   test('a server that does not answer: one line naming the URL without the password, exit 1', async () => {

@@ -138,7 +138,12 @@ export class PostgresStore implements ManagedStore {
 
   /** Counts the database as away after a connection failure (and starts probing); rethrows any other error. */
   #lost(err: unknown): void {
-    if (!isConnectionError(err) || this.#closed) throw err;
+    if (this.#closed) throw err;
+    if (!isConnectionError(err)) {
+      // The driver's error carries the query's parameters (an address): the request log must not get them.
+      const { code, message } = err as { code?: string; message?: string };
+      throw new Error(`the settings database failed: ${code ?? 'error'}: ${message ?? String(err)}`);
+    }
     if (this.#away) return;
     this.#away = { reason: connectionReason(err), since: new Date().toISOString() };
     this.#onHealthChange?.(this.health());
