@@ -86,6 +86,31 @@ describe('PostgresStore', () => {
     assert.equal((await b.counts()).domains, 1);
   });
 
+  test('serving needs only SELECT on the tables: a read-only user opens, listens and answers', async () => {
+    const url = await cluster.createDatabase();
+    const owner = await open(url, { listen: false });
+    await owner.replaceAll(validateConfig(exampleDocument()));
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    const role = `reader_${process.pid}`;
+    try {
+      await sql.unsafe(`CREATE ROLE ${role} LOGIN PASSWORD 'reader-pw'`);
+      await sql.unsafe(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+      await sql.unsafe(
+        `GRANT SELECT ON autodisco_schema_migrations, autodisco_domains, autodisco_domain_names, autodisco_users TO ${role}`,
+      );
+    } finally {
+      await sql.end();
+    }
+    const readerUrl = url.replace(`autodisco:${cluster.password}@`, `${role}:reader-pw@`);
+    const reader = await open(readerUrl, { create: false });
+    assert.equal((await reader.findUser('sam@example.test'))?.loginName, 'slee');
+    await owner.replaceAll(validateConfig({ domains: [{ name: 'heard.test' }] }));
+    await eventually(async () => {
+      assert.equal((await reader.findDomain('heard.test'))?.name, 'heard.test');
+    });
+    await assert.rejects(reader.replaceAll(validateConfig({ domains: [{ name: 'no.test' }] })), /permission denied/);
+  });
+
   test('a database without autodisco tables is not filled by commands that only read', async () => {
     const url = await cluster.createDatabase();
     await assert.rejects(openStore(url, { create: false }), (err: Error & { code?: string }) => {

@@ -8,7 +8,7 @@
  * or compared uses the "C" collation, so that addresses sort by bytes as in SQLite (an import compares the
  * stored users with the file's, both in address order), whatever the database's locale.
  */
-import type { Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 import { AutodiscoError } from '../../errors.js';
 
 export const PG_MIGRATIONS: readonly { version: number; description: string; sql: string }[] = [
@@ -44,7 +44,7 @@ export const PG_MIGRATIONS: readonly { version: number; description: string; sql
 const MIGRATION_LOCK = 0x61647363; // "adsc"
 
 /** Whether the database holds an autodisco schema (the commands that only read refuse one that does not). */
-export async function hasSchema(sql: Sql): Promise<boolean> {
+export async function hasSchema(sql: Sql | TransactionSql): Promise<boolean> {
   const [row] = await sql<{ found: string | null }[]>`SELECT to_regclass('autodisco_schema_migrations')::text AS found`;
   return row?.found != null;
 }
@@ -53,11 +53,14 @@ export async function migrate(sql: Sql, label: string): Promise<void> {
   const latest = PG_MIGRATIONS.at(-1)?.version ?? 0;
   await sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
-    await tx`CREATE TABLE IF NOT EXISTS autodisco_schema_migrations (
-      version integer PRIMARY KEY,
-      description text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`;
+    // Only when missing: even CREATE … IF NOT EXISTS needs the CREATE right, which a serving user need not have.
+    if (!(await hasSchema(tx))) {
+      await tx`CREATE TABLE autodisco_schema_migrations (
+        version integer PRIMARY KEY,
+        description text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`;
+    }
     const [row] = await tx<{ v: number | null }[]>`SELECT max(version) AS v FROM autodisco_schema_migrations`;
     const current = row?.v ?? 0;
     if (current > latest) {
