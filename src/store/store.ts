@@ -43,6 +43,8 @@ export interface SettingsStore {
   counts(): Promise<{ domains: number; users: number }>;
   /** Absent: the store is local and either answers or throws (SQLite). */
   health?(): StoreHealth;
+  /** Asks the database server now (the health check), so that health() is current even when lookups come from memory. */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -187,6 +187,8 @@ describe('PostgresStore', () => {
 
     cluster.stopServer();
     try {
+      await store.ping();
+      assert.equal(store.health().status, 'degraded', 'the health check asks the database, not the memory');
       assert.equal((await store.findDomain('example.org'))?.name, 'example.test', 'domains from memory');
       assert.equal((await store.findUser('sam@example.test'))?.loginName, 'slee', 'a user read recently');
       assert.equal(await store.findUser('nobody@example.test'), undefined, 'a recent miss stays a miss');

@@ -8,6 +8,8 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     // A database server that went away (PostgreSQL): the instance still answers from what it last read, so the
     // status stays 200 (a load balancer keeps it; pulling every instance at once would be an outage) and the
     // body says degraded, since when and why, for monitoring.
+    // Domains and recent users are answered from memory: ask the database itself (one query per check).
+    await ctx.store.ping?.();
     const health = ctx.store.health?.();
     if (health?.status === 'degraded') {
       return reply.send({ status: 'degraded', reason: health.reason, since: health.since });

@@ -165,6 +165,16 @@ export class PostgresStore implements ManagedStore {
     this.#onHealthChange?.(this.health());
   }
 
+  /** One `SELECT 1` (with the lookup deadline) unless the database is already known to be away. */
+  async ping(): Promise<void> {
+    if (this.#away) return;
+    try {
+      await withDeadline(this.#sql`SELECT 1`.execute(), this.#lookupTimeout);
+    } catch (err) {
+      this.#lost(err);
+    }
+  }
+
   async findDomain(name: string): Promise<DomainSettings | undefined> {
     return (await this.#domainMap()).get(name);
   }
