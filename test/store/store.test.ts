@@ -1,5 +1,8 @@
 /** The SettingsStore contract, run against SQLite and PostgreSQL alike (backends.ts). */
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { importConfig } from '../../src/cli/store.js';
 import type { UserRecord } from '../../src/settings/schema.js';
@@ -208,6 +211,27 @@ for (const [name, start] of backends) {
       const changed = validateConfig({ ...exampleDocument(), users: [] });
       await assert.rejects(importConfig(store, changed, options), { code: 'ADK_ERR_SNAPSHOT' });
       assert.deepEqual(await store.counts(), { domains: 2, users: 4 });
+      await store.close();
+    });
+
+    test('an import that changes one user among thousands snapshots all the old users, then replaces them', async () => {
+      const store = await fresh();
+      const dir = await mkdtemp(join(tmpdir(), 'autodisco-snap-'));
+      const domains = validateConfig({ domains: [{ name: 'many.test' }] }).domains;
+      const users = (changed: number) =>
+        Array.from({ length: 12_000 }, (_, i) => ({
+          email: `u${String(i).padStart(5, '0')}@many.test`,
+          displayName: i === changed ? 'Changed' : `User ${i}`,
+        }));
+      const options = { db: join(dir, 'db'), source: 'x.yaml', allowEmpty: false };
+      await importConfig(store, { domains, users: users(-1) }, options);
+      const result = await importConfig(store, { domains, users: users(6000) }, options);
+      assert.ok(result.snapshot, 'a snapshot was kept');
+      const snapshot = await readFile(result.snapshot, 'utf8');
+      assert.equal(snapshot.match(/^ {2}- \{ email: /gm)?.length, 12_000);
+      assert.match(snapshot, /"u06000@many\.test", displayName: "User 6000"/);
+      assert.equal((await store.findUser('u06000@many.test'))?.displayName, 'Changed');
+      assert.equal((await store.findUser('u11999@many.test'))?.displayName, 'User 11999');
       await store.close();
     });
   });
