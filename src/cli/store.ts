@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { AutodiscoError } from '../errors.js';
 import type { Config, DomainSettings, UserRecord } from '../settings/schema.js';
-import { PostgresStore, type PostgresStoreOptions } from '../store/postgres/store.js';
+import type { PostgresStoreOptions } from '../store/postgres/store.js';
 import { isDatabaseUrl, isPostgresUrl, maskUrl, urlHasPassword, urlParts } from '../store/postgres/url.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { ManagedStore, StoredContents } from '../store/store.js';
@@ -36,6 +36,8 @@ export async function openStore(
 ): Promise<{ store: ManagedStore; created: boolean }> {
   if (isPostgresUrl(path)) {
     // The database itself is never created: that takes rights on the server autodisco should not need.
+    // Loaded only here: SQLite users (and every other command) never load the PostgreSQL driver.
+    const { PostgresStore } = await import('../store/postgres/store.js');
     try {
       return { store: await PostgresStore.open(path, options), created: false };
     } catch (err) {

@@ -88,6 +88,7 @@ export class PostgresStore implements ManagedStore {
   #generation = 0;
   #away: { reason: string; since: string } | undefined;
   #probe: NodeJS.Timeout | undefined;
+  #probing = false;
   #closed = false;
 
   private constructor(url: string, options: PostgresStoreOptions) {
@@ -152,10 +153,15 @@ export class PostgresStore implements ManagedStore {
   }
 
   async #tryProbe(): Promise<void> {
+    // One probe at a time: a probe may wait up to the lookup deadline, longer than the interval.
+    if (this.#probing) return;
+    this.#probing = true;
     try {
       await withDeadline(this.#sql`SELECT 1`.execute(), this.#lookupTimeout);
     } catch {
       return;
+    } finally {
+      this.#probing = false;
     }
     if (!this.#away) return;
     clearInterval(this.#probe);
