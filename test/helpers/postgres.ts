@@ -117,6 +117,13 @@ export async function startPostgres(): Promise<PgCluster> {
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', onExit);
+  // Killed by a signal (a test runner's timeout, Ctrl-C), 'exit' does not run: stop the cluster, then die of it.
+  const onSignal = (signal: NodeJS.Signals) => {
+    onExit();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
 
   const base = `postgres://autodisco:${password}@127.0.0.1:${port}`;
   let counter = 0;
@@ -143,6 +150,8 @@ export async function startPostgres(): Promise<PgCluster> {
     startServer,
     async stop() {
       process.off('exit', onExit);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
       try {
         stopServer();
       } finally {
