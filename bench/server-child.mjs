@@ -36,7 +36,10 @@ if (mode === 'bare') {
   const { validateConfig } = await import('../dist/settings/validate.js');
   const { SqliteStore } = await import('../dist/store/sqlite.js');
   const users = Number(usersText);
-  const store = new SqliteStore(dbPath);
+  // A postgres:// URL (bench/postgres.ts) is served from PostgreSQL, as `serve --db postgres://…` does.
+  const store = dbPath.startsWith('postgres://')
+    ? await (await import('../dist/store/postgres/store.js')).PostgresStore.open(dbPath, { create: true, listen: true })
+    : new SqliteStore(dbPath);
   const config = validateConfig(parse(readFileSync(new URL('../examples/example.test.yaml', import.meta.url), 'utf8')));
   await store.replaceAll(config);
   await store.upsertUsers(

@@ -25,8 +25,12 @@ export const ERROR_CATALOGUE = {
     fix: 'Check the path (a typo must not start an empty store). To create a database, import a configuration into it: `npx autodisco import settings.yaml --db <path>`.',
   },
   ADK_ERR_STORE_URL: {
-    title: '--db names a URL: only SQLite files are supported in this version',
-    fix: 'Give the path of an SQLite file. PostgreSQL support is planned, not available yet.',
+    title: '--db names a URL of a database this version does not support',
+    fix: 'Give the path of an SQLite file, or a PostgreSQL URL: `postgres://user@host:5432/db` (the password in PGPASSWORD or in the URL).',
+  },
+  ADK_ERR_STORE_UNREACHABLE: {
+    title: 'The PostgreSQL database cannot be opened',
+    fix: 'The message says which: the server does not answer at that host and port (is it running, listening there, reachable through the firewall?), the login was refused (user, password in the URL or PGPASSWORD, pg_hba.conf), or the database does not exist (createdb). The URL is shown without its password.',
   },
   ADK_ERR_IMPORT_EMPTY: {
     title: 'The file has no domains: the import would delete every stored domain, or create an empty store',

@@ -53,20 +53,40 @@ export function* configChunks(domains: readonly DomainSettings[], users: Iterabl
   yield any ? chunk : 'users: []\n';
 }
 
+/** configChunks for users read from a database server (or SQLite: both kinds of iterable). */
+export async function* streamConfigChunks(
+  domains: readonly DomainSettings[],
+  users: Iterable<UserRecord> | AsyncIterable<UserRecord>,
+): AsyncGenerator<string> {
+  yield `${HEADER}${stringify({ domains })}`;
+  let chunk = '';
+  let any = false;
+  for await (const user of users) {
+    if (!any) chunk = 'users:\n';
+    any = true;
+    chunk += userLine(user);
+    if (chunk.length >= CHUNK) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  yield any ? chunk : 'users: []\n';
+}
+
 /** The whole file as one string: for small configurations (tests, the lab). */
 export function renderConfigYaml(config: { domains: readonly DomainSettings[]; users: Iterable<UserRecord> }): string {
   return [...configChunks(config.domains, config.users)].join('');
 }
 
 /** Writes every chunk, waiting for the stream to drain when its buffer is full. Rejects with the stream's error. */
-export async function writeChunks(stream: Writable, chunks: Iterable<string>): Promise<void> {
+export async function writeChunks(stream: Writable, chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
   let failure: Error | undefined;
   const onError = (err: Error) => {
     failure ??= err;
   };
   stream.on('error', onError);
   try {
-    for (const chunk of chunks) {
+    for await (const chunk of chunks) {
       if (failure) throw failure;
       if (!stream.write(chunk)) await once(stream, 'drain');
     }
@@ -79,7 +99,7 @@ export async function writeChunks(stream: Writable, chunks: Iterable<string>): P
 /** Writes the chunks to a new file (`flags`: 'w' replaces, 'wx' refuses an existing file) and closes it. */
 export async function writeFileChunks(
   path: string,
-  chunks: Iterable<string>,
+  chunks: Iterable<string> | AsyncIterable<string>,
   options: { flags: 'w' | 'wx'; mode?: number },
 ): Promise<void> {
   const stream = createWriteStream(path, { flags: options.flags, mode: options.mode ?? 0o666 });

@@ -12,8 +12,9 @@ import { type DomainSettings, domain as domainSchema, user as userSchema } from 
 import { lineOfKey, readConfigStream, type UserItem } from '../settings/stream.js';
 import { readJsonConfigStream } from '../settings/stream-json.js';
 import { domainKeys, userKey, validateConfig, zodProblems } from '../settings/validate.js';
-import type { SqliteStore } from '../store/sqlite.js';
+import type { PostgresStoreOptions } from '../store/postgres/store.js';
 import { UserStaging } from '../store/staging.js';
+import type { ManagedStore } from '../store/store.js';
 import { type ImportResult, importContents, openStore } from './store.js';
 
 /** Problems listed in full; past this, the count is still exact and one line says how many more there are. */
@@ -72,7 +73,7 @@ export interface FileImport extends ImportResult {
   users: number;
   created: boolean;
   /** The store, still open, when `keepOpen` was asked (`serve --config` goes on with it; `:memory:` too). */
-  store?: SqliteStore;
+  store?: ManagedStore;
 }
 
 /**
@@ -81,7 +82,12 @@ export interface FileImport extends ImportResult {
  */
 export async function importFile(
   file: string,
-  options: { db: string; allowEmpty: boolean; keepOpen?: boolean },
+  options: {
+    db: string;
+    allowEmpty: boolean;
+    keepOpen?: boolean;
+    storeOptions?: Omit<PostgresStoreOptions, 'create'>;
+  },
 ): Promise<FileImport> {
   const staging = new UserStaging();
   try {
@@ -175,7 +181,7 @@ export async function importFile(
       );
     }
     // The file is good: only now is the store opened (and created if it does not exist).
-    const { store, created } = openStore(options.db, { create: true });
+    const { store, created } = await openStore(options.db, { create: true, ...options.storeOptions });
     let result: ImportResult;
     try {
       result = await importContents(

@@ -2,7 +2,8 @@
  * Opening the store from the command line, and importing into it, so that no typo loses data:
  * - a `--db` path that does not exist is an error, except for the commands whose job is to fill a store
  *   (`import`, `serve --config`): a mistyped path must never start an empty store that `export` then prints;
- * - `--db` URLs are refused (only SQLite files exist in this version; the folder `postgres:` is not a database);
+ * - `--db postgres://…` opens PostgreSQL (the database must exist; `import` creates the tables in it); other
+ *   URLs are refused (the folder `mysql:` is not a database); messages show URLs without their password;
  * - an import that would delete every stored domain needs `--allow-empty`;
  * - every import that changes a non-empty store first writes the replaced contents next to the database, as a
  *   configuration file the same `import` restores.
@@ -12,27 +13,48 @@ import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AutodiscoError } from '../errors.js';
 import type { Config, DomainSettings, UserRecord } from '../settings/schema.js';
+import type { PostgresStoreOptions } from '../store/postgres/store.js';
+import { isDatabaseUrl, isPostgresUrl, maskUrl, urlHasPassword, urlParts } from '../store/postgres/url.js';
 import { SqliteStore } from '../store/sqlite.js';
-import type { StoredContents } from '../store/store.js';
-import { configChunks, writeFileChunks } from './config-yaml.js';
+import type { ManagedStore, StoredContents } from '../store/store.js';
+import { streamConfigChunks, writeFileChunks } from './config-yaml.js';
 import { command, shellQuote } from './invocation.js';
 
 export const DEFAULT_DB = 'data/autodisco.sqlite';
 
-/** `postgres://user:secret@host/db` → `postgres://host/db`: the refusal never repeats a password. */
-function withoutCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
+/** `--db` as messages show it: a path as given, a URL without its password. */
+export function displayDb(db: string): string {
+  return isDatabaseUrl(db) ? maskUrl(db) : db;
 }
 
 /**
- * Opens the store at `path`. With `create: false` the file must exist. Returns whether it was created, so the
- * caller can say so.
+ * Opens the store at `path` (an SQLite file or a PostgreSQL URL). With `create: false` the file (or the tables
+ * in the PostgreSQL database) must exist. Returns whether it was created, so the caller can say so.
  */
-export function openStore(path: string, options: { create: boolean }): { store: SqliteStore; created: boolean } {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+export async function openStore(
+  path: string,
+  options: { create: boolean } & Omit<PostgresStoreOptions, 'create'>,
+): Promise<{ store: ManagedStore; created: boolean }> {
+  if (isPostgresUrl(path)) {
+    // The database itself is never created: that takes rights on the server autodisco should not need.
+    // Loaded only here: SQLite users (and every other command) never load the PostgreSQL driver.
+    const { PostgresStore } = await import('../store/postgres/store.js');
+    try {
+      return { store: await PostgresStore.open(path, options), created: false };
+    } catch (err) {
+      if (err instanceof AutodiscoError && err.code === 'ADK_ERR_STORE_NOT_FOUND') {
+        throw new AutodiscoError(
+          'ADK_ERR_STORE_NOT_FOUND',
+          `--db ${maskUrl(path)}: the database holds no autodisco tables (nothing was created); check the URL, or fill it with: ${command(`import <file> --db ${shellQuote(maskUrl(path))}`)}`,
+        );
+      }
+      throw err;
+    }
+  }
+  if (isDatabaseUrl(path)) {
     throw new AutodiscoError(
       'ADK_ERR_STORE_URL',
-      `--db ${withoutCredentials(path)}: PostgreSQL and other database URLs are not supported yet in this version; give the path of an SQLite file`,
+      `--db ${maskUrl(path)}: only PostgreSQL URLs (postgres://user@host:5432/db) and SQLite file paths are supported`,
     );
   }
   const exists = path !== ':memory:' && path !== '' && existsSync(path);
@@ -51,9 +73,19 @@ export function openStore(path: string, options: { create: boolean }): { store: 
   return { store: new SqliteStore(path), created: !exists && path !== ':memory:' };
 }
 
-/** The file name for a snapshot of `db` taken now: `<db>.before-import-2026-12-06T20-34-01.123Z.yaml`. */
+/**
+ * The file name for a snapshot of `db` taken now: `<db>.before-import-2026-12-06T20-34-01.123Z.yaml`, next to an
+ * SQLite file; for a PostgreSQL URL, in the current folder, named after the server and database
+ * (`autodisco-db.example-5432-autodisco.before-import-….yaml`).
+ */
 export function snapshotPath(db: string, now = new Date()): string {
-  return `${db}.before-import-${now.toISOString().replaceAll(':', '-')}.yaml`;
+  const time = now.toISOString().replaceAll(':', '-');
+  if (isDatabaseUrl(db)) {
+    const { host, port, database } = urlParts(db);
+    const name = `autodisco-${host}-${port}-${database}`.replace(/[^A-Za-z0-9._-]/g, '_');
+    return `${name}.before-import-${time}.yaml`;
+  }
+  return `${db}.before-import-${time}.yaml`;
 }
 
 export interface ImportResult {
@@ -72,12 +104,12 @@ export interface ImportContents {
 const userText = (u: UserRecord) => JSON.stringify(u);
 
 /** Whether the store already holds exactly `next`: one pass over both user lists, both in address order. */
-function sameContents(previous: StoredContents, next: ImportContents): boolean {
+async function sameContents(previous: StoredContents, next: ImportContents): Promise<boolean> {
   if (previous.userCount !== next.userCount) return false;
   if (JSON.stringify(previous.domains) !== JSON.stringify(next.domains)) return false;
   const theirs = next.users()[Symbol.iterator]();
   try {
-    for (const mine of previous.users()) {
+    for await (const mine of previous.users()) {
       const other = theirs.next();
       if (other.done || userText(other.value) !== userText(mine)) return false;
     }
@@ -94,7 +126,10 @@ function sameContents(previous: StoredContents, next: ImportContents): boolean {
 async function writeSnapshot(path: string, previous: StoredContents): Promise<void> {
   const partial = `${path}.partial`;
   try {
-    await writeFileChunks(partial, configChunks(previous.domains, previous.users()), { flags: 'wx', mode: 0o600 });
+    await writeFileChunks(partial, streamConfigChunks(previous.domains, previous.users()), {
+      flags: 'wx',
+      mode: 0o600,
+    });
     // A snapshot is never overwritten (names carry the time to the millisecond; this is the 'wx' of old).
     if (existsSync(path)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
     await rename(partial, path);
@@ -115,7 +150,7 @@ async function writeSnapshot(path: string, previous: StoredContents): Promise<vo
  * the store's one transaction.
  */
 export async function importContents(
-  store: SqliteStore,
+  store: ManagedStore,
   next: ImportContents,
   options: { db: string; source: string; allowEmpty: boolean },
 ): Promise<ImportResult> {
@@ -125,11 +160,11 @@ export async function importContents(
     if (next.domains.length === 0 && previous.domains.length > 0 && !options.allowEmpty) {
       throw new AutodiscoError(
         'ADK_ERR_IMPORT_EMPTY',
-        `${options.source} has no domains: importing it would delete the ${previous.domains.length} domain(s) and ${previous.userCount} user(s) stored in ${options.db}; nothing was changed (add --allow-empty if an empty store is what you want)`,
+        `${options.source} has no domains: importing it would delete the ${previous.domains.length} domain(s) and ${previous.userCount} user(s) stored in ${displayDb(options.db)}; nothing was changed (add --allow-empty if an empty store is what you want)`,
       );
     }
     const empty = previous.domains.length === 0 && previous.userCount === 0;
-    if (empty || sameContents(previous, next)) return;
+    if (empty || (await sameContents(previous, next))) return;
     const path = snapshotPath(options.db);
     await writeSnapshot(path, previous);
     result.snapshot = path;
@@ -139,7 +174,7 @@ export async function importContents(
 
 /** importContents for a configuration already in memory (`serve --config`, tests). */
 export async function importConfig(
-  store: SqliteStore,
+  store: ManagedStore,
   config: Config,
   options: { db: string; source: string; allowEmpty: boolean },
 ): Promise<ImportResult> {
@@ -150,8 +185,10 @@ export async function importConfig(
 /** What an import prints after its first line: where the replaced contents are and how to get them back. */
 export function describeSnapshot(result: ImportResult, db: string): string {
   if (!result.snapshot) return '';
+  // The restore line never carries a password: with one in the URL, it says where the password goes instead.
+  const password = isDatabaseUrl(db) && urlHasPassword(db) ? ' (with the password in PGPASSWORD)' : '';
   return (
     `the previous contents (${result.previous.domains} domain(s), ${result.previous.users} user(s)) are saved in ${result.snapshot}\n` +
-    `  to restore them: ${command(`import ${shellQuote(result.snapshot)} --db ${shellQuote(db)}`)}\n`
+    `  to restore them${password}: ${command(`import ${shellQuote(result.snapshot)} --db ${shellQuote(displayDb(db))}`)}\n`
   );
 }

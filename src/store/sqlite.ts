@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { AutodiscoError } from '../errors.js';
 import type { Config, DomainSettings, UserRecord } from '../settings/schema.js';
 import { MIGRATIONS } from './migrations.js';
-import type { SettingsStore, StoredContents } from './store.js';
+import type { ManagedStore, StoredContents } from './store.js';
 
 export interface UserRow {
   email: string;
@@ -77,7 +77,7 @@ function migrate(db: Database.Database): void {
  * That pragma is checked before each use of the map; it costs about a microsecond. Users are not cached: they
  * can be millions, and their indexed lookup is cheap.
  */
-export class SqliteStore implements SettingsStore {
+export class SqliteStore implements ManagedStore {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #statements;
@@ -136,6 +136,10 @@ export class SqliteStore implements SettingsStore {
     };
   }
 
+  get label(): string {
+    return this.path;
+  }
+
   async findDomain(name: string): Promise<DomainSettings | undefined> {
     return this.#domainMap().get(name);
   }
@@ -178,7 +182,7 @@ export class SqliteStore implements SettingsStore {
   async replaceAll(config: Config, keep?: (previous: Config) => Promise<void> | void): Promise<Config> {
     let previous: Config = { domains: [], users: [] };
     await this.replaceStreaming({ domains: config.domains, users: () => config.users }, async (stored) => {
-      previous = { domains: stored.domains, users: [...stored.users()] };
+      previous = { domains: stored.domains, users: [...this.#iterateUsers()] };
       if (keep) await keep(previous);
     });
     return previous;

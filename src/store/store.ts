@@ -1,16 +1,30 @@
 import type { Config, DomainSettings, UserRecord } from '../settings/schema.js';
 
-/**
- * Where settings live. Routes only see this interface, so another database (PostgreSQL) is one more
- * implementation, not a change to the server. Methods are async for that reason, even where SQLite is not.
- */
+/** Rows read one at a time: synchronously from SQLite, asynchronously from a database server. */
+export type Rows<T> = Iterable<T> | AsyncIterable<T>;
+
 /** What a store holds, with the users read one at a time, in address order (there may be millions). */
 export interface StoredContents {
   domains: DomainSettings[];
   userCount: number;
-  users(): Iterable<UserRecord>;
+  users(): Rows<UserRecord>;
+  /** Ends the read (a database server's snapshot transaction); reading all users ends it too. */
+  close?(): Promise<void>;
 }
 
+/** Whether the store answers from the database or from what this process last read (PostgreSQL, connection lost). */
+export interface StoreHealth {
+  status: 'ok' | 'degraded';
+  /** Why, without credentials: `connection refused`, `the server shut down`. */
+  reason?: string;
+  /** ISO time the database was first found away. */
+  since?: string;
+}
+
+/**
+ * Where settings live. Routes only see this interface, so another database (PostgreSQL) is one more
+ * implementation, not a change to the server. Methods are async for that reason, even where SQLite is not.
+ */
 export interface SettingsStore {
   /** The domain whose name or alias is `name` (ASCII, lower case). */
   findDomain(name: string): Promise<DomainSettings | undefined>;
@@ -27,5 +41,29 @@ export interface SettingsStore {
   /** Everything stored, in the configuration file's shape. */
   exportAll(): Promise<Config>;
   counts(): Promise<{ domains: number; users: number }>;
+  /** Absent: the store is local and either answers or throws (SQLite). */
+  health?(): StoreHealth;
+  /** Asks the database server now (the health check), so that health() is current even when lookups come from memory. */
+  ping?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What the commands need beyond serving: streamed import and export, and the lines serve prints at start. */
+export interface ManagedStore extends SettingsStore {
+  /** What messages call this store: the file path, or the URL without its password. */
+  readonly label: string;
+  /** The stored domains and users (read lazily, in address order), from one consistent snapshot. */
+  contents(): StoredContents | Promise<StoredContents>;
+  /**
+   * Replaces every domain and user in one transaction, reading the new users one at a time. `keep` runs inside
+   * the transaction, before anything is deleted, and sees what is stored: if it throws, nothing changes.
+   */
+  replaceStreaming(
+    next: { domains: readonly DomainSettings[]; users: () => Iterable<UserRecord> },
+    keep?: (previous: StoredContents) => Promise<void> | void,
+  ): Promise<void>;
+  /** Names of the domains that answer with settings (not moved elsewhere), in file order. */
+  servedDomains(): Promise<string[]>;
+  /** A stored address of `domain` that gets settings (no redirect), for example commands; undefined if none. */
+  sampleUser(domain: string): Promise<string | undefined>;
 }

@@ -5,12 +5,12 @@ import { loadSigner, type ProfileSigner } from '../../formats/sign-profile.js';
 import { startServer } from '../../server/listen.js';
 import { createLogger } from '../../server/logger.js';
 import { ServerMetrics } from '../../server/metrics.js';
-import type { SqliteStore } from '../../store/sqlite.js';
+import type { ManagedStore, StoreHealth } from '../../store/store.js';
 import { fileReason } from '../files.js';
 import { importFile } from '../import-file.js';
 import { command, shellQuote } from '../invocation.js';
 import { reportError } from '../output.js';
-import { DEFAULT_DB, describeSnapshot, openStore } from '../store.js';
+import { DEFAULT_DB, describeSnapshot, displayDb, openStore } from '../store.js';
 
 interface ServeOptions {
   config?: string;
@@ -75,7 +75,11 @@ export function registerServeCommand(program: Command): void {
       '--config <file>',
       'import this configuration at start (all or nothing; creates the database if missing, keeps a snapshot)',
     )
-    .option('--db <path>', 'SQLite database file (must exist unless --config is given)', DEFAULT_DB)
+    .option(
+      '--db <path|url>',
+      'SQLite database file (must exist unless --config is given) or postgres://user@host:port/db',
+      DEFAULT_DB,
+    )
     .option('--allow-empty', 'with --config: allow a file without domains to delete every stored domain')
     .option('--http <host:port>', 'plain HTTP listener', '127.0.0.1:8080')
     .option('--no-http', 'no plain HTTP listener')
@@ -162,7 +166,7 @@ export function checkServeOptions(opts: ServeOptions, argv: readonly string[]): 
 }
 
 /** An address that gets a real answer from this store: a stored user of the first served domain, if any. */
-async function sampleAddress(store: SqliteStore): Promise<string | undefined> {
+async function sampleAddress(store: ManagedStore): Promise<string | undefined> {
   const domain = (await store.servedDomains())[0];
   if (!domain) return undefined;
   return (await store.sampleUser(domain)) ?? `someone@${domain}`;
@@ -190,7 +194,19 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
   const logger = createLogger({ level: opts.logLevel });
   // Only --config may create the database: serving a mistyped path must not start an empty store. The file is
   // checked completely (streamed, any size) before the store is opened, and imported in one transaction.
-  let store: SqliteStore;
+  // PostgreSQL: hear other instances' imports, and log when the database goes away and comes back.
+  const storeOptions = {
+    listen: true,
+    onHealthChange: (health: StoreHealth) => {
+      if (health.status === 'ok') logger.warn('the settings database is back: answering from it again');
+      else
+        logger.error(
+          { reason: health.reason },
+          'the settings database is away: answering from the last settings read (degraded)',
+        );
+    },
+  };
+  let store: ManagedStore;
   let created = false;
   let snapshot = '';
   if (opts.config) {
@@ -198,12 +214,13 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
       db: opts.db,
       allowEmpty: opts.allowEmpty ?? false,
       keepOpen: true,
+      storeOptions,
     });
-    store = imported.store as SqliteStore;
+    store = imported.store as ManagedStore;
     created = imported.created;
     snapshot = describeSnapshot(imported, opts.db);
   } else {
-    ({ store } = openStore(opts.db, { create: false }));
+    ({ store } = await openStore(opts.db, { create: false, ...storeOptions }));
   }
   const counts = await store.counts();
   const sample = await sampleAddress(store);
@@ -242,11 +259,11 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
 
   for (const warning of warnings) process.stderr.write(`autodisco: warning: ${warning}\n`);
   const out = process.stdout;
-  const from = created ? `the new database ${opts.db}` : opts.db;
+  const from = created ? `the new database ${opts.db}` : displayDb(opts.db);
   out.write(`autodisco serving ${counts.domains} domain(s), ${counts.users} user(s) from ${from}\n`);
   out.write(snapshot);
   for (const [scheme, url] of Object.entries(running.urls)) out.write(`  ${scheme.padEnd(7)} ${url}\n`);
-  out.write(tryIt(running.urls, sample, opts.db, opts.httpMode ?? (opts.https ? 'redirect' : 'full')));
+  out.write(tryIt(running.urls, sample, displayDb(opts.db), opts.httpMode ?? (opts.https ? 'redirect' : 'full')));
   out.write(
     running.urls.https
       ? 'Ctrl-C stops; SIGHUP (kill -HUP <pid>) reloads the TLS certificate and key.\n'
