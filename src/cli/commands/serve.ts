@@ -29,6 +29,7 @@ interface ServeOptions {
   soap: boolean;
   trustProxy?: string;
   allowEmpty?: boolean;
+  workers?: string;
 }
 
 /** `127.0.0.1:8080`, `[::1]:8443` or `8080` (loopback). */
@@ -90,6 +91,7 @@ export function registerServeCommand(program: Command): void {
       'serve Prometheus /metrics on this separate listener, e.g. 127.0.0.1:9464 (off by default)',
     )
     .option('--no-soap', 'do not serve SOAP Autodiscover (/autodiscover/autodiscover.svc) nor advertise it; POX only')
+    .option('--workers <n>', 'processes sharing the listeners (default: the number of cores; 1: no cluster)')
     .option('--trust-proxy <list>', 'comma list of proxy addresses whose X-Forwarded-* headers are believed')
     .action(async (opts: ServeOptions) => {
       try {
