@@ -56,10 +56,6 @@ export class ClusterSupervisor {
     return urls;
   }
 
-  get pids(): number[] {
-    return [...this.#started.keys()].map((w) => w.process.pid ?? 0);
-  }
-
   /** A new worker; resolves when it listens, rejects (with its exit status) when it exits first. */
   #fork(): Promise<Urls> {
     const worker = cluster.fork();
