@@ -74,7 +74,7 @@ function migrate(db: Database.Database): void {
  * Domains are few and read on every request, so they are kept parsed (and frozen: every caller shares them) in
  * a name → settings map. The map is dropped when the database changes: by this store's own writes, and by any
  * other connection or process (`autodisco import` while `serve` runs), which `PRAGMA data_version` reveals.
- * That pragma is checked at the first use of the map in each turn of the event loop. Users are not cached: they
+ * That pragma is checked before each use of the map; it costs about a microsecond. Users are not cached: they
  * can be millions, and their indexed lookup is cheap.
  */
 export class SqliteStore implements SettingsStore {
@@ -85,11 +85,6 @@ export class SqliteStore implements SettingsStore {
   #domains: Map<string, DomainSettings> | undefined;
   /** `PRAGMA data_version` when #domains was loaded. */
   #domainsVersion = -1;
-  /** Set while data_version has been checked in this turn of the event loop (PRAGMA data_version: ~1 µs). */
-  #checkedThisTurn = false;
-  readonly #endTurn = () => {
-    this.#checkedThisTurn = false;
-  };
 
   constructor(path: string) {
     this.path = path;
@@ -147,11 +142,6 @@ export class SqliteStore implements SettingsStore {
 
   /** The cached name → settings map, reloaded when the database changed since it was loaded. */
   #domainMap(): Map<string, DomainSettings> {
-    // One check per turn of the event loop: the requests read in one turn see the database as it was when the
-    // turn began (a change committed since is seen by the next turn's first lookup, a moment later).
-    if (this.#domains && this.#checkedThisTurn) return this.#domains;
-    this.#checkedThisTurn = true;
-    setImmediate(this.#endTurn);
     const version = this.#statements.dataVersion.get() as number;
     if (this.#domains && version === this.#domainsVersion) return this.#domains;
     // A commit between the pragma and this read only makes the map newer than `version`: the next call reloads.
