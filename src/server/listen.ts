@@ -52,13 +52,14 @@ export interface RunningServer {
   apps: FastifyInstance[];
   /** Re-reads the certificate and key; on failure keeps the old ones and throws. */
   reloadCertificate(): Promise<void>;
+  /** Stops accepting connections and resolves once every request in flight is answered and its connection closed. */
   close(): Promise<void>;
 }
 
 const CERT_PEM = /-----BEGIN CERTIFICATE-----/;
 const KEY_PEM = /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----/;
 
-async function loadTls(certFile: string, keyFile: string): Promise<{ cert: string; key: string }> {
+export async function loadTls(certFile: string, keyFile: string): Promise<{ cert: string; key: string }> {
   let cert: string;
   let key: string;
   try {
@@ -142,20 +143,52 @@ async function listenOn(
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
 }
 
+/** Where /metrics text comes from: this process's registry, or (cluster) every worker's, aggregated. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
 /** The metrics listener: `GET /metrics` and nothing else, no Autodiscover route, no access log. */
-function metricsApp(deps: AppDeps, timeouts: Timeouts): FastifyInstance {
+function metricsApp(logger: AppDeps['logger'], source: MetricsSource, timeouts: Timeouts): FastifyInstance {
   const app = Fastify({
-    loggerInstance: deps.logger,
+    loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (handler): HttpServer => createHttpServer(serverOptions(timeouts), handler),
   });
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
-  );
+  app.get('/metrics', async (_request, reply) => reply.type(source.contentType).send(await source.metrics()));
   app.setNotFoundHandler((_request, reply) => {
     reply.code(404).type('text/plain; charset=utf-8').send('Not found: this listener serves GET /metrics only\n');
   });
   return app;
+}
+
+/** The /metrics listener alone (the cluster primary's, which serves every worker's counters). */
+export async function startMetricsListener(
+  logger: AppDeps['logger'],
+  source: MetricsSource,
+  at: { host: string; port: number },
+): Promise<{ url: string; close(): Promise<void> }> {
+  const app = metricsApp(logger, source, DEFAULT_TIMEOUTS);
+  const url = `${await listenOn(app, at.host, at.port, 'http', 'metrics')}/metrics`;
+  return { url, close: () => app.close() };
+}
+
+/**
+ * Closes the apps: no new connection is accepted, requests in flight are answered, and each connection is closed
+ * as soon as it is idle (rather than when its keep-alive timer runs out), so a drain takes as long as the slowest
+ * request in flight, not the keep-alive timeout.
+ */
+async function drain(apps: FastifyInstance[]): Promise<void> {
+  const closeIdle = () => {
+    for (const app of apps) (app.server as HttpServer).closeIdleConnections?.();
+  };
+  const timer = setInterval(closeIdle, 50);
+  try {
+    await Promise.allSettled(apps.map((a) => a.close()));
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 export async function startServer(deps: AppDeps, options: ListenOptions): Promise<RunningServer> {
@@ -201,7 +234,7 @@ export async function startServer(deps: AppDeps, options: ListenOptions): Promis
       urls.http = await listenOn(app, options.http.host, options.http.port, 'http');
     }
     if (options.metrics) {
-      const app = metricsApp(deps, timeouts);
+      const app = metricsApp(deps.logger, deps.metrics.registry, timeouts);
       apps.push(app);
       urls.metrics = `${await listenOn(app, options.metrics.host, options.metrics.port, 'http', 'metrics')}/metrics`;
     }
@@ -221,7 +254,7 @@ export async function startServer(deps: AppDeps, options: ListenOptions): Promis
       deps.logger.info({ cert: tlsFiles.certFile }, 'TLS certificate reloaded');
     },
     async close() {
-      await Promise.allSettled(apps.map((a) => a.close()));
+      await drain(apps);
     },
   };
 }

@@ -15,6 +15,8 @@ import { z } from 'zod';
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
 const NOT_IN_HOST = /[\u0000-\u0020\u007f/?#\\@:%[\]<>^|"'`{}]/u;
 
+const PLAIN_HOST = /^(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*$/;
+
 /** The problem with a host name, or its A-label form. */
 export function checkHostName(value: string): { ascii: string } | { problem: string } {
   const bad = NOT_IN_HOST.exec(value.trim());
@@ -24,7 +26,10 @@ export function checkHostName(value: string): { ascii: string } | { problem: str
       : `U+${(bad[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
     return { problem: `${shown} is not allowed in a host name` };
   }
-  const ascii = domainToASCII(value.trim().replace(/\.$/, '')).toLowerCase();
+  const name = value.trim().replace(/\.$/, '');
+  // A lower-case LDH name without A-labels, not ending in a number, is its own ASCII form: domainToASCII (which
+  // would also read a trailing number as an IPv4 address, or check an xn-- label) has nothing to do for it.
+  const ascii = PLAIN_HOST.test(name) && !name.includes('xn--') ? name : domainToASCII(name).toLowerCase();
   const ok =
     ascii !== '' &&
     ascii.length <= 253 &&

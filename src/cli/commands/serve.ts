@@ -1,8 +1,16 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { AutodiscoError } from '../../errors.js';
 import { loadSigner, type ProfileSigner } from '../../formats/sign-profile.js';
-import { startServer } from '../../server/listen.js';
+import {
+  ClusterSupervisor,
+  clusterMetricsSource,
+  isClusterWorker,
+  serveAsWorker,
+  WorkerStartFailed,
+} from '../../server/cluster.js';
+import { type ListenOptions, loadTls, startMetricsListener, startServer } from '../../server/listen.js';
 import { createLogger } from '../../server/logger.js';
 import { ServerMetrics } from '../../server/metrics.js';
 import type { ManagedStore, StoreHealth } from '../../store/store.js';
@@ -29,6 +37,7 @@ interface ServeOptions {
   soap: boolean;
   trustProxy?: string;
   allowEmpty?: boolean;
+  workers?: string;
 }
 
 /** `127.0.0.1:8080`, `[::1]:8443` or `8080` (loopback). */
@@ -100,14 +109,34 @@ export function registerServeCommand(program: Command): void {
       'serve Prometheus /metrics on this separate listener, e.g. 127.0.0.1:9464 (off by default)',
     )
     .option('--no-soap', 'do not serve SOAP Autodiscover (/autodiscover/autodiscover.svc) nor advertise it; POX only')
+    .option(
+      '--workers <n>',
+      `processes sharing the listeners (default: the number of cores, here ${availableParallelism()}; 1: a single process)`,
+    )
     .option('--trust-proxy <list>', 'comma list of proxy addresses whose X-Forwarded-* headers are believed')
     .action(async (opts: ServeOptions) => {
       try {
-        await serve(opts, process.argv.slice(2));
+        if (isClusterWorker()) await serveWorker(opts);
+        else await serve(opts, process.argv.slice(2));
       } catch (err) {
         process.exitCode = reportError(err);
+        // A worker's channel to the primary would keep it alive: it exits at once, and the primary reports it.
+        if (isClusterWorker()) process.exit(process.exitCode);
       }
     });
+}
+
+/** `--workers`: a whole number from 1 to 256; the number of cores when not given. */
+export function parseWorkers(value: string | undefined): number {
+  if (value === undefined) return availableParallelism();
+  const n = /^\d{1,3}$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!(n >= 1 && n <= 256)) {
+    throw new AutodiscoError(
+      'ADK_ERR_INVALID_ARGUMENT',
+      `--workers "${value}": expected a whole number from 1 to 256 (1 runs a single process)`,
+    );
+  }
+  return n;
 }
 
 /** Whether the command line names this option (`--http X` or `--http=X`). */
@@ -136,6 +165,7 @@ export function checkServeOptions(opts: ServeOptions, argv: readonly string[]): 
   if (!opts.http && !opts.https) {
     throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', 'no listener: --no-http needs --https <host:port>');
   }
+  parseWorkers(opts.workers);
   if (opts.allowEmpty && !opts.config) {
     throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', '--allow-empty goes with --config <file>');
   }
@@ -172,40 +202,50 @@ async function sampleAddress(store: ManagedStore): Promise<string | undefined> {
   return (await store.sampleUser(domain)) ?? `someone@${domain}`;
 }
 
+async function loadSignerOf(opts: ServeOptions): Promise<ProfileSigner | undefined> {
+  if (!opts.signCert && !opts.signKey) return undefined;
+  if (!opts.signCert || !opts.signKey) {
+    throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', '--sign-cert and --sign-key go together');
+  }
+  return loadSigner({
+    certificatePem: await readText(opts.signCert, '--sign-cert'),
+    privateKeyPem: await readText(opts.signKey, '--sign-key'),
+    ...(opts.signChain ? { chainPem: await readText(opts.signChain, '--sign-chain') } : {}),
+  });
+}
+
+/** The listeners of the command line; the /metrics one only when this process serves it (not a worker's). */
+function listenOptions(opts: ServeOptions, withMetrics: boolean): ListenOptions {
+  return {
+    ...(opts.http
+      ? { http: { ...parseHostPort(opts.http, '--http'), mode: opts.httpMode ?? (opts.https ? 'redirect' : 'full') } }
+      : {}),
+    ...(opts.https && opts.cert && opts.key
+      ? { https: { ...parseHostPort(opts.https, '--https'), certFile: opts.cert, keyFile: opts.key } }
+      : {}),
+    ...(withMetrics && opts.metrics ? { metrics: parseHostPort(opts.metrics, '--metrics') } : {}),
+    soap: opts.soap,
+    logAddresses: opts.logAddresses ?? false,
+    ...(opts.trustProxy ? { trustProxy: opts.trustProxy.split(',').map((s) => s.trim()) } : {}),
+  };
+}
+
 async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void> {
   const warnings = checkServeOptions(opts, argv);
+  const workers = parseWorkers(opts.workers);
   if (opts.https && opts.cert && opts.key) {
     // Read here so that a wrong path is named with its option; the listener reads them again (and on SIGHUP).
     await readText(opts.cert, '--cert', 'ADK_ERR_TLS_FILES');
     await readText(opts.key, '--key', 'ADK_ERR_TLS_FILES');
+    // A pair that does not fit is reported once, here, rather than by each worker.
+    if (workers > 1) await loadTls(opts.cert, opts.key);
   }
-  let signer: ProfileSigner | undefined;
-  if (opts.signCert || opts.signKey) {
-    if (!opts.signCert || !opts.signKey) {
-      throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', '--sign-cert and --sign-key go together');
-    }
-    signer = await loadSigner({
-      certificatePem: await readText(opts.signCert, '--sign-cert'),
-      privateKeyPem: await readText(opts.signKey, '--sign-key'),
-      ...(opts.signChain ? { chainPem: await readText(opts.signChain, '--sign-chain') } : {}),
-    });
-  }
+  const signer = await loadSignerOf(opts);
 
   const logger = createLogger({ level: opts.logLevel });
   // Only --config may create the database: serving a mistyped path must not start an empty store. The file is
   // checked completely (streamed, any size) before the store is opened, and imported in one transaction.
-  // PostgreSQL: hear other instances' imports, and log when the database goes away and comes back.
-  const storeOptions = {
-    listen: true,
-    onHealthChange: (health: StoreHealth) => {
-      if (health.status === 'ok') logger.warn('the settings database is back: answering from it again');
-      else
-        logger.error(
-          { reason: health.reason },
-          'the settings database is away: answering from the last settings read (degraded)',
-        );
-    },
-  };
+  const storeOptions = servingStoreOptions(logger);
   let store: ManagedStore;
   let created = false;
   let snapshot = '';
@@ -224,51 +264,133 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
   }
   const counts = await store.counts();
   const sample = await sampleAddress(store);
-  const running = await startServer(
-    { store, logger, metrics: new ServerMetrics({ processMetrics: true }), ...(signer ? { signer } : {}) },
-    {
-      ...(opts.http
-        ? { http: { ...parseHostPort(opts.http, '--http'), mode: opts.httpMode ?? (opts.https ? 'redirect' : 'full') } }
-        : {}),
-      ...(opts.https && opts.cert && opts.key
-        ? { https: { ...parseHostPort(opts.https, '--https'), certFile: opts.cert, keyFile: opts.key } }
-        : {}),
-      ...(opts.metrics ? { metrics: parseHostPort(opts.metrics, '--metrics') } : {}),
-      soap: opts.soap,
-      logAddresses: opts.logAddresses ?? false,
-      ...(opts.trustProxy ? { trustProxy: opts.trustProxy.split(',').map((s) => s.trim()) } : {}),
-    },
-  ).catch(async (err: unknown) => {
-    await store.close();
-    throw err;
-  });
 
-  // Signal handlers first: whoever reads the lines below may send SIGHUP or Ctrl-C at once.
-  process.on('SIGHUP', () => {
-    running.reloadCertificate().catch((err: unknown) => {
-      logger.error({ err }, 'TLS certificate reload failed; the previous certificate stays in use');
-    });
-  });
-  const stop = async () => {
-    await running.close();
+  let urls: Record<string, string>;
+  if (workers > 1) {
+    // The workers open the store themselves; the primary answers no request.
     await store.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+    urls = await superviseWorkers(opts, workers, logger);
+  } else {
+    const running = await startServer(
+      { store, logger, metrics: new ServerMetrics({ processMetrics: true }), ...(signer ? { signer } : {}) },
+      listenOptions(opts, true),
+    ).catch(async (err: unknown) => {
+      await store.close();
+      throw err;
+    });
+    urls = running.urls as Record<string, string>;
+    // Signal handlers first: whoever reads the lines below may send SIGHUP or Ctrl-C at once.
+    process.on('SIGHUP', () => {
+      running.reloadCertificate().catch((err: unknown) => {
+        logger.error({ err }, 'TLS certificate reload failed; the previous certificate stays in use');
+      });
+    });
+    // Requests in flight are answered before the process exits (listen.ts close()).
+    const stop = async () => {
+      await running.close();
+      await store.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }
 
   for (const warning of warnings) process.stderr.write(`autodisco: warning: ${warning}\n`);
   const out = process.stdout;
   const from = created ? `the new database ${opts.db}` : displayDb(opts.db);
   out.write(`autodisco serving ${counts.domains} domain(s), ${counts.users} user(s) from ${from}\n`);
   out.write(snapshot);
-  for (const [scheme, url] of Object.entries(running.urls)) out.write(`  ${scheme.padEnd(7)} ${url}\n`);
-  out.write(tryIt(running.urls, sample, displayDb(opts.db), opts.httpMode ?? (opts.https ? 'redirect' : 'full')));
+  for (const [scheme, url] of Object.entries(urls)) out.write(`  ${scheme.padEnd(7)} ${url}\n`);
+  if (workers > 1) out.write(`  workers ${workers} processes (--workers)\n`);
+  out.write(tryIt(urls, sample, displayDb(opts.db), opts.httpMode ?? (opts.https ? 'redirect' : 'full')));
   out.write(
-    running.urls.https
-      ? 'Ctrl-C stops; SIGHUP (kill -HUP <pid>) reloads the TLS certificate and key.\n'
-      : 'Ctrl-C stops.\n',
+    urls['https'] ? 'Ctrl-C stops; SIGHUP (kill -HUP <pid>) reloads the TLS certificate and key.\n' : 'Ctrl-C stops.\n',
   );
+}
+
+/**
+ * The cluster primary: starts the workers and the /metrics listener (every worker's counters summed), passes
+ * SIGHUP on, and drains the workers on SIGTERM or Ctrl-C. Returns the listeners' URLs once every worker listens.
+ */
+async function superviseWorkers(
+  opts: ServeOptions,
+  workers: number,
+  logger: ReturnType<typeof createLogger>,
+): Promise<Record<string, string>> {
+  const supervisor = new ClusterSupervisor({ workers, logger });
+  let metrics: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
+  // Handlers before the workers start: a SIGTERM while they start drains the ones already listening.
+  process.on('SIGHUP', () => supervisor.reload());
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return; // a second Ctrl-C while draining changes nothing
+    stopping = true;
+    await supervisor.stop();
+    await metrics?.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  let urls: Record<string, string>;
+  try {
+    urls = { ...(await supervisor.start()) } as Record<string, string>;
+  } catch (err) {
+    await supervisor.stop();
+    // The worker has said why on stderr; its exit status is the command's.
+    if (err instanceof WorkerStartFailed) process.exit(err.code || 1);
+    throw err;
+  }
+  if (opts.metrics) {
+    try {
+      metrics = await startMetricsListener(logger, clusterMetricsSource(), parseHostPort(opts.metrics, '--metrics'));
+    } catch (err) {
+      await supervisor.stop();
+      throw err;
+    }
+    urls['metrics'] = metrics.url;
+  }
+  return urls;
+}
+
+/** PostgreSQL: hear other instances' imports, and log when the database goes away and comes back. */
+function servingStoreOptions(logger: ReturnType<typeof createLogger>) {
+  return {
+    listen: true,
+    onHealthChange: (health: StoreHealth) => {
+      if (health.status === 'ok') logger.warn('the settings database is back: answering from it again');
+      else
+        logger.error(
+          { reason: health.reason },
+          'the settings database is away: answering from the last settings read (degraded)',
+        );
+    },
+  };
+}
+
+/** One of --workers processes: the same listeners (shared through the primary), the store opened for itself. */
+async function serveWorker(opts: ServeOptions): Promise<void> {
+  const signer = await loadSignerOf(opts);
+  // Each line says which worker wrote it (request ids count per process).
+  const logger = createLogger({ level: opts.logLevel }).child({ worker: process.pid });
+  // The primary imported --config already: a worker only opens the store.
+  const { store } = await openStore(opts.db, { create: false, ...servingStoreOptions(logger) });
+  const metrics = new ServerMetrics({ processMetrics: true });
+  const running = await startServer(
+    { store, logger, metrics, ...(signer ? { signer } : {}) },
+    listenOptions(opts, false),
+  ).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  let stopping: Promise<void> | undefined;
+  serveAsWorker(running, metrics, logger, () => {
+    stopping ??= (async () => {
+      await running.close();
+      await store.close();
+      process.exit(0);
+    })();
+    return stopping;
+  });
 }
 
 /** The "Try it" lines: commands that get a real answer from what is served, or what to do when nothing is. */

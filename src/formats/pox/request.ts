@@ -1,4 +1,5 @@
 import { childText, parseXml, type XmlElement, XmlRejected } from '../xml.js';
+import { readCanonicalRequest } from './canonical-request.js';
 import { NS, sameNamespace } from './namespaces.js';
 
 /** Which response schema the client accepts, and so which answer it gets. */
@@ -50,11 +51,14 @@ const SINGLE = ['AcceptableResponseSchema', 'EMailAddress', 'LegacyDN'] as const
  * Unknown extra elements are ignored, as Exchange does: clients add their own.
  */
 export function parsePoxRequest(body: string): PoxRequestResult {
-  let root: XmlElement;
-  try {
-    root = parseXml(body);
-  } catch (err) {
-    return invalid(err instanceof XmlRejected ? err.message : 'unreadable XML');
+  // The usual small request is read by the lean reader; anything else by the full parser, with all its limits.
+  let root = readCanonicalRequest(body);
+  if (!root) {
+    try {
+      root = parseXml(body);
+    } catch (err) {
+      return invalid(err instanceof XmlRejected ? err.message : 'unreadable XML');
+    }
   }
   if (root.name !== 'Autodiscover') return invalid(`the root element is <${root.name}>, expected <Autodiscover>`);
   const requests = root.children.filter((c) => c.name === 'Request');

@@ -5,10 +5,18 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { renderAutoconfig } from '../../formats/autoconfig.js';
-import { resolveAnswer, splitAddress } from '../../settings/resolve.js';
+import { type Answer, type ResolvedSettings, resolveAnswer, splitAddress } from '../../settings/resolve.js';
+import type { DomainSettings } from '../../settings/schema.js';
 import type { RouteContext } from '../app.js';
-import { answerFollowingMoves, domainFromHost, normalizeAddress } from '../lookup.js';
+import { domainFromHost, lookupFollowingMoves, normalizeAddress } from '../lookup.js';
 import { queryParam } from './query.js';
+
+const outcome = (kind: Answer['kind']) => (kind === 'not-found' ? 'not-found' : 'moved-elsewhere');
+
+/** The domains the answer lists: the answered domain and its aliases. */
+function domainsOf(domain: DomainSettings | undefined, settings: ResolvedSettings): string[] {
+  return domain ? [domain.name, ...domain.aliases] : [splitAddress(settings.email ?? `x@${settings.domain}`).domain];
+}
 
 export async function autoconfigRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const notFound = (request: FastifyRequest, reply: FastifyReply, outcome: string) => {
@@ -19,7 +27,7 @@ export async function autoconfigRoutes(app: FastifyInstance, ctx: RouteContext):
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     request.endpoint = 'autoconfig';
     const raw = queryParam(request, 'emailaddress');
-    let answer: Awaited<ReturnType<typeof answerFollowingMoves>>;
+    let xml: string;
     if (raw !== undefined && raw !== '' && !raw.includes('%EMAIL')) {
       const email = normalizeAddress(raw);
       if (!email) {
@@ -30,22 +38,21 @@ export async function autoconfigRoutes(app: FastifyInstance, ctx: RouteContext):
           .send('The "emailaddress" query parameter must be an e-mail address, e.g. ?emailaddress=you@example.com\n');
       }
       request.address = email;
-      answer = await answerFollowingMoves(ctx.store, email);
+      const found = await lookupFollowingMoves(ctx.store, email);
+      const { answer, domain } = found;
+      if (answer.kind !== 'settings') return notFound(request, reply, outcome(answer.kind));
+      const domains = domainsOf(domain, answer.settings);
+      // The domain's answer compiled once per user shape, filled with this user's values.
+      xml = ctx.templates.xml({ ...found, answer }, 'autoconfig', (a) => renderAutoconfig(a.settings, { domains }));
     } else {
       let domain = await domainFromHost(ctx.store, request.headers.host, ['autoconfig.']);
       // A domain that moved wholesale answers with its new home's settings, if this server has them.
       if (domain?.redirect && 'domain' in domain.redirect) domain = await ctx.store.findDomain(domain.redirect.domain);
-      answer = resolveAnswer(domain, undefined, undefined);
+      const answer = resolveAnswer(domain, undefined, undefined);
+      if (answer.kind !== 'settings') return notFound(request, reply, outcome(answer.kind));
+      xml = renderAutoconfig(answer.settings, { domains: domainsOf(domain, answer.settings) });
     }
-    if (answer.kind !== 'settings')
-      return notFound(request, reply, answer.kind === 'not-found' ? 'not-found' : 'moved-elsewhere');
-    const domain = await ctx.store.findDomain(answer.settings.domain);
     request.outcome = 'settings';
-    const xml = renderAutoconfig(answer.settings, {
-      domains: domain
-        ? [domain.name, ...domain.aliases]
-        : [splitAddress(answer.settings.email ?? `x@${answer.settings.domain}`).domain],
-    });
     return reply.type('text/xml; charset=utf-8').header('cache-control', 'private, max-age=300').send(xml);
   };
 

@@ -11,9 +11,8 @@ import {
   renderOutlookSettings,
 } from '../../formats/pox/outlook-response.js';
 import { type PoxSchema, parsePoxRequest } from '../../formats/pox/request.js';
-import type { Answer } from '../../settings/resolve.js';
 import type { RouteContext } from '../app.js';
-import { answerForAddress, domainFromHost, hostFromHeader, normalizeAddress } from '../lookup.js';
+import { domainFromHost, hostFromHeader, type Lookup, lookupAddress, lookupUser, normalizeAddress } from '../lookup.js';
 import { SOAP_ENABLED_HEADERS } from './soap.js';
 
 const XML = 'text/xml; charset=utf-8';
@@ -43,18 +42,18 @@ export async function poxRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       .send(renderPoxError(code, { schema, now: ctx.now(), serverId: ctx.serverId }));
   };
 
-  const answerFor = async (request: FastifyRequest, email?: string, legacyDN?: string): Promise<Answer> => {
-    // MS-OXDSCLI 3.2.5: when both are given, LegacyDN decides.
+  const lookupFor = async (request: FastifyRequest, email: string | undefined, legacyDN?: string): Promise<Lookup> => {
+    // MS-OXDSCLI 3.2.5: when both are given, LegacyDN decides. The row found by LegacyDN is the user's row: it
+    // is not read a second time by address.
     if (legacyDN) {
       const user = await ctx.store.findUserByLegacyDN(legacyDN);
-      if (!user) return { kind: 'not-found', reason: 'unknown-user' };
+      if (!user) return { answer: { kind: 'not-found', reason: 'unknown-user' }, email: email ?? '' };
       request.address = user.email;
-      return answerForAddress(ctx.store, user.email);
+      return lookupUser(ctx.store, user);
     }
-    const normalized = normalizeAddress(email);
-    if (!normalized) return { kind: 'not-found', reason: 'unknown-user' };
-    request.address = normalized;
-    return answerForAddress(ctx.store, normalized);
+    if (!email) return { answer: { kind: 'not-found', reason: 'unknown-user' }, email: '' };
+    request.address = email;
+    return lookupAddress(ctx.store, email);
   };
 
   const post = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -63,9 +62,11 @@ export async function poxRoutes(app: FastifyInstance, ctx: RouteContext): Promis
     const parsed = parsePoxRequest(typeof request.body === 'string' ? request.body : '');
     if (!parsed.ok) return sendError(reply, request, parsed.error.code, parsed.error.schema);
     const { schema, emailAddress, legacyDN } = parsed.request;
+    const email = normalizeAddress(emailAddress);
     // Not an address at all (`x@example.test/evil`): the request is invalid (600), not a lookup that failed (500).
-    if (!legacyDN && !normalizeAddress(emailAddress)) return sendError(reply, request, 600, schema);
-    const answer = await answerFor(request, emailAddress, legacyDN);
+    if (!legacyDN && !email) return sendError(reply, request, 600, schema);
+    const found = await lookupFor(request, email, legacyDN);
+    const { answer } = found;
 
     switch (answer.kind) {
       case 'not-found':
@@ -94,10 +95,13 @@ export async function poxRoutes(app: FastifyInstance, ctx: RouteContext): Promis
           return reply.type(XML).send(renderMobilesyncSettings({ ...settings, activeSyncUrl: url }));
         }
         request.outcome = 'settings';
+        const caps = capabilities(request);
+        // The domain's answer compiled once per set of capabilities and user shape, filled with this user's values.
+        const variant = `outlook:${+caps.mapiHttp}${+caps.exHttpInfo}${+caps.negotiate}`;
         return reply
           .type(XML)
           .header('cache-control', 'private, no-store')
-          .send(renderOutlookSettings(settings, capabilities(request)));
+          .send(ctx.templates.xml({ ...found, answer }, variant, (a) => renderOutlookSettings(a.settings, caps)));
       }
     }
   };
