@@ -8,9 +8,10 @@
  */
 import { type AddressParts, baseDomain, checkAddress, fillTemplate } from './candidates.js';
 import { type DiscoverOptions, type DiscoverPorts, Lookup, type Next } from './context.js';
-import type { PlanStep } from './profiles.js';
+import type { PlanStep, StepProtocol } from './profiles.js';
 import { type DiscoveryReport, REPORT_SCHEMA_ID, type Refusal, type Step, type StepMethod } from './report.js';
 import { checkServices } from './service-checks.js';
+import { soapUrlOf } from './soap-answer.js';
 import { autoconfigStep } from './steps/autoconfig.js';
 import { autoconfigMxSteps } from './steps/autoconfig-mx.js';
 import { connect, getRequest } from './steps/connect.js';
@@ -93,7 +94,15 @@ function prefetch(lookup: Lookup, address: AddressParts, round: number, requests
         if (planStep.kind === 'post') {
           const { request, mayAuthenticate } = buildPost(
             lookup,
-            { method, url, email: address.email, round, foreign: false, consented: true },
+            {
+              method,
+              url,
+              email: address.email,
+              round,
+              foreign: false,
+              consented: true,
+              ...(planStep.protocol ? { protocol: planStep.protocol } : {}),
+            },
             c,
           );
           if (!mayAuthenticate) lookup.sendEarly(request);
@@ -113,6 +122,7 @@ async function followRedirects(
   round: number,
   consented: boolean,
   record: Recorder = (s) => lookup.record(s),
+  protocol?: StepProtocol,
 ): Promise<Next> {
   let next = first;
   while (next.kind === 'redirect-url') {
@@ -153,6 +163,7 @@ async function followRedirects(
       round,
       foreign,
       consented: consented || lookup.options.accept.redirect,
+      ...(protocol ? { protocol } : {}),
     });
     record(run.step);
     next = run.next;
@@ -186,21 +197,34 @@ async function restartFor(lookup: Lookup, target: string, round: number): Promis
 
 type Recorder = (step: Step) => void;
 
+function soapRedirect(url: URL): Next {
+  return { kind: 'redirect-url', url: soapUrlOf(url.hostname) };
+}
+
 async function runPlanStep(
   lookup: Lookup,
   planStep: PlanStep,
   address: AddressParts,
   round: number,
-  record: Recorder = (s) => lookup.record(s),
+  recordStep: Recorder = (s) => lookup.record(s),
 ): Promise<Next> {
   const { email, domain } = address;
   if (planStep.kind === 'post')
     lookup.urlsSeen.add(`${email} ${fillTemplate(planStep.url, address).href.toLowerCase()}`);
+  const { protocol } = planStep.kind === 'autoconfig' || planStep.kind === 'autoconfig-mx' ? {} : planStep;
+  // Every step of the SOAP part says so in the report (the rules tell SOAP from POX by it).
+  const record: Recorder =
+    protocol === 'soap'
+      ? (s) => {
+          s.protocol = protocol;
+          recordStep(s);
+        }
+      : recordStep;
+  const follow = (first: Next, consented: boolean) =>
+    followRedirects(lookup, first, address, round, consented, record, protocol);
   switch (planStep.kind) {
     case 'scp':
-      return scpSteps(lookup, address, round, record, (first) =>
-        followRedirects(lookup, first, address, round, false, record),
-      );
+      return scpSteps(lookup, address, round, record, (first) => follow(first, false), protocol);
     case 'post': {
       const run = await postStep(lookup, {
         method: planStep.method,
@@ -209,18 +233,21 @@ async function runPlanStep(
         round,
         foreign: false,
         consented: true,
+        ...(protocol ? { protocol } : {}),
       });
       record(run.step);
-      return followRedirects(lookup, run.next, address, round, false, record);
+      return follow(run.next, false);
     }
     case 'http-redirect': {
       const run = await httpRedirectStep(lookup, fillTemplate(planStep.url, address), email, domain, round);
       record(run.step);
+      // An EWS application takes only the host of the redirect and asks its SOAP endpoint there.
+      const next = protocol === 'soap' && run.next.kind === 'redirect-url' ? soapRedirect(run.next.url) : run.next;
       // Reaching here with a redirect means the user agreed (or no consent was needed).
-      return followRedirects(lookup, run.next, address, round, true, record);
+      return follow(next, true);
     }
     case 'srv':
-      return srvSteps(lookup, planStep.name.replace('{domain}', domain), email, domain, round, record);
+      return srvSteps(lookup, planStep.name.replace('{domain}', domain), email, domain, round, record, protocol);
     case 'autoconfig': {
       const run = await autoconfigStep(lookup, fillTemplate(planStep.url, address), email, round);
       record(run.step);
@@ -246,7 +273,7 @@ function excludedStep(lookup: Lookup, planStep: PlanStep, address: AddressParts,
       : planStep.kind === 'autoconfig-mx'
         ? address.domain
         : '');
-  return skipped(
+  const step = skipped(
     method,
     address.email,
     host,
@@ -254,6 +281,7 @@ function excludedStep(lookup: Lookup, planStep: PlanStep, address: AddressParts,
     round,
     url,
   );
+  return 'protocol' in planStep && planStep.protocol ? { ...step, protocol: planStep.protocol } : step;
 }
 
 /**
@@ -307,8 +335,14 @@ async function walk(lookup: Lookup, address: AddressParts, round: number): Promi
   const options = lookup.options as EngineOptions;
   if (options.concurrent !== false) prefetch(lookup, address, round, options.prefetchRequests === true);
   const { plan } = lookup.profile;
+  /** Set once an EWS application gave up on SOAP Autodiscover: its remaining SOAP steps are not taken. */
+  let soapGivenUp = false;
   for (let i = 0; i < plan.length; i++) {
     const planStep = plan[i] as PlanStep;
+    const soap = 'protocol' in planStep && planStep.protocol === 'soap';
+    if (soapGivenUp && soap) continue;
+    // The POX lookup after the SOAP one is a new call of the EWS Managed API, with its own 10 hops.
+    if (!soap && i > 0 && (plan[i - 1] as PlanStep & { protocol?: string }).protocol === 'soap') lookup.redirects = 0;
     if (lookup.budgetSpent(methodOf(planStep), address.email, address.domain, round)) return { kind: 'fail' };
     const excluded = excludedStep(lookup, planStep, address, round);
     if (excluded) {
@@ -332,6 +366,10 @@ async function walk(lookup: Lookup, address: AddressParts, round: number): Promi
       next = await runPlanStep(lookup, planStep, address, round);
     }
     if (next.kind === 'redirect-addr') return restartFor(lookup, next.address, round);
+    if (next.kind === 'soap-fallback') {
+      soapGivenUp = true;
+      continue;
+    }
     if (next.kind !== 'continue') return next;
   }
   return { kind: 'fail' };

@@ -95,12 +95,51 @@ const ELSEWHERE: Record<string, string> = {
   // Lab names are under .test (never public) and the lab never answers 0.0.0.0: a hostile DNS server plays it.
   UNSPECIFIED_ADDRESS_ANSWER: 'test/discover/hostile-addresses.test.ts',
   LOCAL_ADDRESS_FOR_PUBLIC_NAME: 'test/discover/hostile-addresses.test.ts',
+  // autodisco refuses an http:// redirectUrl in its own settings, so no lab host answers one over SOAP.
+  SOAP_REDIRECT_URL_INSECURE: 'test/diagnose/soap-rules.test.ts',
 };
 
 const CASES: Record<
-  Exclude<FindingCode, 'DNS_UNAVAILABLE' | 'UNSPECIFIED_ADDRESS_ANSWER' | 'LOCAL_ADDRESS_FOR_PUBLIC_NAME'>,
+  Exclude<
+    FindingCode,
+    'DNS_UNAVAILABLE' | 'UNSPECIFIED_ADDRESS_ANSWER' | 'LOCAL_ADDRESS_FOR_PUBLIC_NAME' | 'SOAP_REDIRECT_URL_INSECURE'
+  >,
   Case
 > = {
+  SOAP_ENDPOINT_MISSING: {
+    scenario: 'ews-pox-only',
+    // Only an EWS application asks autodiscover.svc.
+    profiles: ['ews'],
+    twin: 'ews-soap-only',
+    check: (f, report) => {
+      mentions(
+        f,
+        'https://autodiscover.contoso.test/autodiscover/autodiscover.svc answered HTTP 404',
+        'https://autodiscover.contoso.test/autodiscover/autodiscover.xml',
+      );
+      assert.equal(f.severity, 'warning');
+      assert.deepEqual(
+        f.steps.map((i) => report.steps[i]?.protocol ?? 'pox'),
+        ['soap', 'pox'],
+      );
+    },
+  },
+  EWS_URL_MISSING: {
+    scenario: 'hybrid-redirect-address',
+    // The cloud domain has no EWS URL: over SOAP (then the application tries POX), and over POX.
+    profiles: ['ews'],
+    several: true,
+    twin: 'ews-soap-only',
+    check: (f, report) => {
+      mentions(
+        f,
+        'https://autodiscover.contoso.cloud.test/autodiscover/autodiscover.svc',
+        'ExternalEwsUrl or InternalEwsUrl',
+      );
+      assert.deepEqual(report.steps[f.steps[0] ?? -1]?.missingSettings, ['ExternalEwsUrl', 'InternalEwsUrl']);
+      assert.equal(report.outcome, 'failed');
+    },
+  },
   ROOT_DOMAIN_BLOCKS_FALLBACK: {
     scenario: 'root-domain-trap',
     // Thunderbird asks autodiscover.<domain> before the root domain: it never meets this step.

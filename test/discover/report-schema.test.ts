@@ -341,6 +341,7 @@ describe('discovery-report.schema.json', () => {
       'outlook-2013': true,
       activesync: true,
       thunderbird: true,
+      ews: true,
     };
     assert.deepEqual(defs['method']?.enum, Object.keys(methods));
     assert.deepEqual(defs['result']?.enum, Object.keys(results));

@@ -7,15 +7,17 @@ export const redirectRules: Rule = ({ report }) => {
   for (const { step, index } of steps) {
     if (step.result !== 'refused') continue;
     if (step.refusal === 'insecure-redirect') {
-      const from =
+      const producer =
         step.method === 'http-redirect'
-          ? step.url
+          ? undefined
           : steps
               .slice(0, index)
               .reverse()
-              .find((s) => s.step.redirectTo === step.url)?.step.url;
+              .find((s) => s.step.redirectTo === step.url)?.step;
+      const from = step.method === 'http-redirect' ? step.url : producer?.url;
       drafts.push({
-        code: 'INSECURE_REDIRECT',
+        // A SOAP answer's RedirectUrl has its own code: the fix is in the Autodiscover server, not a web redirect.
+        code: producer?.soap?.errorCode === 'RedirectUrl' ? 'SOAP_REDIRECT_URL_INSECURE' : 'INSECURE_REDIRECT',
         steps: [index],
         vars: {
           ...certVars(step),
@@ -25,8 +27,12 @@ export const redirectRules: Rule = ({ report }) => {
       });
     }
     if (step.refusal === 'redirect-loop' || step.refusal === 'redirect-limit') {
+      // The hops of this chain: an EWS application's SOAP and POX lookups are two chains (docs/lookups.md).
       const hops = steps.filter(
-        (s) => s.index < index && (s.step.result === 'redirect-url' || s.step.result === 'redirect-addr'),
+        (s) =>
+          s.index < index &&
+          (s.step.result === 'redirect-url' || s.step.result === 'redirect-addr') &&
+          s.step.protocol === step.protocol,
       );
       // http://autodiscover.<domain> sending the client to https://autodiscover.<domain>, already tried as a
       // candidate (and failed there for its own reason): the client declines to ask again, but nothing loops.

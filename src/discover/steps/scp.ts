@@ -5,7 +5,9 @@
  */
 import type { AddressParts } from '../candidates.js';
 import type { Lookup, Next } from '../context.js';
+import type { StepProtocol } from '../profiles.js';
 import type { Step } from '../report.js';
+import { soapUrlOf } from '../soap-answer.js';
 import { postStep } from './post.js';
 
 export type FollowRedirects = (first: Next) => Promise<Next>;
@@ -16,6 +18,8 @@ export async function scpSteps(
   round: number,
   record: (step: Step) => void,
   follow: FollowRedirects,
+  /** `soap`: each SCP URL's host is asked with GetUserSettings at /autodiscover/autodiscover.svc (ews profile). */
+  protocol?: StepProtocol,
 ): Promise<Next> {
   const { ldap } = lookup.options;
   if (!ldap) {
@@ -67,6 +71,8 @@ export async function scpSteps(
       });
       continue;
     }
+    // An EWS application takes only the host of an SCP URL for its SOAP lookup (GetAutodiscoverServiceHosts).
+    if (protocol === 'soap') url = soapUrlOf(url.hostname);
     lookup.urlsSeen.add(`${address.email} ${url.href.toLowerCase()}`);
     // A URL published in the directory is the organisation's own: credentials may go there (if the TLS is valid).
     const run = await postStep(lookup, {
@@ -76,6 +82,7 @@ export async function scpSteps(
       round,
       foreign: false,
       consented: true,
+      ...(protocol ? { protocol } : {}),
     });
     record(run.step);
     const next = await follow(run.next);
