@@ -11,7 +11,7 @@ describe('autodisco discover: usage', () => {
   const cases: [string[], RegExp][] = [
     [
       ['--client', 'outlook2000'],
-      /--client "outlook2000": expected one of outlook, outlook-2013, activesync, thunderbird or all/,
+      /--client "outlook2000": expected one of outlook, outlook-2013, activesync, thunderbird, ews, all, or a comma list of them/,
     ],
     [['--timeout', 'soon'], /--timeout "soon": expected a whole number of milliseconds from 1 to 600000/],
     [['--dns', 'dns.example'], /--dns "dns.example": expected an IP address with an optional port/],
