@@ -207,11 +207,14 @@ const CHECKS: Record<string, Check> = {
     assert.match(soap.body, EWS_URL_ANSWER);
     const legacy = await fetch(lab, AUTODISCOVER, { method: 'POST', body: pox('chris@contoso.test') });
     assert.equal(legacy.status, 404);
+    assert.equal(legacy.headers['x-soap-enabled'], 'True');
   },
   'ews-pox-only': async (lab) => {
     await poxAnswer(lab, AUTODISCOVER, 'chris@contoso.test', SETTINGS);
     const soap = await fetch(lab, SVC, { method: 'POST', body: getUserSettings('chris@contoso.test') });
     assert.equal(soap.status, 404);
+    // The POX host still advertises SOAP (autodisco serves it; the proxy's rule drops the path).
+    assert.equal((await fetch(lab, AUTODISCOVER)).headers['x-soap-enabled'], 'True');
   },
   'ews-svc-other-certificate': async (lab) => {
     await certificateNames(lab, 'autodiscover.contoso.test', EXCHANGE_SAN, null);
