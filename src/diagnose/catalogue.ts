@@ -334,11 +334,11 @@ export const FINDINGS = {
   SOAP_ENDPOINT_MISSING: {
     severity: 'warning',
     title: '{host} answers POX Autodiscover but has no SOAP endpoint (autodiscover.svc)',
-    when: 'A GetUserSettings POST to https://<host>/autodiscover/autodiscover.svc got no SOAP answer (404 or another status, or a page that is no SOAP answer) while the POX URL on the same host answered.',
+    when: 'An EWS application found no SOAP endpoint on a host whose POX URL answered: the GET of https://<host>/autodiscover/autodiscover.xml carried no X-SOAP-Enabled header, or the GetUserSettings POST to https://<host>/autodiscover/autodiscover.svc got no SOAP answer (404 or another status, or a page that is no SOAP answer).',
     detail:
-      '{svcUrl} answered {svcResult}, while {poxUrl} on the same host answered {poxResult}. EWS applications (CRM and archiving connectors, migration tools, scripts) ask autodiscover.svc first: those that speak only SOAP Autodiscover (ews-javascript-api, most ports of the EWS Managed API) find nothing here, and the EWS Managed API itself reaches the POX URL only after its whole SOAP lookup has failed.',
+      '{soapEvidence}, while the POX request to {poxUrl} on the same host was answered {poxResult}. EWS applications (CRM and archiving connectors, migration tools, scripts) ask autodiscover.svc first: those that speak only SOAP Autodiscover (ews-javascript-api, most ports of the EWS Managed API) find nothing here, and the EWS Managed API itself reaches the POX URL only after its whole SOAP lookup has failed.',
     fixes: [
-      'Serve SOAP Autodiscover at https://{host}/autodiscover/autodiscover.svc (autodisco serve does unless started with --no-soap; on Exchange, check the Autodiscover virtual directory and any reverse proxy rule that publishes only /autodiscover/autodiscover.xml).',
+      'Serve SOAP Autodiscover at https://{host}/autodiscover/autodiscover.svc and say so with the header X-SOAP-Enabled: True on the answers of https://{host}/autodiscover/autodiscover.xml (autodisco serve does both unless started with --no-soap; on Exchange, check the Autodiscover virtual directory and any reverse proxy rule that publishes only /autodiscover/autodiscover.xml).',
       'If a reverse proxy or load balancer publishes Autodiscover, add the path /autodiscover/autodiscover.svc (and /autodiscover/autodiscover.svc/wssecurity) next to /autodiscover/autodiscover.xml.',
     ],
     references: [

@@ -11,13 +11,13 @@ import { type DiscoverOptions, type DiscoverPorts, Lookup, type Next } from './c
 import type { PlanStep, StepProtocol } from './profiles.js';
 import { type DiscoveryReport, REPORT_SCHEMA_ID, type Refusal, type Step, type StepMethod } from './report.js';
 import { checkServices } from './service-checks.js';
-import { soapUrlOf } from './soap-answer.js';
 import { autoconfigStep } from './steps/autoconfig.js';
 import { autoconfigMxSteps } from './steps/autoconfig-mx.js';
 import { connect, getRequest } from './steps/connect.js';
 import { httpRedirectStep } from './steps/http-redirect.js';
 import { buildPost, postStep } from './steps/post.js';
 import { scpSteps } from './steps/scp.js';
+import { soapProbe } from './steps/soap-probe.js';
 import { srvSteps } from './steps/srv.js';
 
 export interface EngineOptions extends DiscoverOptions {
@@ -91,7 +91,10 @@ function prefetch(lookup: Lookup, address: AddressParts, round: number, requests
       .then((outcome) => {
         if (outcome.kind !== 'connected' || !requests) return;
         const c = outcome.connection;
-        if (planStep.kind === 'post') {
+        if (planStep.kind === 'post' && planStep.protocol === 'soap') {
+          // What an EWS application sends first is the probe (steps/soap-probe.ts), never the POST.
+          lookup.sendEarly(getRequest(lookup, new URL(`https://${url.hostname}/autodiscover/autodiscover.xml`), c));
+        } else if (planStep.kind === 'post') {
           const { request, mayAuthenticate } = buildPost(
             lookup,
             {
@@ -197,10 +200,6 @@ async function restartFor(lookup: Lookup, target: string, round: number): Promis
 
 type Recorder = (step: Step) => void;
 
-function soapRedirect(url: URL): Next {
-  return { kind: 'redirect-url', url: soapUrlOf(url.hostname) };
-}
-
 async function runPlanStep(
   lookup: Lookup,
   planStep: PlanStep,
@@ -226,9 +225,16 @@ async function runPlanStep(
     case 'scp':
       return scpSteps(lookup, address, round, record, (first) => follow(first, false), protocol);
     case 'post': {
+      let url = fillTemplate(planStep.url, address);
+      if (protocol === 'soap') {
+        // An EWS application posts SOAP only to a host whose probe says it serves it (steps/soap-probe.ts).
+        const svc = await soapProbe(lookup, planStep.method, email, url.hostname, round, record);
+        if (!svc) return { kind: 'continue' };
+        url = svc;
+      }
       const run = await postStep(lookup, {
         method: planStep.method,
-        url: fillTemplate(planStep.url, address),
+        url,
         email,
         round,
         foreign: false,
@@ -241,10 +247,11 @@ async function runPlanStep(
     case 'http-redirect': {
       const run = await httpRedirectStep(lookup, fillTemplate(planStep.url, address), email, domain, round);
       record(run.step);
-      // An EWS application takes only the host of the redirect and asks its SOAP endpoint there.
-      const next = protocol === 'soap' && run.next.kind === 'redirect-url' ? soapRedirect(run.next.url) : run.next;
       // Reaching here with a redirect means the user agreed (or no consent was needed).
-      return follow(next, true);
+      if (protocol !== 'soap' || run.next.kind !== 'redirect-url') return follow(run.next, true);
+      // An EWS application takes only the host of the redirect, and asks its SOAP endpoint there if it has one.
+      const svc = await soapProbe(lookup, 'redirect', email, run.next.url.hostname, round, record);
+      return svc ? follow({ kind: 'redirect-url', url: svc }, true) : { kind: 'continue' };
     }
     case 'srv':
       return srvSteps(lookup, planStep.name.replace('{domain}', domain), email, domain, round, record, protocol);

@@ -60,11 +60,13 @@ export const stepResult = z
     'prompt',
     'refused',
     'skipped',
+    'soap-enabled',
+    'no-soap',
   ])
   .meta({
     id: 'result',
     description:
-      '`settings`: an Autodiscover response with settings (for SOAP: `NoError` with an EWS URL); `redirect-addr`: Action=redirectAddr, the lookup restarts for `redirectTo`; `redirect-url`: Action=redirectUrl, or an HTTP 3xx, the next step is `redirectTo`; `error-response`: an Autodiscover <Error> response (code in `detail`), or a SOAP answer whose `ErrorCode` is not `NoError`, or an answer without the settings the client needs (see `missingSettings`); `not-found`: the name does not exist, or has no record of the type asked (NXDOMAIN, NODATA: what DNS answered); `dns-error` (addition): DNS could not be asked or gave no answer (timeout, SERVFAIL, REFUSED, no network), so whether the name exists is unknown; `connect-failed`: refused or unreachable; `timeout`: no complete answer within --timeout (a deadline for the whole step), or the --budget of the lookup ran out (`detail` says which); `tls-error`: the handshake failed or the certificate was rejected (see `tls.error`); `http-status`: an HTTP status that is neither 200 nor a usable redirect (see `status`); `invalid-response`: a 200 that is not an Autodiscover response (an HTML page, say); `prompt`: the client would stop here and ask the user (see the top-level `prompt`); `refused`: the client declined to follow it (a redirect to http://, a loop, past the redirect limit, a name that resolves only to 0.0.0.0 or ::); `skipped`: excluded, or not applicable (`detail` says why).',
+      '`settings`: an Autodiscover response with settings (for SOAP: `NoError` with an EWS URL); `redirect-addr`: Action=redirectAddr, the lookup restarts for `redirectTo`; `redirect-url`: Action=redirectUrl, or an HTTP 3xx, the next step is `redirectTo`; `error-response`: an Autodiscover <Error> response (code in `detail`), or a SOAP answer whose `ErrorCode` is not `NoError`, or an answer without the settings the client needs (see `missingSettings`); `not-found`: the name does not exist, or has no record of the type asked (NXDOMAIN, NODATA: what DNS answered); `dns-error` (addition): DNS could not be asked or gave no answer (timeout, SERVFAIL, REFUSED, no network), so whether the name exists is unknown; `connect-failed`: refused or unreachable; `timeout`: no complete answer within --timeout (a deadline for the whole step), or the --budget of the lookup ran out (`detail` says which); `tls-error`: the handshake failed or the certificate was rejected (see `tls.error`); `http-status`: an HTTP status that is neither 200 nor a usable redirect (see `status`); `invalid-response`: a 200 that is not an Autodiscover response (an HTML page, say); `prompt`: the client would stop here and ask the user (see the top-level `prompt`); `refused`: the client declined to follow it (a redirect to http://, a loop, past the redirect limit, a name that resolves only to 0.0.0.0 or ::); `skipped`: excluded, or not applicable (`detail` says why); `soap-enabled` and `no-soap` (additions, the `ews` profile): the unauthenticated GET of https://<host>/autodiscover/autodiscover.xml by which an EWS application decides whether to post SOAP to that host found an `X-SOAP-Enabled` (or another `X-…-Enabled`) header, so the GetUserSettings POST follows, or found none, so the host is passed by (`soap.enabled`).',
   });
 
 export const outcome = z.enum(['settings', 'prompt', 'failed']).meta({
@@ -189,12 +191,21 @@ export const step = z
       .object({
         errorCode: z
           .string()
+          .optional()
           .describe(
-            "The answer's ErrorCode: the user's (`NoError`, `RedirectAddress`, `RedirectUrl`, `InvalidUser`, …), or the whole response's when that is not `NoError`.",
+            "On a step that read a SOAP answer: its ErrorCode, the user's (`NoError`, `RedirectAddress`, `RedirectUrl`, `InvalidUser`, …), or the whole response's when that is not `NoError`.",
+          ),
+        enabled: z
+          .array(z.string())
+          .optional()
+          .describe(
+            'On a `soap-enabled` or `no-soap` step: the `X-…-Enabled` headers the answer carried (`X-SOAP-Enabled`, `X-WSSecurity-Enabled`, `X-OAuth-Enabled`, …); empty for `no-soap`.',
           ),
       })
       .optional()
-      .describe('Addition: on a step that read a SOAP Autodiscover answer (HTTP 200), what it said.'),
+      .describe(
+        'Addition: on a step that read a SOAP Autodiscover answer (HTTP 200), or probed a host for one, what it found.',
+      ),
     missingSettings: z
       .array(z.string())
       .optional()

@@ -49,8 +49,8 @@ withLab('ews-pox-only', '127.64.0.0/24', (lab) => {
     const paths = [...out.matchAll(/^ +path: (.*)$/gm)].map((m) => m[1]);
     assert.deepEqual(paths, [
       'root-domain:not-found → autodiscover-domain:settings',
-      'root-domain/soap:not-found → autodiscover-domain/soap:http-status → http-redirect/soap:connect-failed → ' +
-        'srv/soap:not-found → root-domain:not-found → autodiscover-domain:settings',
+      'root-domain/soap:not-found → autodiscover-domain/soap:soap-enabled → autodiscover-domain/soap:http-status → ' +
+        'http-redirect/soap:connect-failed → srv/soap:not-found → root-domain:not-found → autodiscover-domain:settings',
     ]);
     const findings = out.slice(out.indexOf('Findings:'));
     assert.match(findings, /SOAP_ENDPOINT_MISSING/);
@@ -98,6 +98,13 @@ withLab('ews-soap-only', '127.64.1.0/24', (lab) => {
     assert.equal(answered.protocol, 'soap');
     assert.deepEqual(answered.soap, { errorCode: 'NoError' });
     assert.equal(answered.httpMethod, 'POST');
+    // Before it: the probe that found the 404 of the POX URL advertising SOAP.
+    const probe = report.steps.at(-2);
+    assert.equal(probe.result, 'soap-enabled');
+    assert.equal(probe.httpMethod, 'GET');
+    assert.equal(probe.url, 'https://autodiscover.contoso.test/autodiscover/autodiscover.xml');
+    assert.deepEqual(probe.soap, { enabled: ['X-SOAP-Enabled'] });
+    assert.equal(probe.credentialsSent, false);
   });
 
   test('--client ews,outlook: the EWS application gets settings, Outlook finds nothing (exit 1)', async () => {

@@ -334,6 +334,8 @@ describe('discovery-report.schema.json', () => {
       prompt: true,
       refused: true,
       skipped: true,
+      'soap-enabled': true,
+      'no-soap': true,
     };
     const outcomes: Record<Outcome, true> = { settings: true, prompt: true, failed: true };
     const profiles: Record<ProfileName, true> = {

@@ -216,6 +216,14 @@ const CHECKS: Record<string, Check> = {
     // The POX host still advertises SOAP (autodisco serves it; the proxy's rule drops the path).
     assert.equal((await fetch(lab, AUTODISCOVER)).headers['x-soap-enabled'], 'True');
   },
+  'ews-soap-turned-off': async (lab) => {
+    await poxAnswer(lab, AUTODISCOVER, 'chris@contoso.test', SETTINGS);
+    const get = await fetch(lab, AUTODISCOVER);
+    assert.equal(get.headers['x-soap-enabled'], undefined);
+    assert.equal(get.headers['x-wssecurity-enabled'], undefined);
+    const soap = await fetch(lab, SVC, { method: 'POST', body: getUserSettings('chris@contoso.test') });
+    assert.equal(soap.status, 404);
+  },
   'ews-svc-other-certificate': async (lab) => {
     await certificateNames(lab, 'autodiscover.contoso.test', EXCHANGE_SAN, null);
     await poxAnswer(lab, AUTODISCOVER, 'chris@contoso.test', SETTINGS);
@@ -541,6 +549,7 @@ const EXPECTED_FINDINGS: Record<string, Record<ProfileName, string[]>> = {
   // Only the EWS application asks autodiscover.svc; the others speak POX (and find the POX URL answering 404).
   'ews-pox-only': { ...all(), ews: ['SOAP_ENDPOINT_MISSING'] },
   'ews-soap-only': { ...all('NO_AUTODISCOVER_ENDPOINT'), ews: [] },
+  'ews-soap-turned-off': { ...all(), ews: ['SOAP_ENDPOINT_MISSING'] },
   'ews-svc-other-certificate': { ...all(), ews: ['CERT_UNTRUSTED'] },
   'expired-certificate-fixed': all(),
   'expired-certificate': movesOnToCallback('CERT_EXPIRED'),

@@ -26,8 +26,12 @@ export const soapEndpointMissingRule: Rule = ({ report }) => {
   const hosts = new Set<string>();
   for (const { step, index } of steps) {
     if (step.protocol !== 'soap' || !step.url || hosts.has(step.host)) continue;
-    if (!/\/autodiscover\.svc$/i.test(new URL(step.url).pathname)) continue;
-    if (step.result !== 'http-status' && step.result !== 'invalid-response') continue;
+    // The probe found no X-SOAP-Enabled header, or the POST to autodiscover.svc got no SOAP answer.
+    const probe = step.result === 'no-soap';
+    const post =
+      /\/autodiscover\.svc$/i.test(new URL(step.url).pathname) &&
+      (step.result === 'http-status' || step.result === 'invalid-response');
+    if (!probe && !post) continue;
     // A POX answer from the same host (HTTP 200 with Autodiscover content, or a redirect it gave).
     const pox = steps.find(
       (s) =>
@@ -40,8 +44,9 @@ export const soapEndpointMissingRule: Rule = ({ report }) => {
       steps: [index, pox.index],
       vars: {
         host: step.host,
-        svcUrl: step.url,
-        svcResult: step.result === 'http-status' ? `HTTP ${step.status}` : 'with a page that is no SOAP answer',
+        soapEvidence: probe
+          ? `The answer to GET ${step.url} carried no X-SOAP-Enabled header (the test EWS applications make before they post SOAP to a host)`
+          : `${step.url} answered ${step.result === 'http-status' ? `HTTP ${step.status}` : 'with a page that is no SOAP answer'}`,
         poxUrl: shownUrl(pox.step.url),
         poxResult: poxResult(pox.step),
       },

@@ -7,8 +7,8 @@ import type { AddressParts } from '../candidates.js';
 import type { Lookup, Next } from '../context.js';
 import type { StepProtocol } from '../profiles.js';
 import type { Step } from '../report.js';
-import { soapUrlOf } from '../soap-answer.js';
 import { postStep } from './post.js';
+import { soapProbe } from './soap-probe.js';
 
 export type FollowRedirects = (first: Next) => Promise<Next>;
 
@@ -71,8 +71,13 @@ export async function scpSteps(
       });
       continue;
     }
-    // An EWS application takes only the host of an SCP URL for its SOAP lookup (GetAutodiscoverServiceHosts).
-    if (protocol === 'soap') url = soapUrlOf(url.hostname);
+    // An EWS application takes only the host of an SCP URL for its SOAP lookup (GetAutodiscoverServiceHosts), and
+    // posts there only if the host says it serves SOAP.
+    if (protocol === 'soap') {
+      const svc = await soapProbe(lookup, 'scp', address.email, url.hostname, round, record);
+      if (!svc) continue;
+      url = svc;
+    }
     lookup.urlsSeen.add(`${address.email} ${url.href.toLowerCase()}`);
     // A URL published in the directory is the organisation's own: credentials may go there (if the TLS is valid).
     const run = await postStep(lookup, {

@@ -12,6 +12,7 @@ import { orderSrv } from '../srv.js';
 import { needsConsent } from './consent.js';
 import { postStep } from './post.js';
 import { markNoRecord, recordLookupStep } from './record-lookup.js';
+import { soapProbe } from './soap-probe.js';
 
 /**
  * The most SRV targets tried. MS-OXDISCO only says the query "produces an ordered list of hosts"; no client
@@ -96,9 +97,15 @@ export async function srvSteps(
         },
       };
     }
+    let target = url;
+    if (protocol === 'soap') {
+      const svc = await soapProbe(lookup, 'srv', email, url.hostname, round, record);
+      if (!svc) continue;
+      target = svc;
+    }
     const run = await postStep(lookup, {
       method: 'srv',
-      url,
+      url: target,
       email,
       round,
       foreign: true,
