@@ -211,11 +211,10 @@ export const FINDINGS = {
     severity: 'warning',
     title: 'Settings come through {host}, and the client asks the user first',
     when: 'Settings are only reachable through a redirect or SRV target that the client asks the user about.',
-    detail:
-      'The lookup reaches settings only through {url} ({via}). Outlook shows "Allow this website to configure {email} server settings?" (phones and Thunderbird ask in their own words) and goes on only if the user agrees; Outlook asks again at later runs unless "Don’t ask me again" is ticked.',
+    detail: 'The lookup reaches settings only through {url} ({via}). {whoAsks}',
     fixes: [
       'Publish autodiscover.{domain} (an A or CNAME record) pointing at a server whose certificate names autodiscover.{domain}: no prompt at all.',
-      'For managed Windows clients, pre-approve {host} under the RedirectServers policy key.',
+      '{policyFix}',
     ],
     references: ['Microsoft KB 2480582, suppressing the Autodiscover redirect warning', MS_OXDISCO],
   },

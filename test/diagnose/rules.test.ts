@@ -298,6 +298,12 @@ const CASES: Record<
       // An EWS application asks the SRV target's SOAP endpoint (its SOAP lookup comes first).
       const path = report.client === 'ews' ? 'autodiscover.svc' : 'autodiscover.xml';
       mentions(f, `https://autodiscover.hoster.test/autodiscover/${path}`, 'chris@fabrikam.test', 'SRV');
+      // No user, no policy key: the application's callback decides.
+      if (report.client === 'ews') {
+        assert.match(f.detail, /asks its AutodiscoverRedirectionUrlValidationCallback about this URL/);
+        assert.doesNotMatch(f.detail, /Outlook shows/);
+        assert.equal(f.fixes.length, 1);
+      } else assert.match(f.fixes[1] ?? '', /RedirectServers/);
       assert.match(f.fixes[0] ?? '', /Publish autodiscover\.fabrikam\.test/);
     },
   },

@@ -75,7 +75,22 @@ export const redirectRules: Rule = ({ report }) => {
     drafts.push({
       code: 'REDIRECT_NEEDS_CONSENT',
       steps: steps.filter((s) => s.step.url === url || s.step.redirectTo === url).map((s) => s.index),
-      vars: { url, host, via, email: report.email, domain: report.email.slice(report.email.lastIndexOf('@') + 1) },
+      vars: {
+        url,
+        host,
+        via,
+        email: report.email,
+        domain: report.email.slice(report.email.lastIndexOf('@') + 1),
+        // An EWS application has no user to ask: its redirection-validation callback decides (docs/lookups.md).
+        whoAsks:
+          report.client === 'ews'
+            ? `An EWS application looking up ${report.email} asks its AutodiscoverRedirectionUrlValidationCallback about this URL and goes on only if it approves; the EWS Managed API's default callback refuses every redirect.`
+            : `Outlook shows "Allow this website to configure ${report.email} server settings?" (phones and Thunderbird ask in their own words) and goes on only if the user agrees; Outlook asks again at later runs unless "Don’t ask me again" is ticked.`,
+        policyFix:
+          report.client === 'ews'
+            ? ''
+            : `For managed Windows clients, pre-approve ${host} under the RedirectServers policy key.`,
+      },
     });
   }
   return drafts;
