@@ -211,11 +211,10 @@ export const FINDINGS = {
     severity: 'warning',
     title: 'Settings come through {host}, and the client asks the user first',
     when: 'Settings are only reachable through a redirect or SRV target that the client asks the user about.',
-    detail:
-      'The lookup reaches settings only through {url} ({via}). Outlook shows "Allow this website to configure {email} server settings?" (phones and Thunderbird ask in their own words) and goes on only if the user agrees; Outlook asks again at later runs unless "Don’t ask me again" is ticked.',
+    detail: 'The lookup reaches settings only through {url} ({via}). {whoAsks}',
     fixes: [
       'Publish autodiscover.{domain} (an A or CNAME record) pointing at a server whose certificate names autodiscover.{domain}: no prompt at all.',
-      'For managed Windows clients, pre-approve {host} under the RedirectServers policy key.',
+      '{policyFix}',
     ],
     references: ['Microsoft KB 2480582, suppressing the Autodiscover redirect warning', MS_OXDISCO],
   },
@@ -327,6 +326,43 @@ export const FINDINGS = {
       'RFC 6890 (special-purpose address registries)',
       'RFC 1918 (private IPv4), RFC 4193 (unique local IPv6), RFC 3927 and RFC 4291 §2.5.6 (link-local)',
     ],
+  },
+  SOAP_ENDPOINT_MISSING: {
+    severity: 'warning',
+    title: '{host} answers POX Autodiscover but has no SOAP endpoint (autodiscover.svc)',
+    when: 'An EWS application found no SOAP endpoint on a host whose POX URL answered: the GET of https://<host>/autodiscover/autodiscover.xml carried no X-SOAP-Enabled header, or the GetUserSettings POST to https://<host>/autodiscover/autodiscover.svc got no SOAP answer (404 or another status, or a page that is no SOAP answer).',
+    detail:
+      '{soapEvidence}, while the POX request to {poxUrl} on the same host was answered {poxResult}. EWS applications (CRM and archiving connectors, migration tools, scripts) ask autodiscover.svc first: those that speak only SOAP Autodiscover (ews-javascript-api, most ports of the EWS Managed API) find nothing here, and the EWS Managed API itself reaches the POX URL only after its whole SOAP lookup has failed.',
+    fixes: [
+      'Serve SOAP Autodiscover at https://{host}/autodiscover/autodiscover.svc and say so with the header X-SOAP-Enabled: True on the answers of https://{host}/autodiscover/autodiscover.xml (autodisco serve does both unless started with --no-soap; on Exchange, check the Autodiscover virtual directory and any reverse proxy rule that publishes only /autodiscover/autodiscover.xml).',
+      'If a reverse proxy or load balancer publishes Autodiscover, add the path /autodiscover/autodiscover.svc (and /autodiscover/autodiscover.svc/wssecurity) next to /autodiscover/autodiscover.xml.',
+    ],
+    references: [
+      '[MS-OXWSADISC] SOAP Autodiscover',
+      'EWS Managed API, AutodiscoverService and ExchangeService.AutodiscoverUrl (docs/lookups.md)',
+    ],
+  },
+  SOAP_REDIRECT_URL_INSECURE: {
+    severity: 'error',
+    title: 'A SOAP Autodiscover answer sends the client to plain HTTP ({url})',
+    when: 'A GetUserSettings answer with ErrorCode RedirectUrl pointed to an http:// URL, which is refused.',
+    detail:
+      '{from} answered ErrorCode RedirectUrl with the RedirectTarget {url}. The next GetUserSettings request would carry the credentials in clear text, so it is refused and this answer leads nowhere.',
+    fixes: [
+      "Make the RedirectTarget the https:// URL of the SOAP endpoint (https://<host>/autodiscover/autodiscover.svc); in autodisco, give the user's or domain's redirectUrl as https://.",
+    ],
+    references: ['[MS-OXWSADISC] §3.1.4.4 GetUserSettings, RedirectUrl', 'docs/protocol.md §4.5'],
+  },
+  EWS_URL_MISSING: {
+    severity: 'error',
+    title: '{host} answers without an EWS URL: EWS applications cannot use the answer',
+    when: 'An Autodiscover answer (SOAP NoError, or POX settings) held none of the settings an EWS application needs: ExternalEwsUrl or InternalEwsUrl (SOAP), EwsUrl (POX).',
+    detail:
+      '{url} answered for {email} without {missing}. An EWS application looks up Autodiscover for exactly this URL (ExchangeService.AutodiscoverUrl): without it, it fails with "The Autodiscover service didn\'t return an appropriate URL that can be used for the ExchangeService Autodiscover URL." ({client} {effect}).',
+    fixes: [
+      'Configure the EWS URLs of the domain (in autodisco: exchange.ews.external and exchange.ews.internal; on Exchange: Set-WebServicesVirtualDirectory -ExternalUrl / -InternalUrl).',
+    ],
+    references: ['EWS Managed API, ExchangeService.GetEwsUrlFromResponse (docs/lookups.md)', 'docs/protocol.md §4.4'],
   },
 } as const satisfies Record<string, CatalogueEntry>;
 

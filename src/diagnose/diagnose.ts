@@ -11,6 +11,7 @@ import { rootDomainBesideScpRule } from './rules/parallel.js';
 import { redirectRules } from './rules/redirects.js';
 import { errorResponseRule, unauthorizedRule } from './rules/responses.js';
 import { serviceRules } from './rules/services.js';
+import { ewsUrlMissingRule, soapEndpointMissingRule } from './rules/soap.js';
 import { candidateTimeoutRule } from './rules/timeouts.js';
 
 export const RULES: readonly Rule[] = [
@@ -24,6 +25,8 @@ export const RULES: readonly Rule[] = [
   errorResponseRule,
   unauthorizedRule,
   serviceRules,
+  soapEndpointMissingRule,
+  ewsUrlMissingRule,
   candidateTimeoutRule,
   addressRules,
   dnsUnavailableRule,
@@ -45,8 +48,22 @@ export function diagnose(report: DiscoveryReport, now: Date = new Date()): Findi
         RANK[a.finding.severity] - RANK[b.finding.severity] ||
         (a.finding.steps[0] ?? 1e9) - (b.finding.steps[0] ?? 1e9),
     );
-  const position = new Map(sorted.map(({ draft }, i) => [draft.key, i]));
-  return sorted.map(({ draft, finding }) => {
+  // An EWS application walks the HTTP redirect and SRV methods twice (SOAP, then POX): the same fact seen twice is
+  // one finding, pointing at both steps.
+  const unique: typeof sorted = [];
+  for (const entry of sorted) {
+    const same = unique.find(
+      (u) =>
+        u.finding.code === entry.finding.code &&
+        u.finding.detail === entry.finding.detail &&
+        u.draft.key === undefined &&
+        entry.draft.key === undefined,
+    );
+    if (same) same.finding.steps = [...new Set([...same.finding.steps, ...entry.finding.steps])];
+    else unique.push(entry);
+  }
+  const position = new Map(unique.map(({ draft }, i) => [draft.key, i]));
+  return unique.map(({ draft, finding }) => {
     const because = (draft.because ?? []).map((key) => position.get(key)).filter((i) => i !== undefined);
     return because.length > 0 ? { ...finding, because } : finding;
   });

@@ -46,7 +46,12 @@ export type Next =
   /** The lookup ends without settings (an Autodiscover error the client takes as final). */
   | { kind: 'fail' }
   | { kind: 'redirect-url'; url: URL }
-  | { kind: 'redirect-addr'; address: string };
+  | { kind: 'redirect-addr'; address: string }
+  /**
+   * The client gives up on the SOAP part of its lookup (an EWS application, profiles.ts): the remaining SOAP steps
+   * are not taken; its POX lookup follows.
+   */
+  | { kind: 'soap-fallback' };
 
 export interface StepRun {
   step: Step;

@@ -8,7 +8,7 @@
  */
 import { type AddressParts, baseDomain, checkAddress, fillTemplate } from './candidates.js';
 import { type DiscoverOptions, type DiscoverPorts, Lookup, type Next } from './context.js';
-import type { PlanStep } from './profiles.js';
+import type { PlanStep, StepProtocol } from './profiles.js';
 import { type DiscoveryReport, REPORT_SCHEMA_ID, type Refusal, type Step, type StepMethod } from './report.js';
 import { checkServices } from './service-checks.js';
 import { autoconfigStep } from './steps/autoconfig.js';
@@ -17,6 +17,7 @@ import { connect, getRequest } from './steps/connect.js';
 import { httpRedirectStep } from './steps/http-redirect.js';
 import { buildPost, postStep } from './steps/post.js';
 import { scpSteps } from './steps/scp.js';
+import { soapProbe } from './steps/soap-probe.js';
 import { srvSteps } from './steps/srv.js';
 
 export interface EngineOptions extends DiscoverOptions {
@@ -90,10 +91,21 @@ function prefetch(lookup: Lookup, address: AddressParts, round: number, requests
       .then((outcome) => {
         if (outcome.kind !== 'connected' || !requests) return;
         const c = outcome.connection;
-        if (planStep.kind === 'post') {
+        if (planStep.kind === 'post' && planStep.protocol === 'soap') {
+          // What an EWS application sends first is the probe (steps/soap-probe.ts), never the POST.
+          lookup.sendEarly(getRequest(lookup, new URL(`https://${url.hostname}/autodiscover/autodiscover.xml`), c));
+        } else if (planStep.kind === 'post') {
           const { request, mayAuthenticate } = buildPost(
             lookup,
-            { method, url, email: address.email, round, foreign: false, consented: true },
+            {
+              method,
+              url,
+              email: address.email,
+              round,
+              foreign: false,
+              consented: true,
+              ...(planStep.protocol ? { protocol: planStep.protocol } : {}),
+            },
             c,
           );
           if (!mayAuthenticate) lookup.sendEarly(request);
@@ -113,6 +125,7 @@ async function followRedirects(
   round: number,
   consented: boolean,
   record: Recorder = (s) => lookup.record(s),
+  protocol?: StepProtocol,
 ): Promise<Next> {
   let next = first;
   while (next.kind === 'redirect-url') {
@@ -153,6 +166,7 @@ async function followRedirects(
       round,
       foreign,
       consented: consented || lookup.options.accept.redirect,
+      ...(protocol ? { protocol } : {}),
     });
     record(run.step);
     next = run.next;
@@ -191,36 +205,56 @@ async function runPlanStep(
   planStep: PlanStep,
   address: AddressParts,
   round: number,
-  record: Recorder = (s) => lookup.record(s),
+  recordStep: Recorder = (s) => lookup.record(s),
 ): Promise<Next> {
   const { email, domain } = address;
   if (planStep.kind === 'post')
     lookup.urlsSeen.add(`${email} ${fillTemplate(planStep.url, address).href.toLowerCase()}`);
+  const { protocol } = planStep.kind === 'autoconfig' || planStep.kind === 'autoconfig-mx' ? {} : planStep;
+  // Every step of the SOAP part says so in the report (the rules tell SOAP from POX by it).
+  const record: Recorder =
+    protocol === 'soap'
+      ? (s) => {
+          s.protocol = protocol;
+          recordStep(s);
+        }
+      : recordStep;
+  const follow = (first: Next, consented: boolean) =>
+    followRedirects(lookup, first, address, round, consented, record, protocol);
   switch (planStep.kind) {
     case 'scp':
-      return scpSteps(lookup, address, round, record, (first) =>
-        followRedirects(lookup, first, address, round, false, record),
-      );
+      return scpSteps(lookup, address, round, record, (first) => follow(first, false), protocol);
     case 'post': {
+      let url = fillTemplate(planStep.url, address);
+      if (protocol === 'soap') {
+        // An EWS application posts SOAP only to a host whose probe says it serves it (steps/soap-probe.ts).
+        const svc = await soapProbe(lookup, planStep.method, email, url.hostname, round, record);
+        if (!svc) return { kind: 'continue' };
+        url = svc;
+      }
       const run = await postStep(lookup, {
         method: planStep.method,
-        url: fillTemplate(planStep.url, address),
+        url,
         email,
         round,
         foreign: false,
         consented: true,
+        ...(protocol ? { protocol } : {}),
       });
       record(run.step);
-      return followRedirects(lookup, run.next, address, round, false, record);
+      return follow(run.next, false);
     }
     case 'http-redirect': {
       const run = await httpRedirectStep(lookup, fillTemplate(planStep.url, address), email, domain, round);
       record(run.step);
       // Reaching here with a redirect means the user agreed (or no consent was needed).
-      return followRedirects(lookup, run.next, address, round, true, record);
+      if (protocol !== 'soap' || run.next.kind !== 'redirect-url') return follow(run.next, true);
+      // An EWS application takes only the host of the redirect, and asks its SOAP endpoint there if it has one.
+      const svc = await soapProbe(lookup, 'redirect', email, run.next.url.hostname, round, record);
+      return svc ? follow({ kind: 'redirect-url', url: svc }, true) : { kind: 'continue' };
     }
     case 'srv':
-      return srvSteps(lookup, planStep.name.replace('{domain}', domain), email, domain, round, record);
+      return srvSteps(lookup, planStep.name.replace('{domain}', domain), email, domain, round, record, protocol);
     case 'autoconfig': {
       const run = await autoconfigStep(lookup, fillTemplate(planStep.url, address), email, round);
       record(run.step);
@@ -246,7 +280,7 @@ function excludedStep(lookup: Lookup, planStep: PlanStep, address: AddressParts,
       : planStep.kind === 'autoconfig-mx'
         ? address.domain
         : '');
-  return skipped(
+  const step = skipped(
     method,
     address.email,
     host,
@@ -254,6 +288,7 @@ function excludedStep(lookup: Lookup, planStep: PlanStep, address: AddressParts,
     round,
     url,
   );
+  return 'protocol' in planStep && planStep.protocol ? { ...step, protocol: planStep.protocol } : step;
 }
 
 /**
@@ -307,8 +342,14 @@ async function walk(lookup: Lookup, address: AddressParts, round: number): Promi
   const options = lookup.options as EngineOptions;
   if (options.concurrent !== false) prefetch(lookup, address, round, options.prefetchRequests === true);
   const { plan } = lookup.profile;
+  /** Set once an EWS application gave up on SOAP Autodiscover: its remaining SOAP steps are not taken. */
+  let soapGivenUp = false;
   for (let i = 0; i < plan.length; i++) {
     const planStep = plan[i] as PlanStep;
+    const soap = 'protocol' in planStep && planStep.protocol === 'soap';
+    if (soapGivenUp && soap) continue;
+    // The POX lookup after the SOAP one is a new call of the EWS Managed API, with its own 10 hops.
+    if (!soap && i > 0 && (plan[i - 1] as PlanStep & { protocol?: string }).protocol === 'soap') lookup.redirects = 0;
     if (lookup.budgetSpent(methodOf(planStep), address.email, address.domain, round)) return { kind: 'fail' };
     const excluded = excludedStep(lookup, planStep, address, round);
     if (excluded) {
@@ -332,6 +373,10 @@ async function walk(lookup: Lookup, address: AddressParts, round: number): Promi
       next = await runPlanStep(lookup, planStep, address, round);
     }
     if (next.kind === 'redirect-addr') return restartFor(lookup, next.address, round);
+    if (next.kind === 'soap-fallback') {
+      soapGivenUp = true;
+      continue;
+    }
     if (next.kind !== 'continue') return next;
   }
   return { kind: 'fail' };

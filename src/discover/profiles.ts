@@ -4,15 +4,29 @@
  */
 import type { ProfileName, StepMethod } from './report.js';
 
+/**
+ * `protocol: 'soap'`: a step of the SOAP Autodiscover part of an EWS application's lookup. A `post` step POSTs
+ * GetUserSettings to its (autodiscover.svc) URL; an `scp`, `http-redirect` or `srv` step finds a host the same way
+ * as for POX, then POSTs GetUserSettings to https://<that host>/autodiscover/autodiscover.svc, as the EWS Managed
+ * API does (docs/lookups.md). Absent: POX.
+ */
+export type StepProtocol = 'soap';
+
 export type PlanStep =
-  | { kind: 'scp' }
+  | { kind: 'scp'; protocol?: StepProtocol }
   /**
    * `alongside: 'scp'`: a domain-joined client asks this candidate at the same time as its SCP lookup, not after
    * it (Outlook 2013, docs/lookups.md); without a directory it is an ordinary step in its place.
    */
-  | { kind: 'post'; method: 'root-domain' | 'autodiscover-domain'; url: string; alongside?: 'scp' }
-  | { kind: 'http-redirect'; url: string }
-  | { kind: 'srv'; name: string }
+  | {
+      kind: 'post';
+      method: 'root-domain' | 'autodiscover-domain';
+      url: string;
+      alongside?: 'scp';
+      protocol?: StepProtocol;
+    }
+  | { kind: 'http-redirect'; url: string; protocol?: StepProtocol }
+  | { kind: 'srv'; name: string; protocol?: StepProtocol }
   | { kind: 'autoconfig'; url: string }
   /** Thunderbird's MX step: `{mxDomain}` is each domain steps/autoconfig-mx.ts derives from the MX host. */
   | { kind: 'autoconfig-mx'; url: string };
@@ -31,6 +45,10 @@ export interface Profile {
   certificateErrors: Partial<Record<StepMethod, CertificatePolicy>> & { otherwise: CertificatePolicy };
   /** Redirect and SRV targets: the client asks first, always or only when the target is another organisation. */
   redirectConsent: 'always' | 'other-base-domain';
+  /** Who is asked about a redirect or SRV target (default: the user). */
+  consentBy?: string;
+  /** Settings without an EWS URL are of no use to this client: it fails on them (an EWS application). */
+  needsEwsUrl?: boolean;
   /** An Autodiscover <Error> from a non-SCP URL ends the lookup (stop) or is skipped (next). */
   errorResponse: 'stop' | 'next';
   /** Request headers the client sends with its POST. */
@@ -68,6 +86,25 @@ const OUTLOOK_2013_PLAN: readonly PlanStep[] = [
   { kind: 'post', method: 'autodiscover-domain', url: AUTODISCOVER, alongside: 'scp' },
   { kind: 'http-redirect', url: HTTP_REDIRECT },
   { kind: 'srv', name: SRV },
+];
+
+const ROOT_SOAP = 'https://{domain}/autodiscover/autodiscover.svc';
+const AUTODISCOVER_SOAP = 'https://autodiscover.{domain}/autodiscover/autodiscover.svc';
+
+/**
+ * An EWS application (the EWS Managed API's `ExchangeService.AutodiscoverUrl`, and what its ports copy): the whole
+ * SOAP lookup first (`AutodiscoverService.GetSettings`: the SCP hosts, <domain>, autodiscover.<domain>, then the
+ * HTTP redirect method and SRV, each host asked at /autodiscover/autodiscover.svc), and only when that finds no
+ * settings the whole legacy POX lookup (`GetLegacyUserSettings`: SCP URLs, the two https URLs, the HTTP
+ * redirect, SRV). Sources in docs/lookups.md.
+ */
+const EWS_PLAN: readonly PlanStep[] = [
+  { kind: 'scp', protocol: 'soap' },
+  { kind: 'post', method: 'root-domain', url: ROOT_SOAP, protocol: 'soap' },
+  { kind: 'post', method: 'autodiscover-domain', url: AUTODISCOVER_SOAP, protocol: 'soap' },
+  { kind: 'http-redirect', url: HTTP_REDIRECT, protocol: 'soap' },
+  { kind: 'srv', name: SRV, protocol: 'soap' },
+  ...OUTLOOK_PLAN,
 ];
 
 const OUTLOOK_HEADERS = {
@@ -150,6 +187,29 @@ export const PROFILES: Record<ProfileName, Profile> = {
     headers: { 'content-type': 'text/xml; charset=utf-8', 'user-agent': 'Thunderbird (autodisco discover)' },
     clientTimeoutMs: 10_000,
     maxRedirects: 10,
+  },
+  ews: {
+    name: 'ews',
+    short: 'an EWS application',
+    title: 'EWS application (EWS Managed API lookup: SOAP Autodiscover, then POX)',
+    // The legacy (POX) request of the EWS Managed API is Outlook's (requestschema/2006, responseschema/2006a).
+    schema: 'outlook',
+    plan: EWS_PLAN,
+    // .NET's default certificate validation: a bad certificate fails the request (a WebException), the API
+    // catches it and tries the next host. Nobody is asked: there is no prompt in an application.
+    certificateErrors: { otherwise: 'move-on' },
+    // The application's AutodiscoverRedirectionUrlValidationCallback decides on the HTTP-redirect and SRV targets
+    // (the default one refuses every redirect): --accept redirect stands for a callback that says yes.
+    redirectConsent: 'always',
+    consentBy: "the application's redirection-validation callback",
+    needsEwsUrl: true,
+    errorResponse: 'stop',
+    headers: {
+      'content-type': 'text/xml; charset=utf-8',
+      'user-agent': 'ExchangeServicesClient/15.00.0913.015 (autodisco discover)',
+    },
+    clientTimeoutMs: 100_000, // ExchangeServiceBase.Timeout, default 100 s
+    maxRedirects: 10, // AutodiscoverService.AutodiscoverMaxRedirections
   },
 };
 

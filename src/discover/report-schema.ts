@@ -17,12 +17,12 @@ export const COMPARISON_SCHEMA_ID = 'autodisco.discovery-comparison/1';
 const PROFILE_PUBLISHED = {
   type: 'string',
   pattern: '^[a-z0-9]+(-[a-z0-9]+)*$',
-  examples: ['outlook', 'outlook-2013', 'activesync', 'thunderbird'],
+  examples: ['outlook', 'outlook-2013', 'activesync', 'thunderbird', 'ews'],
 };
 
-export const profileName = z.enum(['outlook', 'outlook-2013', 'activesync', 'thunderbird']).meta({
+export const profileName = z.enum(['outlook', 'outlook-2013', 'activesync', 'thunderbird', 'ews']).meta({
   description:
-    'The profile used: whose lookup was reproduced. `outlook` (Outlook 2016 and later, Microsoft 365 Apps), `outlook-2013` (Outlook 2007, 2010 and 2013), `activesync` (Exchange ActiveSync mobilesync schema), `thunderbird` (autoconfig, then Exchange Autodiscover). More profiles may be added, so any lower-case profile name is accepted.',
+    'The profile used: whose lookup was reproduced. `outlook` (Outlook 2016 and later, Microsoft 365 Apps), `outlook-2013` (Outlook 2007, 2010 and 2013), `activesync` (Exchange ActiveSync mobilesync schema), `thunderbird` (autoconfig, then Exchange Autodiscover), `ews` (an EWS application: the lookup of the EWS Managed API, SOAP Autodiscover first, then POX). More profiles may be added, so any lower-case profile name is accepted.',
   published: PROFILE_PUBLISHED,
 });
 
@@ -60,11 +60,13 @@ export const stepResult = z
     'prompt',
     'refused',
     'skipped',
+    'soap-enabled',
+    'no-soap',
   ])
   .meta({
     id: 'result',
     description:
-      '`settings`: an Autodiscover response with settings; `redirect-addr`: Action=redirectAddr, the lookup restarts for `redirectTo`; `redirect-url`: Action=redirectUrl, or an HTTP 3xx, the next step is `redirectTo`; `error-response`: an Autodiscover <Error> response (code in `detail`); `not-found`: the name does not exist, or has no record of the type asked (NXDOMAIN, NODATA: what DNS answered); `dns-error` (addition): DNS could not be asked or gave no answer (timeout, SERVFAIL, REFUSED, no network), so whether the name exists is unknown; `connect-failed`: refused or unreachable; `timeout`: no complete answer within --timeout (a deadline for the whole step), or the --budget of the lookup ran out (`detail` says which); `tls-error`: the handshake failed or the certificate was rejected (see `tls.error`); `http-status`: an HTTP status that is neither 200 nor a usable redirect (see `status`); `invalid-response`: a 200 that is not an Autodiscover response (an HTML page, say); `prompt`: the client would stop here and ask the user (see the top-level `prompt`); `refused`: the client declined to follow it (a redirect to http://, a loop, past the redirect limit, a name that resolves only to 0.0.0.0 or ::); `skipped`: excluded, or not applicable (`detail` says why).',
+      '`settings`: an Autodiscover response with settings (for SOAP: `NoError` with an EWS URL); `redirect-addr`: Action=redirectAddr, the lookup restarts for `redirectTo`; `redirect-url`: Action=redirectUrl, or an HTTP 3xx, the next step is `redirectTo`; `error-response`: an Autodiscover <Error> response (code in `detail`), or a SOAP answer whose `ErrorCode` is not `NoError`, or an answer without the settings the client needs (see `missingSettings`); `not-found`: the name does not exist, or has no record of the type asked (NXDOMAIN, NODATA: what DNS answered); `dns-error` (addition): DNS could not be asked or gave no answer (timeout, SERVFAIL, REFUSED, no network), so whether the name exists is unknown; `connect-failed`: refused or unreachable; `timeout`: no complete answer within --timeout (a deadline for the whole step), or the --budget of the lookup ran out (`detail` says which); `tls-error`: the handshake failed or the certificate was rejected (see `tls.error`); `http-status`: an HTTP status that is neither 200 nor a usable redirect (see `status`); `invalid-response`: a 200 that is not an Autodiscover response (an HTML page, say); `prompt`: the client would stop here and ask the user (see the top-level `prompt`); `refused`: the client declined to follow it (a redirect to http://, a loop, past the redirect limit, a name that resolves only to 0.0.0.0 or ::); `skipped`: excluded, or not applicable (`detail` says why); `soap-enabled` and `no-soap` (additions, the `ews` profile): the unauthenticated GET of https://<host>/autodiscover/autodiscover.xml by which an EWS application decides whether to post SOAP to that host found an `X-SOAP-Enabled` (or another `X-…-Enabled`) header, so the GetUserSettings POST follows, or found none, so the host is passed by (`soap.enabled`).',
   });
 
 export const outcome = z.enum(['settings', 'prompt', 'failed']).meta({
@@ -179,6 +181,37 @@ export const step = z
       .enum(['dns', 'connect', 'tls', 'http'])
       .optional()
       .describe('Addition: where a `timeout`, `dns-error` or failure happened: DNS, the connection, TLS, or HTTP.'),
+    protocol: z
+      .literal('soap')
+      .optional()
+      .describe(
+        'Addition: set on the steps of the SOAP Autodiscover part of a lookup (the `ews` profile): a POST of GetUserSettings to an autodiscover.svc URL, and the DNS, SCP and HTTP-redirect steps that found it. Absent: POX (or autoconfig).',
+      ),
+    soap: z
+      .object({
+        errorCode: z
+          .string()
+          .optional()
+          .describe(
+            "On a step that read a SOAP answer: its ErrorCode, the user's (`NoError`, `RedirectAddress`, `RedirectUrl`, `InvalidUser`, …), or the whole response's when that is not `NoError`.",
+          ),
+        enabled: z
+          .array(z.string())
+          .optional()
+          .describe(
+            'On a `soap-enabled` or `no-soap` step: the `X-…-Enabled` headers the answer carried (`X-SOAP-Enabled`, `X-WSSecurity-Enabled`, `X-OAuth-Enabled`, …); empty for `no-soap`.',
+          ),
+      })
+      .optional()
+      .describe(
+        'Addition: on a step that read a SOAP Autodiscover answer (HTTP 200), or probed a host for one, what it found.',
+      ),
+    missingSettings: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Addition: the settings the client needs that this answer lacked, so it did not use it: an EWS application needs `ExternalEwsUrl` or `InternalEwsUrl` (SOAP), an `EwsUrl` (POX).',
+      ),
     parallel: z
       .literal('scp')
       .optional()
@@ -209,7 +242,7 @@ export const discoveredSettings = z
     protocols: z
       .array(protocolSettings)
       .describe(
-        'One entry per <Protocol> (or mobilesync <Server>, or autoconfig server); keys are the lower-camel-case form of the element names.',
+        'One entry per <Protocol> (or mobilesync <Server>, or autoconfig server); keys are the lower-camel-case form of the element names. A SOAP answer gives one entry of type `UserSettings`, its keys the lower-camel-case setting names (`externalEwsUrl`, `userDisplayName`, …).',
       ),
   })
   .meta({ id: 'settings', description: 'The settings the lookup obtained.' });

@@ -30,6 +30,8 @@ function urlsOf(settings: DiscoveredSettings): ServiceUrl[] {
   for (const p of settings.protocols) {
     const type = String(p.type);
     add(`${type} EWS`, p['ewsUrl']);
+    // A SOAP answer (the ews profile): the EWS URL the application will use, external first as it does.
+    if (type === 'UserSettings') add('EWS', p['externalEwsUrl'] ?? p['internalEwsUrl']);
     add(`${type} OAB`, p['oabUrl']);
     add(`${type} availability`, p['asUrl']);
     if ((type === 'EXPR' || type === 'EXHTTP') && typeof p['server'] === 'string' && p['ssl'] !== false) {

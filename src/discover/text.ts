@@ -2,7 +2,7 @@
  * The readable trace `autodisco discover` prints without --json: one line per step (method, request, result,
  * the reason in words), the served certificate's names when TLS failed, the outcome, and the settings as a table.
  */
-import { PROFILES } from './profiles.js';
+import { PROFILE_NAMES, PROFILES } from './profiles.js';
 import {
   COMPARISON_SCHEMA_ID,
   type Comparison,
@@ -140,12 +140,16 @@ export function compareReports(reports: DiscoveryReport[]): Comparison {
 
 /** --client all: each client's path in one block, then the findings of all of them (see text-findings.ts). */
 export function renderComparison(reports: readonly DiscoveryReport[]): string {
-  const lines: string[] = [`Every client looking up ${reports[0]?.email ?? ''}`, ''];
+  const who = reports.length === PROFILE_NAMES.length ? 'Every client' : reports.map((r) => r.client).join(' and ');
+  const lines: string[] = [`${who} looking up ${reports[0]?.email ?? ''}`, ''];
   for (const report of reports) {
     const profile = PROFILES[report.client];
     lines.push(`${pad(report.client, 14)}${pad(report.outcome, 10)}${verdict(report)}`);
     lines.push(`${' '.repeat(14)}${profile?.title ?? ''}`);
-    const path = report.steps.filter((s) => s.result !== 'skipped').map((s) => `${s.method}:${s.result}`);
+    // SOAP steps (an EWS application's) are marked: the same method is asked again over POX later.
+    const path = report.steps
+      .filter((s) => s.result !== 'skipped')
+      .map((s) => `${s.method}${s.protocol === 'soap' ? '/soap' : ''}:${s.result}`);
     lines.push(`${' '.repeat(14)}path: ${path.join(' → ') || 'nothing tried'}`, '');
   }
   lines.push(...renderComparedFindings(reports));

@@ -30,14 +30,17 @@ export async function buildApps(
     await store.replaceAll(spec.autodisco);
     const deps = { store, logger, metrics: new ServerMetrics(), ...(now === undefined ? {} : { now: () => now }) };
     const apps: AutodiscoApps = {};
+    // `soap: false` is `serve --no-soap`: POX only, and no X-SOAP-Enabled on its answers.
+    const soap = 'soap' in spec && spec.soap === false ? { soap: false } : {};
     if (host.spec.https && route.scheme !== 'http') {
-      apps.https = buildApp(deps, { transport: 'https' });
+      apps.https = buildApp(deps, { transport: 'https', ...soap });
     }
     if (host.spec.http && route.scheme !== 'https') {
       const httpsPort = host.spec.https?.port;
       apps.http = buildApp(deps, {
         transport: 'http',
         httpMode: 'httpMode' in spec ? spec.httpMode : 'redirect',
+        ...soap,
         ...(httpsPort !== undefined && httpsPort !== 443 ? { httpsPort } : {}),
       });
     }

@@ -35,6 +35,12 @@ const autodiscoAnswer = z.strictObject({
     .describe(
       'On the HTTP port: redirect answers only the HTTP redirect method (as `autodisco serve`); full serves all.',
     ),
+  soap: z
+    .boolean()
+    .optional()
+    .describe(
+      'false: no SOAP Autodiscover (autodiscover.svc answers 404 and the POX answers carry no X-SOAP-Enabled), as `autodisco serve --no-soap`. Default: served.',
+    ),
 });
 
 const fixedAnswer = z.strictObject({

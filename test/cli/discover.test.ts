@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PROFILE_NAMES } from '../../src/discover/profiles.js';
 import { type RunningLab, startLab } from '../../src/lab/lab.js';
 import { parseScenario } from '../../src/lab/scenario.js';
 import { cli } from '../helpers/cli.js';
@@ -10,7 +11,7 @@ describe('autodisco discover: usage', () => {
   const cases: [string[], RegExp][] = [
     [
       ['--client', 'outlook2000'],
-      /--client "outlook2000": expected one of outlook, outlook-2013, activesync, thunderbird or all/,
+      /--client "outlook2000": expected one of outlook, outlook-2013, activesync, thunderbird, ews, all, or a comma list of them/,
     ],
     [['--timeout', 'soon'], /--timeout "soon": expected a whole number of milliseconds from 1 to 600000/],
     [['--dns', 'dns.example'], /--dns "dns.example": expected an IP address with an optional port/],
@@ -122,7 +123,7 @@ describe('autodisco discover against a lab', () => {
 
   test('--client all shows every client side by side', async () => {
     const res = await cli(['discover', 'chris@contoso.test', '--client', 'all', '--dns', lab.dns, '--ca', lab.caFile]);
-    for (const client of ['outlook', 'outlook-2013', 'activesync', 'thunderbird']) {
+    for (const client of PROFILE_NAMES) {
       assert.match(res.stdout, new RegExp(`^${client} +(settings|prompt|failed) `, 'm'), client);
     }
     assert.match(res.stdout, /^outlook-2013 +prompt +stops at a certificate prompt for https:\/\/contoso\.test\//m);
@@ -138,7 +139,7 @@ describe('autodisco discover against a lab', () => {
       lab.caFile,
     ]);
     const comparison = JSON.parse(json.stdout);
-    assert.equal(comparison.reports.length, 4);
+    assert.equal(comparison.reports.length, PROFILE_NAMES.length);
     for (const report of comparison.reports) assertValidReport(report);
   });
 });

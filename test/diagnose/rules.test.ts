@@ -96,12 +96,51 @@ const ELSEWHERE: Record<string, string> = {
   // Lab names are under .test (never public) and the lab never answers 0.0.0.0: a hostile DNS server plays it.
   UNSPECIFIED_ADDRESS_ANSWER: 'test/discover/hostile-addresses.test.ts',
   LOCAL_ADDRESS_FOR_PUBLIC_NAME: 'test/discover/hostile-addresses.test.ts',
+  // autodisco refuses an http:// redirectUrl in its own settings, so no lab host answers one over SOAP.
+  SOAP_REDIRECT_URL_INSECURE: 'test/diagnose/soap-rules.test.ts',
 };
 
 const CASES: Record<
-  Exclude<FindingCode, 'DNS_UNAVAILABLE' | 'UNSPECIFIED_ADDRESS_ANSWER' | 'LOCAL_ADDRESS_FOR_PUBLIC_NAME'>,
+  Exclude<
+    FindingCode,
+    'DNS_UNAVAILABLE' | 'UNSPECIFIED_ADDRESS_ANSWER' | 'LOCAL_ADDRESS_FOR_PUBLIC_NAME' | 'SOAP_REDIRECT_URL_INSECURE'
+  >,
   Case
 > = {
+  SOAP_ENDPOINT_MISSING: {
+    scenario: 'ews-pox-only',
+    // Only an EWS application asks autodiscover.svc.
+    profiles: ['ews'],
+    twin: 'self-signed-exchange-fixed',
+    check: (f, report) => {
+      mentions(
+        f,
+        'https://autodiscover.contoso.test/autodiscover/autodiscover.svc answered HTTP 404',
+        'https://autodiscover.contoso.test/autodiscover/autodiscover.xml',
+      );
+      assert.equal(f.severity, 'warning');
+      assert.deepEqual(
+        f.steps.map((i) => report.steps[i]?.protocol ?? 'pox'),
+        ['soap', 'pox'],
+      );
+    },
+  },
+  EWS_URL_MISSING: {
+    scenario: 'hybrid-redirect-address',
+    // The cloud domain has no EWS URL: over SOAP (then the application tries POX), and over POX.
+    profiles: ['ews'],
+    several: true,
+    twin: 'self-signed-exchange-fixed',
+    check: (f, report) => {
+      mentions(
+        f,
+        'https://autodiscover.contoso.cloud.test/autodiscover/autodiscover.svc',
+        'ExternalEwsUrl or InternalEwsUrl',
+      );
+      assert.deepEqual(report.steps[f.steps[0] ?? -1]?.missingSettings, ['ExternalEwsUrl', 'InternalEwsUrl']);
+      assert.equal(report.outcome, 'failed');
+    },
+  },
   ROOT_DOMAIN_BLOCKS_FALLBACK: {
     scenario: 'root-domain-trap',
     // Thunderbird asks autodiscover.<domain> before the root domain: it never meets this step.
@@ -256,8 +295,16 @@ const CASES: Record<
     scenario: 'srv-hosting-provider',
     profiles: ALL,
     twin: 'srv-hosting-provider-fixed',
-    check: (f) => {
-      mentions(f, 'https://autodiscover.hoster.test/autodiscover/autodiscover.xml', 'chris@fabrikam.test', 'SRV');
+    check: (f, report) => {
+      // An EWS application asks the SRV target's SOAP endpoint (its SOAP lookup comes first).
+      const path = report.client === 'ews' ? 'autodiscover.svc' : 'autodiscover.xml';
+      mentions(f, `https://autodiscover.hoster.test/autodiscover/${path}`, 'chris@fabrikam.test', 'SRV');
+      // No user, no policy key: the application's callback decides.
+      if (report.client === 'ews') {
+        assert.match(f.detail, /asks its AutodiscoverRedirectionUrlValidationCallback about this URL/);
+        assert.doesNotMatch(f.detail, /Outlook shows/);
+        assert.equal(f.fixes.length, 1);
+      } else assert.match(f.fixes[1] ?? '', /RedirectServers/);
       assert.match(f.fixes[0] ?? '', /Publish autodiscover\.fabrikam\.test/);
     },
   },
@@ -276,6 +323,8 @@ const CASES: Record<
   REDIRECT_LIMIT: {
     scenario: 'redirect-loop',
     profiles: ALL,
+    // An EWS application meets it twice: in its SOAP lookup, then in its POX lookup.
+    several: true,
     twin: 'redirect-loop-fixed',
     check: (f) => {
       mentions(f, 'autodiscover.contoso.test', 'autodiscover.fabrikam.test');
@@ -330,9 +379,12 @@ const CASES: Record<
   AUTODISCOVER_ERROR: {
     scenario: 'new-smtp-domain-not-accepted',
     profiles: ALL,
+    // An EWS application meets it twice: in its SOAP lookup, then in its POX lookup.
+    several: true,
     twin: 'new-smtp-domain-fixed',
-    check: (f) => {
-      mentions(f, 'autodiscover.newdomain.test', '500');
+    check: (f, report) => {
+      // The first is the EWS application's SOAP answer (InvalidUser); its POX answer is the 500 of the others.
+      mentions(f, 'autodiscover.newdomain.test', report.client === 'ews' ? 'InvalidUser' : '500');
     },
   },
   CANDIDATE_TIMEOUT: {
@@ -458,7 +510,8 @@ describe('what the findings say about the seed case', () => {
     const block = text.slice(text.indexOf('Findings:'));
     assert.equal(block.match(/presented a certificate for ex01\.contoso\.test/g)?.length, 1, block);
     assert.match(block, /ERROR for outlook, outlook-2013, activesync: Clients refuse it \(the client stops/);
-    assert.match(block, /ERROR for thunderbird: Clients refuse it\./);
+    // An EWS application meets the certificate in its GET probe of the same URL, and passes by as Thunderbird does.
+    assert.match(block, /ERROR for thunderbird, ews: Clients refuse it\./);
   });
 
   test('a misnamed autodiscover host may still be told to drop its DNS record', async () => {

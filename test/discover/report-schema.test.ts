@@ -334,6 +334,8 @@ describe('discovery-report.schema.json', () => {
       prompt: true,
       refused: true,
       skipped: true,
+      'soap-enabled': true,
+      'no-soap': true,
     };
     const outcomes: Record<Outcome, true> = { settings: true, prompt: true, failed: true };
     const profiles: Record<ProfileName, true> = {
@@ -341,6 +343,7 @@ describe('discovery-report.schema.json', () => {
       'outlook-2013': true,
       activesync: true,
       thunderbird: true,
+      ews: true,
     };
     assert.deepEqual(defs['method']?.enum, Object.keys(methods));
     assert.deepEqual(defs['result']?.enum, Object.keys(results));

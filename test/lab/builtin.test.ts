@@ -177,7 +177,61 @@ const EXCHANGE_SAN = 'DNS:autodiscover.contoso.test, DNS:mail.contoso.test';
 const AUTODISCOVER = 'https://autodiscover.contoso.test/autodiscover/autodiscover.xml';
 const SETTINGS = /<Action>settings<\/Action>/;
 
+const SVC = 'https://autodiscover.contoso.test/autodiscover/autodiscover.svc';
+
+/** A GetUserSettings request as MS-OXWSADISC §4.2 shows it (written here, not by src/). */
+function getUserSettings(email: string): string {
+  return `<?xml version="1.0" encoding="utf-8"?>
+<soap:Envelope xmlns:a="http://schemas.microsoft.com/exchange/2010/Autodiscover"
+    xmlns:wsa="http://www.w3.org/2005/08/addressing" xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">
+  <soap:Header>
+    <a:RequestedServerVersion>Exchange2013</a:RequestedServerVersion>
+    <wsa:Action>http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/GetUserSettings</wsa:Action>
+    <wsa:To>${SVC}</wsa:To>
+  </soap:Header>
+  <soap:Body>
+    <a:GetUserSettingsRequestMessage><a:Request>
+      <a:Users><a:User><a:Mailbox>${email}</a:Mailbox></a:User></a:Users>
+      <a:RequestedSettings><a:Setting>ExternalEwsUrl</a:Setting></a:RequestedSettings>
+    </a:Request></a:GetUserSettingsRequestMessage>
+  </soap:Body>
+</soap:Envelope>`;
+}
+
+const EWS_URL_ANSWER = /<Name>ExternalEwsUrl<\/Name><Value>https:\/\/mail\.contoso\.test\/EWS\/Exchange\.asmx<\/Value>/;
+
 const CHECKS: Record<string, Check> = {
+  'ews-soap-only': async (lab) => {
+    const soap = await fetch(lab, SVC, { method: 'POST', body: getUserSettings('chris@contoso.test') });
+    assert.equal(soap.status, 200, soap.body);
+    assert.match(soap.body, EWS_URL_ANSWER);
+    const legacy = await fetch(lab, AUTODISCOVER, { method: 'POST', body: pox('chris@contoso.test') });
+    assert.equal(legacy.status, 404);
+    assert.equal(legacy.headers['x-soap-enabled'], 'True');
+  },
+  'ews-pox-only': async (lab) => {
+    await poxAnswer(lab, AUTODISCOVER, 'chris@contoso.test', SETTINGS);
+    const soap = await fetch(lab, SVC, { method: 'POST', body: getUserSettings('chris@contoso.test') });
+    assert.equal(soap.status, 404);
+    // The POX host still advertises SOAP (autodisco serves it; the proxy's rule drops the path).
+    assert.equal((await fetch(lab, AUTODISCOVER)).headers['x-soap-enabled'], 'True');
+  },
+  'ews-soap-turned-off': async (lab) => {
+    await poxAnswer(lab, AUTODISCOVER, 'chris@contoso.test', SETTINGS);
+    const get = await fetch(lab, AUTODISCOVER);
+    assert.equal(get.headers['x-soap-enabled'], undefined);
+    assert.equal(get.headers['x-wssecurity-enabled'], undefined);
+    const soap = await fetch(lab, SVC, { method: 'POST', body: getUserSettings('chris@contoso.test') });
+    assert.equal(soap.status, 404);
+  },
+  'ews-svc-other-certificate': async (lab) => {
+    await certificateNames(lab, 'autodiscover.contoso.test', EXCHANGE_SAN, null);
+    await poxAnswer(lab, AUTODISCOVER, 'chris@contoso.test', SETTINGS);
+    const soap = await fetch(lab, SVC, { method: 'POST', body: getUserSettings('chris@contoso.test') });
+    assert.equal(soap.status, 302);
+    assert.equal(soap.headers['location'], 'https://ex01.contoso.test/autodiscover/autodiscover.svc');
+    await certificateNames(lab, 'ex01.contoso.test', 'DNS:ex01.contoso.test', 'DEPTH_ZERO_SELF_SIGNED_CERT');
+  },
   'root-domain-trap': async (lab) => {
     // The website answers the bare domain with the www-only certificate; the Exchange host is fine.
     await certificateNames(lab, 'contoso.test', 'DNS:www.contoso.test', 'ERR_TLS_CERT_ALTNAME_INVALID');
@@ -481,25 +535,41 @@ function all(...codes: string[]): Record<ProfileName, string[]> {
   return Object.fromEntries(PROFILE_NAMES.map((p) => [p, [...codes].sort()])) as Record<ProfileName, string[]>;
 }
 
+/**
+ * An EWS application meets no certificate prompt: it moves on, and then its redirection-validation callback is
+ * asked about the HTTP redirect method's target (REDIRECT_NEEDS_CONSENT), which the other clients never reach.
+ */
+function movesOnToCallback(...codes: string[]): Record<ProfileName, string[]> {
+  return { ...all(...codes), ews: [...codes, 'REDIRECT_NEEDS_CONSENT'].sort() };
+}
+
 const EXPECTED_FINDINGS: Record<string, Record<ProfileName, string[]>> = {
   'auth-required-everywhere': all('AUTH_REJECTED_EVERYWHERE'),
-  'autodiscover-name-missing': all('CERT_NAME_MISMATCH'),
+  'autodiscover-name-missing': movesOnToCallback('CERT_NAME_MISMATCH'),
+  // Only the EWS application asks autodiscover.svc; the others speak POX (and find the POX URL answering 404).
+  'ews-pox-only': { ...all(), ews: ['SOAP_ENDPOINT_MISSING'] },
+  'ews-soap-only': { ...all('NO_AUTODISCOVER_ENDPOINT'), ews: [] },
+  'ews-soap-turned-off': { ...all(), ews: ['SOAP_ENDPOINT_MISSING'] },
+  'ews-svc-other-certificate': { ...all(), ews: ['CERT_UNTRUSTED'] },
   'expired-certificate-fixed': all(),
-  'expired-certificate': all('CERT_EXPIRED'),
+  'expired-certificate': movesOnToCallback('CERT_EXPIRED'),
   'expiring-certificate': all('CERT_EXPIRING_SOON'),
   'http-autodiscover-content': all('NO_AUTODISCOVER_ENDPOINT', 'SETTINGS_OVER_HTTP_IGNORED'),
   'http-redirect-insecure': all('INSECURE_REDIRECT', 'NO_AUTODISCOVER_ENDPOINT'),
   'http-redirect-method': all('REDIRECT_NEEDS_CONSENT'),
-  'hybrid-redirect-address': all(),
+  // The cloud domain serves no EWS URL: the EWS application gets past the move and has nothing to use.
+  'hybrid-redirect-address': { ...all(), ews: ['EWS_URL_MISSING', 'EWS_URL_MISSING'] },
   'missing-intermediate-fixed': all(),
-  'missing-intermediate': all('CERT_CHAIN_INCOMPLETE'),
+  'missing-intermediate': movesOnToCallback('CERT_CHAIN_INCOMPLETE'),
   'new-smtp-domain-fixed': all(),
-  'new-smtp-domain-not-accepted': all('AUTODISCOVER_ERROR'),
+  // SOAP InvalidUser, then POX error 500: two answers, two findings.
+  'new-smtp-domain-not-accepted': { ...all('AUTODISCOVER_ERROR'), ews: ['AUTODISCOVER_ERROR', 'AUTODISCOVER_ERROR'] },
   'new-smtp-domain-srv': all('REDIRECT_NEEDS_CONSENT'),
   'new-smtp-domain': all('NEW_DOMAIN_WITHOUT_AUTODISCOVER', 'NO_AUTODISCOVER_ENDPOINT'),
-  'not-yet-valid-certificate': all('CERT_NOT_YET_VALID'),
+  'not-yet-valid-certificate': movesOnToCallback('CERT_NOT_YET_VALID'),
   'redirect-loop-fixed': all(),
-  'redirect-loop': all('REDIRECT_LIMIT'),
+  // An EWS application meets the loop twice: in its SOAP lookup, then in its POX lookup.
+  'redirect-loop': { ...all('REDIRECT_LIMIT'), ews: ['REDIRECT_LIMIT', 'REDIRECT_LIMIT'] },
   'root-domain-fixed-no-tls': all(),
   'root-domain-fixed-san': all(),
   'root-domain-timeout': all('CANDIDATE_TIMEOUT'),
@@ -508,6 +578,8 @@ const EXPECTED_FINDINGS: Record<string, Record<ProfileName, string[]>> = {
     'outlook-2013': ['CERT_NAME_MISMATCH', 'ROOT_DOMAIN_BLOCKS_FALLBACK'],
     activesync: ['CERT_NAME_MISMATCH', 'ROOT_DOMAIN_BLOCKS_FALLBACK'],
     thunderbird: ['CERT_NAME_MISMATCH'],
+    // Its SOAP step at the root domain moves on, and blocks nothing: only the certificate fact.
+    ews: ['CERT_NAME_MISMATCH'],
   },
   'scp-fixed-internal-uri': all(),
   'scp-netbios-name': {
@@ -515,6 +587,7 @@ const EXPECTED_FINDINGS: Record<string, Record<ProfileName, string[]>> = {
     'outlook-2013': ['CERT_NAME_MISMATCH', 'SCP_URL_NOT_ON_CERTIFICATE'],
     activesync: [],
     thunderbird: [],
+    ews: ['CERT_NAME_MISMATCH', 'SCP_URL_NOT_ON_CERTIFICATE'],
   },
   // Outlook 2013 asks the root domain beside SCP (docs/lookups.md): the warning every time, though SCP answers.
   // ActiveSync is not domain-joined: the seed's own case, silenced by the device at the root domain.
@@ -523,15 +596,17 @@ const EXPECTED_FINDINGS: Record<string, Record<ProfileName, string[]>> = {
     'outlook-2013': ['CERT_NAME_MISMATCH', 'ROOT_DOMAIN_PROMPT_BESIDE_SCP'],
     activesync: ['CERT_NAME_MISMATCH', 'ROOT_DOMAIN_BLOCKS_FALLBACK'],
     thunderbird: ['CERT_NAME_MISMATCH'],
+    ews: [],
   },
   'scp-site-affinity': all(),
   'self-signed-exchange-fixed': all(),
-  'self-signed-exchange': all('CERT_NAME_MISMATCH', 'CERT_UNTRUSTED'),
+  'self-signed-exchange': movesOnToCallback('CERT_NAME_MISMATCH', 'CERT_UNTRUSTED'),
   'service-url-not-covered': {
     outlook: ['SERVICE_URL_NOT_COVERED'],
     'outlook-2013': ['SERVICE_URL_NOT_COVERED'],
     activesync: [],
     thunderbird: ['SERVICE_URL_NOT_COVERED'],
+    ews: ['SERVICE_URL_NOT_COVERED'],
   },
   'srv-hosting-provider-fixed': all(),
   'srv-hosting-provider': all('REDIRECT_NEEDS_CONSENT', 'SRV_PORT_IGNORED'),
@@ -543,12 +618,14 @@ const EXPECTED_FINDINGS: Record<string, Record<ProfileName, string[]>> = {
     'outlook-2013': ['NEW_DOMAIN_WITHOUT_AUTODISCOVER', 'NO_AUTODISCOVER_ENDPOINT'],
     activesync: ['NEW_DOMAIN_WITHOUT_AUTODISCOVER', 'NO_AUTODISCOVER_ENDPOINT'],
     thunderbird: [],
+    ews: ['NEW_DOMAIN_WITHOUT_AUTODISCOVER', 'NO_AUTODISCOVER_ENDPOINT'],
   },
   'wildcard-dns-shared-hosting-fixed': {
     outlook: [],
     'outlook-2013': [],
     activesync: [],
     thunderbird: ['CERT_NAME_MISMATCH', 'SNI_DEFAULT_CERTIFICATE'],
+    ews: [],
   },
   'wildcard-dns-shared-hosting': {
     outlook: ['CERT_NAME_MISMATCH', 'SNI_DEFAULT_CERTIFICATE'],
@@ -562,6 +639,7 @@ const EXPECTED_FINDINGS: Record<string, Record<ProfileName, string[]>> = {
       'SNI_DEFAULT_CERTIFICATE',
       'SNI_DEFAULT_CERTIFICATE',
     ],
+    ews: ['CERT_NAME_MISMATCH', 'NO_AUTODISCOVER_ENDPOINT', 'SNI_DEFAULT_CERTIFICATE'],
   },
   'wildcard-outlook-anywhere': all(),
   'wildcard-principal-mismatch': {
@@ -569,9 +647,10 @@ const EXPECTED_FINDINGS: Record<string, Record<ProfileName, string[]>> = {
     'outlook-2013': ['CERT_PRINCIPAL_NAME_MISMATCH'],
     activesync: [],
     thunderbird: [],
+    ews: [],
   },
   'wildcard-subdomain-fixed': all(),
-  'wildcard-subdomain': all('CERT_NAME_MISMATCH', 'CERT_WILDCARD_MISMATCH'),
+  'wildcard-subdomain': movesOnToCallback('CERT_NAME_MISMATCH', 'CERT_WILDCARD_MISMATCH'),
 };
 
 /** Every client's lookup against the running lab, as `discover` runs it. */

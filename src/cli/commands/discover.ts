@@ -47,12 +47,21 @@ function commaList<T extends string>(option: string, raw: string | undefined, al
   return items as T[];
 }
 
+/** `--client outlook,ews`: two or more profiles, each once, compared side by side as with `all`. */
+function clientList(raw: string): ProfileName[] {
+  const clients = commaList('--client', raw, PROFILE_NAMES);
+  if (clients.length < 2 || new Set(clients).size !== clients.length) {
+    throw usage(`--client "${raw}": expected two or more different profiles separated by commas, e.g. outlook,ews`);
+  }
+  return clients;
+}
+
 /** The contract's options, shared by `discover` and `lab run`. */
 export function registerDiscoverOptions(command: Command): Command {
   return command
     .option(
       '--client <profile>',
-      `whose lookup to reproduce: ${PROFILE_NAMES.join(', ')}, or all (side by side)`,
+      `whose lookup to reproduce: ${PROFILE_NAMES.join(', ')}; all, or a comma list such as outlook,ews (side by side)`,
       'outlook',
     )
     .option('--dns <ip[:port]>', 'resolve every name through this DNS server (repeatable, tried in order)', collect, [])
@@ -89,10 +98,11 @@ export function registerDiscoverOptions(command: Command): Command {
 
 /** Runs the discovery (or every client's, with --client all), prints it, and returns the contract's exit status. */
 export async function discoverAndPrint(email: string, opts: DiscoverCliOptions): Promise<number> {
-  if (opts.client === 'all') {
+  const several = opts.client === 'all' ? PROFILE_NAMES : opts.client.includes(',') ? clientList(opts.client) : null;
+  if (several) {
     const reports: DiscoveryReport[] = [];
     // One client after another: they would not run at once on a user's machine either.
-    for (const client of PROFILE_NAMES) reports.push(await discoverFromCli(email, { ...opts, client }));
+    for (const client of several) reports.push(await discoverFromCli(email, { ...opts, client }));
     process.stdout.write(
       opts.json ? `${JSON.stringify(compareReports(reports), null, 2)}\n` : renderComparison(reports),
     );
@@ -141,7 +151,7 @@ export async function discoverFromCli(email: string, opts: DiscoverCliOptions): 
   // own refusal for addresses that arrive from servers (redirectAddr targets).
   checkCliAddress(email);
   if (!PROFILE_NAMES.includes(opts.client as ProfileName)) {
-    throw usage(`--client "${opts.client}": expected one of ${PROFILE_NAMES.join(', ')} or all`);
+    throw usage(`--client "${opts.client}": expected one of ${PROFILE_NAMES.join(', ')}, all, or a comma list of them`);
   }
   const timeoutMs = Number(opts.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) {

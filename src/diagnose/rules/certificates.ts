@@ -209,8 +209,9 @@ export const certificateRules: Rule = ({ report, now }) => {
     if (facts.length === 0) continue;
     const sha = step.tls?.certificate?.sha256;
     const consequence =
-      // A root-domain step run beside SCP is explained by ROOT_DOMAIN_PROMPT_BESIDE_SCP (rules/parallel.ts).
-      step.method === 'root-domain' && step.parallel === undefined
+      // A root-domain step run beside SCP is explained by ROOT_DOMAIN_PROMPT_BESIDE_SCP (rules/parallel.ts). An EWS
+      // application's SOAP step at the root domain blocks nothing: it moves on at every certificate error.
+      step.method === 'root-domain' && step.parallel === undefined && step.protocol !== 'soap'
         ? rootDomainFinding(report, step, index, facts)
         : facts.includes('CERT_NAME_MISMATCH')
           ? nameConsequence(report, step, index)

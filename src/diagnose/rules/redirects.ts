@@ -7,15 +7,17 @@ export const redirectRules: Rule = ({ report }) => {
   for (const { step, index } of steps) {
     if (step.result !== 'refused') continue;
     if (step.refusal === 'insecure-redirect') {
-      const from =
+      const producer =
         step.method === 'http-redirect'
-          ? step.url
+          ? undefined
           : steps
               .slice(0, index)
               .reverse()
-              .find((s) => s.step.redirectTo === step.url)?.step.url;
+              .find((s) => s.step.redirectTo === step.url)?.step;
+      const from = step.method === 'http-redirect' ? step.url : producer?.url;
       drafts.push({
-        code: 'INSECURE_REDIRECT',
+        // A SOAP answer's RedirectUrl has its own code: the fix is in the Autodiscover server, not a web redirect.
+        code: producer?.soap?.errorCode === 'RedirectUrl' ? 'SOAP_REDIRECT_URL_INSECURE' : 'INSECURE_REDIRECT',
         steps: [index],
         vars: {
           ...certVars(step),
@@ -25,8 +27,12 @@ export const redirectRules: Rule = ({ report }) => {
       });
     }
     if (step.refusal === 'redirect-loop' || step.refusal === 'redirect-limit') {
+      // The hops of this chain: an EWS application's SOAP and POX lookups are two chains (docs/lookups.md).
       const hops = steps.filter(
-        (s) => s.index < index && (s.step.result === 'redirect-url' || s.step.result === 'redirect-addr'),
+        (s) =>
+          s.index < index &&
+          (s.step.result === 'redirect-url' || s.step.result === 'redirect-addr') &&
+          s.step.protocol === step.protocol,
       );
       // http://autodiscover.<domain> sending the client to https://autodiscover.<domain>, already tried as a
       // candidate (and failed there for its own reason): the client declines to ask again, but nothing loops.
@@ -69,7 +75,22 @@ export const redirectRules: Rule = ({ report }) => {
     drafts.push({
       code: 'REDIRECT_NEEDS_CONSENT',
       steps: steps.filter((s) => s.step.url === url || s.step.redirectTo === url).map((s) => s.index),
-      vars: { url, host, via, email: report.email, domain: report.email.slice(report.email.lastIndexOf('@') + 1) },
+      vars: {
+        url,
+        host,
+        via,
+        email: report.email,
+        domain: report.email.slice(report.email.lastIndexOf('@') + 1),
+        // An EWS application has no user to ask: its redirection-validation callback decides (docs/lookups.md).
+        whoAsks:
+          report.client === 'ews'
+            ? `An EWS application looking up ${report.email} asks its AutodiscoverRedirectionUrlValidationCallback about this URL and goes on only if it approves; the EWS Managed API's default callback refuses every redirect.`
+            : `Outlook shows "Allow this website to configure ${report.email} server settings?" (phones and Thunderbird ask in their own words) and goes on only if the user agrees; Outlook asks again at later runs unless "Don’t ask me again" is ticked.`,
+        policyFix:
+          report.client === 'ews'
+            ? ''
+            : `For managed Windows clients, pre-approve ${host} under the RedirectServers policy key.`,
+      },
     });
   }
   return drafts;

@@ -38,7 +38,7 @@ export const candidateTimeoutRule: Rule = ({ report }) => {
             ? 'every account set up in Thunderbird is that much slower'
             : `every new profile and every Autodiscover refresh of ${PROFILES[report.client]?.short ?? 'the client'} is that much slower`,
         policyNote:
-          step.method === 'root-domain' && report.client !== 'thunderbird'
+          step.method === 'root-domain' && report.client !== 'thunderbird' && report.client !== 'ews'
             ? ` For managed Windows clients, the policy ExcludeHttpsRootDomain=1 makes Outlook skip https://${domain}.`
             : '',
       },

@@ -46,7 +46,7 @@ export async function httpRedirectStep(
   }
   if (needsConsent(lookup, to, domain) && !lookup.options.accept.redirect) {
     step.result = 'prompt';
-    step.detail = `HTTP ${response.status} to ${to.href}: ${lookup.profile.short} asks the user before using it.`;
+    step.detail = `HTTP ${response.status} to ${to.href}: ${lookup.profile.short} asks ${lookup.profile.consentBy ?? 'the user'} before using it.`;
     return {
       step,
       next: {

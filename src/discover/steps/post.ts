@@ -6,8 +6,10 @@ import type { Lookup, StepRun } from '../context.js';
 import type { HttpExchangeRequest } from '../http.js';
 import { authSchemes } from '../http.js';
 import { parseAutodiscoverResponse } from '../parse-response.js';
-import type { StepMethod } from '../report.js';
+import type { StepProtocol } from '../profiles.js';
+import type { Step, StepMethod } from '../report.js';
 import { poxRequestBody } from '../request-body.js';
+import { readSoapAnswer, soapRequestBody } from '../soap-answer.js';
 import { type Connected, connect, send, stepFor } from './connect.js';
 
 export interface PostTarget {
@@ -19,6 +21,8 @@ export interface PostTarget {
   foreign: boolean;
   /** The user agreed to this target (a prompt answered, or --accept redirect). */
   consented: boolean;
+  /** `soap`: GetUserSettings to an autodiscover.svc URL (the `ews` profile); absent: the POX request. */
+  protocol?: StepProtocol;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -53,7 +57,8 @@ export function buildPost(
       method: 'POST',
       address: c.address,
       headers,
-      body: poxRequestBody(target.email, profile.schema),
+      body:
+        target.protocol === 'soap' ? soapRequestBody(target.email, url) : poxRequestBody(target.email, profile.schema),
       timeoutMs: Math.max(1, lookup.limit(c.since).ms),
       ca: options.ca,
       ...(url.protocol === 'https:'
@@ -133,7 +138,10 @@ async function postOnce(lookup: Lookup, target: PostTarget): Promise<StepRun> {
   }
   if (response.status !== 200) {
     step.result = 'http-status';
-    step.detail = `HTTP ${response.status}: not an Autodiscover answer${accepted}. The client moves on.`;
+    step.detail =
+      target.protocol === 'soap'
+        ? `HTTP ${response.status}: no SOAP Autodiscover answer at ${url.pathname}${accepted}. The client moves on.`
+        : `HTTP ${response.status}: not an Autodiscover answer${accepted}. The client moves on.`;
     return { step, next: { kind: 'continue' } };
   }
 
@@ -143,9 +151,16 @@ async function postOnce(lookup: Lookup, target: PostTarget): Promise<StepRun> {
     step.detail = 'HTTP 200 with an answer larger than 256 KiB: not an Autodiscover answer. The client moves on.';
     return { step, next: { kind: 'continue' } };
   }
+  if (target.protocol === 'soap') return { step, next: soapNext(step, response.body, target, accepted) };
   const parsed = parseAutodiscoverResponse(response.body, profile.schema);
   switch (parsed.kind) {
     case 'settings':
+      if (profile.needsEwsUrl && !parsed.protocols.some((p) => typeof p['ewsUrl'] === 'string' && p['ewsUrl'] !== '')) {
+        step.result = 'error-response';
+        step.missingSettings = ['EwsUrl'];
+        step.detail = `Autodiscover settings with ${parsed.protocols.length} protocol block(s), but no EwsUrl: ${profile.short} has no EWS URL (AutodiscoverDidNotReturnEwsUrl) and fails.`;
+        return { step, next: { kind: 'fail' } };
+      }
       step.result = 'settings';
       step.detail = `Autodiscover settings with ${parsed.protocols.length} protocol block(s)${accepted}.`;
       return {
@@ -188,5 +203,58 @@ async function postOnce(lookup: Lookup, target: PostTarget): Promise<StepRun> {
       step.result = 'invalid-response';
       step.detail = `HTTP 200, but not an Autodiscover answer: ${parsed.reason}.`;
       return { step, next: { kind: 'continue' } };
+  }
+}
+
+/** What an EWS application does with a GetUserSettings answer (HTTP 200): docs/lookups.md, the ews profile. */
+function soapNext(step: Step, body: string, target: PostTarget, accepted: string): StepRun['next'] {
+  const { url, email, method } = target;
+  const read = readSoapAnswer(body);
+  if (read.kind === 'invalid') {
+    step.result = 'invalid-response';
+    step.detail = `HTTP 200, but not a GetUserSettings answer: ${read.reason}. The client moves on.`;
+    return { kind: 'continue' };
+  }
+  step.soap = { errorCode: read.errorCode };
+  if (read.kind === 'missing') step.missingSettings = read.missing;
+  switch (read.kind) {
+    case 'settings':
+      step.result = 'settings';
+      step.detail = `GetUserSettings answered NoError with the EWS URL${accepted}.`;
+      return {
+        kind: 'settings',
+        settings: { email, url: url.href, method, user: read.user, protocols: read.protocols },
+      };
+    case 'redirect-addr':
+      step.result = 'redirect-addr';
+      step.redirectTo = read.address;
+      step.detail = `ErrorCode RedirectAddress: the lookup starts again for ${read.address}.`;
+      return { kind: 'redirect-addr', address: read.address };
+    case 'redirect-url': {
+      step.redirectTo = read.url;
+      let to: URL;
+      try {
+        to = new URL(read.url);
+      } catch {
+        step.result = 'invalid-response';
+        step.detail = 'ErrorCode RedirectUrl with a RedirectTarget that is not a URL. The client moves on.';
+        return { kind: 'continue' };
+      }
+      step.result = 'redirect-url';
+      step.detail = `ErrorCode RedirectUrl: GetUserSettings goes to ${to.href}.`;
+      return { kind: 'redirect-url', url: to };
+    }
+    case 'missing':
+      step.result = 'error-response';
+      step.detail = `GetUserSettings answered NoError, but with neither ${read.missing.join(' nor ')}: the application has no EWS URL (AutodiscoverDidNotReturnEwsUrl) and gives up on SOAP Autodiscover; its POX lookup follows.`;
+      return { kind: 'soap-fallback' };
+    case 'error':
+      step.result = 'error-response';
+      if (read.scope === 'response') {
+        step.detail = `GetUserSettings refused the request: ErrorCode ${read.errorCode}${read.message ? ` (${read.message})` : ''}. The client tries the next host.`;
+        return { kind: 'continue' };
+      }
+      step.detail = `GetUserSettings answered ErrorCode ${read.errorCode} for the user${read.message ? ` (${read.message})` : ''}: the application gives up on SOAP Autodiscover; its POX lookup follows.`;
+      return { kind: 'soap-fallback' };
   }
 }

@@ -5,8 +5,10 @@
  */
 import type { AddressParts } from '../candidates.js';
 import type { Lookup, Next } from '../context.js';
+import type { StepProtocol } from '../profiles.js';
 import type { Step } from '../report.js';
 import { postStep } from './post.js';
+import { soapProbe } from './soap-probe.js';
 
 export type FollowRedirects = (first: Next) => Promise<Next>;
 
@@ -16,6 +18,8 @@ export async function scpSteps(
   round: number,
   record: (step: Step) => void,
   follow: FollowRedirects,
+  /** `soap`: each SCP URL's host is asked with GetUserSettings at /autodiscover/autodiscover.svc (ews profile). */
+  protocol?: StepProtocol,
 ): Promise<Next> {
   const { ldap } = lookup.options;
   if (!ldap) {
@@ -73,6 +77,13 @@ export async function scpSteps(
       });
       continue;
     }
+    // An EWS application takes only the host of an SCP URL for its SOAP lookup (GetAutodiscoverServiceHosts), and
+    // posts there only if the host says it serves SOAP.
+    if (protocol === 'soap') {
+      const svc = await soapProbe(lookup, 'scp', address.email, url.hostname, round, record);
+      if (!svc) continue;
+      url = svc;
+    }
     lookup.urlsSeen.add(`${address.email} ${url.href.toLowerCase()}`);
     // A URL published in the directory is the organisation's own: credentials may go there (if the TLS is valid).
     const run = await postStep(lookup, {
@@ -82,6 +93,7 @@ export async function scpSteps(
       round,
       foreign: false,
       consented: true,
+      ...(protocol ? { protocol } : {}),
     });
     record(run.step);
     const next = await follow(run.next);

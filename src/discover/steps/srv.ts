@@ -5,11 +5,14 @@
  */
 import type { Lookup, StepRun } from '../context.js';
 import { redirectPromptMessage } from '../messages.js';
+import type { StepProtocol } from '../profiles.js';
 import type { Step } from '../report.js';
+import { soapUrlOf } from '../soap-answer.js';
 import { orderSrv } from '../srv.js';
 import { needsConsent } from './consent.js';
 import { postStep } from './post.js';
 import { markNoRecord, recordLookupStep } from './record-lookup.js';
+import { soapProbe } from './soap-probe.js';
 
 /**
  * The most SRV targets tried. MS-OXDISCO only says the query "produces an ordered list of hosts"; no client
@@ -25,6 +28,8 @@ export async function srvSteps(
   domain: string,
   round: number,
   record: (step: Step) => void,
+  /** `soap`: the targets are asked with GetUserSettings at /autodiscover/autodiscover.svc (the ews profile). */
+  protocol?: StepProtocol,
 ): Promise<StepRun['next']> {
   const started = lookup.ports.now();
   const answer = await lookup.once(`srv:${name}`, () => lookup.ports.dns.resolveSrv(name));
@@ -49,7 +54,10 @@ export async function srvSteps(
   }
   const tried = ordered.slice(0, SRV_TARGET_CAP);
   if (ordered.length > tried.length) step.capped = { limit: SRV_TARGET_CAP, found: ordered.length };
-  const urls = tried.map((r) => new URL(`https://${r.name.replace(/\.$/, '')}/autodiscover/autodiscover.xml`));
+  const urls = tried.map((r) => {
+    const host = r.name.replace(/\.$/, '');
+    return protocol === 'soap' ? soapUrlOf(host) : new URL(`https://${host}/autodiscover/autodiscover.xml`);
+  });
   step.result = 'redirect-url';
   step.redirectTo = urls[0]?.href ?? null;
   const odd = [...new Set(tried.filter((r) => r.port !== 443).map((r) => r.port))];
@@ -74,7 +82,7 @@ export async function srvSteps(
         result: 'prompt',
         status: null,
         redirectTo: null,
-        detail: `The SRV record points to ${url.hostname}: ${lookup.profile.short} asks the user before sending anything there.`,
+        detail: `The SRV record points to ${url.hostname}: ${lookup.profile.short} asks ${lookup.profile.consentBy ?? 'the user'} before sending anything there.`,
         ms: 0,
         round,
       };
@@ -89,7 +97,21 @@ export async function srvSteps(
         },
       };
     }
-    const run = await postStep(lookup, { method: 'srv', url, email, round, foreign: true, consented: true });
+    let target = url;
+    if (protocol === 'soap') {
+      const svc = await soapProbe(lookup, 'srv', email, url.hostname, round, record);
+      if (!svc) continue;
+      target = svc;
+    }
+    const run = await postStep(lookup, {
+      method: 'srv',
+      url: target,
+      email,
+      round,
+      foreign: true,
+      consented: true,
+      ...(protocol ? { protocol } : {}),
+    });
     record(run.step);
     if (run.next.kind !== 'continue') return run.next;
   }
