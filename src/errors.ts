@@ -28,6 +28,10 @@ export const ERROR_CATALOGUE = {
     title: '--db names a URL: only SQLite files are supported in this version',
     fix: 'Give the path of an SQLite file. PostgreSQL support is planned, not available yet.',
   },
+  ADK_ERR_RESULTS_STORE: {
+    title: 'The audit results store could not be opened or written',
+    fix: 'Check that the --db path of audit, watch or audit history is a writable SQLite file (default data/audit.sqlite), not the settings database of serve.',
+  },
   ADK_ERR_IMPORT_EMPTY: {
     title: 'The import would delete every stored domain',
     fix: 'Check that you import the right file. If an empty store is what you want, run the import again with --allow-empty (a snapshot of the replaced contents is kept).',

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDiscoverCommand } from './commands/discover.js';
 import { registerLabCommands } from './commands/lab.js';
@@ -22,5 +23,6 @@ registerConfigCommands(program);
 registerDiscoverCommand(program);
 registerPlanCommands(program);
 registerLabCommands(program);
+registerAuditCommand(program);
 
 await program.parseAsync(process.argv);
