@@ -6,6 +6,7 @@ import { registerDiscoverCommand } from './commands/discover.js';
 import { registerLabCommands } from './commands/lab.js';
 import { registerPlanCommands } from './commands/plan.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerWatchCommand } from './commands/watch.js';
 import { EXIT } from './output.js';
 
 const program = new Command()
@@ -24,5 +25,6 @@ registerDiscoverCommand(program);
 registerPlanCommands(program);
 registerLabCommands(program);
 registerAuditCommand(program);
+registerWatchCommand(program);
 
 await program.parseAsync(process.argv);
