@@ -31,6 +31,7 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 const EVENTS_PER_POST = 500;
 
 export function parseDuration(option: string, raw: string): number {
+  if (raw.trim() === '0') return 0;
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(raw.trim());
   const ms = match ? Number(match[1]) * (UNITS[match[2] ?? ''] ?? 0) : Number.NaN;
   if (!Number.isFinite(ms)) throw usage(`${option} "${raw}": expected a duration such as 30s, 15m, 1h or 1d`);
