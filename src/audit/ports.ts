@@ -4,7 +4,7 @@
  * - one DNS cache for the run, honouring TTLs (dns-cache.ts);
  * - TLS evidence reused per (address, port, SNI name, name checked): the outlook and outlook-2013 lookups of an
  *   address, and every domain on the same provider host and name, share one handshake (a bounded memo: the
- *   most recent `tlsMemo` handshakes, so memory stays flat over 10,000 domains);
+ *   `tlsMemo` most recently used handshakes, so memory stays flat over 10,000 domains);
  * - at most `perHost` connections at a time to any one destination address, handshakes and requests alike.
  * Time spent waiting for a per-host slot is not charged to a step's --timeout (the probe and the exchange start
  * their clocks once connected), but it does count against the lookup's --budget.
@@ -21,7 +21,7 @@ export interface AuditPortsOptions {
   dnsServers: readonly string[];
   timeoutMs: number;
   perHost: number;
-  /** Handshakes remembered. @default 2000 */
+  /** Handshakes remembered. @default 1000 */
   tlsMemo?: number;
   /** Replaces the real ports underneath (tests). */
   base?: Partial<Pick<DiscoverPorts, 'probeTls' | 'exchange'>>;
@@ -43,7 +43,7 @@ export function createAuditPorts(options: AuditPortsOptions): AuditPorts {
   const perHost = new KeyedLimiter(options.perHost);
   const realProbe = options.base?.probeTls ?? probeTls;
   const realExchange = options.base?.exchange ?? exchange;
-  const memoSize = options.tlsMemo ?? 2000;
+  const memoSize = options.tlsMemo ?? 1000;
   const memo = new Map<string, Promise<TlsProbeResult>>();
   const tlsStats = { reused: 0, made: 0 };
 
@@ -53,6 +53,9 @@ export function createAuditPorts(options: AuditPortsOptions): AuditPorts {
     const hit = memo.get(key);
     if (hit) {
       tlsStats.reused++;
+      // Least recently used goes first: a provider host every domain points at stays remembered.
+      memo.delete(key);
+      memo.set(key, hit);
       return hit;
     }
     tlsStats.made++;

@@ -189,6 +189,16 @@ describe('usage', () => {
 });
 
 describe('polite', () => {
+  test('one DNS cache for the run: an answer is asked once within its TTL; a TTL of 0 is not kept', async () => {
+    const input = write('twice.txt', 'good.test\nchris@good.test\ntrap.test\nchris@trap.test\n');
+    const asked = (name: string) => lab.dnsServer.queries.filter((q) => q.name === name && q.type === 'A').length;
+    const before = { good: asked('autodiscover.good.test'), trap: asked('autodiscover.trap.test') };
+    const run = await cli(['audit', input, '--no-db', '--concurrency', '1', '--ndjson', ...labArgs()]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(asked('autodiscover.good.test') - before.good, 1, 'TTL 300: asked once for both addresses');
+    assert.equal(asked('autodiscover.trap.test') - before.trap, 2, 'TTL 0: asked again for the second address');
+  });
+
   test('--per-host: never more connections at once to one server address than allowed', async () => {
     const input = write('slow.txt', Array.from({ length: 12 }, (_, i) => `d${i}.slow.test`).join('\n'));
     blackhole.reset();

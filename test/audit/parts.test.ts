@@ -10,6 +10,7 @@ import { cachingResolver } from '../../src/audit/dns-cache.js';
 import { readAddressList, readConfigDomains } from '../../src/audit/input.js';
 import { readCsvJournal, readNdjsonJournal } from '../../src/audit/journal.js';
 import { KeyedLimiter } from '../../src/audit/limiter.js';
+import { createAuditPorts } from '../../src/audit/ports.js';
 import { InProcessQueue } from '../../src/audit/queue.js';
 import { type AuditResult, compareResults } from '../../src/audit/results.js';
 import { mostSevere } from '../../src/audit/summary.js';
@@ -235,4 +236,32 @@ test('journal: a half-written last NDJSON line is cut off; the complete ones are
     'domain,address,outlook,finding,severity,fix\r\na.test,postmaster@a.test,settings,,,\r\n',
   );
   assert.throws(() => readCsvJournal(csv, ['outlook', 'outlook-2013'], () => undefined), /same --client list/);
+});
+
+test('TLS evidence: one handshake per (address, port, SNI name, name checked) in a run, shared in flight', async () => {
+  let made = 0;
+  const ports = createAuditPorts({
+    dnsServers: [],
+    timeoutMs: 1000,
+    perHost: 4,
+    tlsMemo: 2,
+    base: {
+      probeTls: async (o) => {
+        made++;
+        await new Promise((r) => setTimeout(r, 5));
+        return { address: o.address, servername: o.servername } as never;
+      },
+    },
+  });
+  const probe = (address: string, name: string) =>
+    ports.probeTls({ address, port: 443, servername: name, host: name, timeoutMs: 1000 });
+  await Promise.all([probe('127.0.0.9', 'a.test'), probe('127.0.0.9', 'a.test')]);
+  await probe('127.0.0.9', 'a.test');
+  assert.equal(made, 1);
+  await probe('127.0.0.9', 'b.test');
+  await probe('127.0.0.8', 'a.test');
+  assert.equal(made, 3, 'another name or another address is another handshake');
+  await probe('127.0.0.9', 'a.test');
+  assert.equal(made, 4, 'beyond the memo size, the least recently used is forgotten');
+  assert.deepEqual(ports.tlsStats, { reused: 2, made: 4 });
 });
