@@ -3,7 +3,7 @@
  * domains point at is asked once per TTL, not 1,000 times. Answers are kept as long as their TTL says (A and
  * AAAA over --dns carry it); answers without a TTL (SRV, MX, CNAME, TXT, NXDOMAIN, NODATA, and everything the
  * system resolver answers) are kept for `defaultTtlS`. Failures (timeout, SERVFAIL, refused) are not kept:
- * the next lookup asks again. Lookups in flight are shared. The cache is bounded: the oldest entries go first.
+ * the next lookup asks again. Lookups in flight are shared. The cache is bounded (20,000 entries; the oldest go first) and expired entries are swept out as the run goes.
  */
 import type { LookupFunction } from 'node:net';
 import type { AddressResult, DnsResolver, DnsResult } from '../dns/resolver.js';
@@ -11,11 +11,14 @@ import type { AddressResult, DnsResolver, DnsResult } from '../dns/resolver.js';
 export interface DnsCacheOptions {
   /** Seconds to keep an answer that carries no TTL. @default 30 */
   defaultTtlS?: number;
-  /** Entries kept at most. @default 50000 */
+  /** Entries kept at most. @default 20000 */
   maxEntries?: number;
   /** Milliseconds on a monotonic clock (tests move it). */
   now?: () => number;
 }
+
+/** Misses between two sweeps of expired entries. */
+const SWEEP_EVERY = 1024;
 
 interface Entry {
   expires: number;
@@ -28,7 +31,7 @@ export interface CachingResolver extends DnsResolver {
 
 export function cachingResolver(inner: DnsResolver, options: DnsCacheOptions = {}): CachingResolver {
   const defaultTtlMs = (options.defaultTtlS ?? 30) * 1000;
-  const maxEntries = options.maxEntries ?? 50_000;
+  const maxEntries = options.maxEntries ?? 20_000;
   const now = options.now ?? (() => performance.now());
   const entries = new Map<string, Entry>();
   const stats = { hits: 0, misses: 0, size: 0 };
@@ -45,6 +48,11 @@ export function cachingResolver(inner: DnsResolver, options: DnsCacheOptions = {
       return hit.answer as Promise<T>;
     }
     stats.misses++;
+    // Expired answers are dropped as the run goes, not only when the cache is full: memory follows the TTLs.
+    if (stats.misses % SWEEP_EVERY === 0) {
+      const t = now();
+      for (const [k, e] of entries) if (e.expires <= t) entries.delete(k);
+    }
     const answer = ask();
     // While in flight the entry lives "forever"; once answered, for its TTL (or not at all, for a failure).
     const entry: Entry = { expires: Number.POSITIVE_INFINITY, answer };

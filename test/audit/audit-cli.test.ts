@@ -98,12 +98,18 @@ describe('outputs', () => {
     assert.equal(lines.length, 6);
     const reports = lines.map((l) => JSON.parse(l));
     for (const r of reports) assertValidReport(r);
-    const outcome = (email: string, client: string) =>
-      reports.find((r) => r.email === email && r.client === client)?.outcome;
-    assert.equal(outcome('postmaster@good.test', 'outlook'), 'settings');
-    assert.equal(outcome('postmaster@trap.test', 'outlook'), 'settings');
-    assert.equal(outcome('postmaster@trap.test', 'outlook-2013'), 'prompt');
-    assert.equal(outcome('postmaster@nothing.test', 'outlook-2013'), 'failed');
+    const expectOutcome = (email: string, client: string, expected: string) => {
+      const r = reports.find((x) => x.email === email && x.client === client);
+      const trace = (r?.steps ?? []).map(
+        (s: { method: string; url?: string; result: string; detail: string }) =>
+          `${s.method} ${s.url ?? ''} ${s.result}: ${s.detail}`,
+      );
+      assert.equal(r?.outcome, expected, `${email} ${client}:\n${trace.join('\n')}`);
+    };
+    expectOutcome('postmaster@good.test', 'outlook', 'settings');
+    expectOutcome('postmaster@trap.test', 'outlook', 'settings');
+    expectOutcome('postmaster@trap.test', 'outlook-2013', 'prompt');
+    expectOutcome('postmaster@nothing.test', 'outlook-2013', 'failed');
     assert.match(run.stderr, /line 6 skipped: "not an address" holds spaces/);
     assert.match(run.stderr, /line 7 skipped: good\.test: the same address as line 2/);
     // The human summary goes to stderr when stdout carries the NDJSON.

@@ -265,3 +265,14 @@ test('TLS evidence: one handshake per (address, port, SNI name, name checked) in
   assert.equal(made, 4, 'beyond the memo size, the least recently used is forgotten');
   assert.deepEqual(ports.tlsStats, { reused: 2, made: 4 });
 });
+
+test('DNS cache: expired answers are swept out as the run goes, so memory follows the TTLs', async () => {
+  let clock = 0;
+  const { inner } = countingResolver(1);
+  const dns = cachingResolver(inner, { now: () => clock });
+  for (let i = 0; i < 1023; i++) await dns.lookupAddresses(`old${i}.test`);
+  assert.equal(dns.stats.size, 1023);
+  clock = 2000;
+  for (let i = 0; i < 10; i++) await dns.lookupAddresses(`new${i}.test`);
+  assert.equal(dns.stats.size, 10, 'the 1,024th miss swept the expired ones');
+});
