@@ -38,6 +38,7 @@ export function createAuditPorts(options: AuditPortsOptions): AuditPorts {
     createNodeResolver({
       ...(options.dnsServers.length > 0 ? { servers: [...options.dnsServers] } : {}),
       timeoutMs: options.timeoutMs,
+      ttl: true,
     }),
   );
   const perHost = new KeyedLimiter(options.perHost);

@@ -37,6 +37,8 @@ export interface NodeResolverOptions {
   timeoutMs?: number;
   /** Attempts per server, as c-ares counts them. @default 2 */
   tries?: number;
+  /** Report A/AAAA TTLs (`ttl` on ok results) over `servers`, for a cache that honours them (audit). @default false */
+  ttl?: boolean;
 }
 
 /** Checks one `--dns` value and returns it in the form Resolver#setServers takes. */
@@ -170,7 +172,7 @@ export function createNodeResolver(options: NodeResolverOptions = {}): DnsResolv
       for (const record of records) ttl = Math.min(ttl ?? record.ttl, record.ttl);
       return records.map((record) => record.address);
     });
-    return result.status === 'ok' && ttl !== undefined ? { ...result, ttl } : result;
+    return options.ttl === true && result.status === 'ok' && ttl !== undefined ? { ...result, ttl } : result;
   }
 
   async function ask<T>(type: DnsQueryType, name: string, run: (r: Resolver) => Promise<T[]>): Promise<DnsResult<T>> {
