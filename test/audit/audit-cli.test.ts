@@ -154,6 +154,33 @@ describe('outputs', () => {
     });
   });
 
+  test('--from-config: every domain the configuration serves, as postmaster@<domain>', async () => {
+    const config = write(
+      'settings.yaml',
+      'domains:\n  - name: good.test\n  - name: Trap.test\nusers:\n  - { email: "chris@good.test" }\n',
+    );
+    const run = await cli([
+      'audit',
+      '--from-config',
+      config,
+      '--ndjson',
+      '--no-db',
+      '--client',
+      'outlook',
+      ...labArgs(),
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const emails = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l).email)
+      .sort();
+    assert.deepEqual(emails, ['postmaster@good.test', 'postmaster@trap.test']);
+    const both = await cli(['audit', config, '--from-config', config, '--no-db']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /give either FILE .* or --from-config/);
+  });
+
   test('the human summary: outcomes per client, findings with example domains, the slowest lookups', async () => {
     const input = write('mixed-human.txt', MIXED);
     const run = await cli(['audit', input, '--no-db', ...labArgs().filter((a) => a !== '--no-progress')]);
