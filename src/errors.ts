@@ -32,6 +32,10 @@ export const ERROR_CATALOGUE = {
     title: 'The PostgreSQL database cannot be opened',
     fix: 'The message says which: the server does not answer at that host and port (is it running, listening there, reachable through the firewall?), the login was refused (user, password in the URL or PGPASSWORD, pg_hba.conf), or the database does not exist (createdb). The URL is shown without its password.',
   },
+  ADK_ERR_RESULTS_STORE: {
+    title: 'The audit results store could not be opened or written',
+    fix: 'Check that the --db path of audit, watch or audit history is a writable SQLite file (default data/audit.sqlite), not the settings database of serve.',
+  },
   ADK_ERR_IMPORT_EMPTY: {
     title: 'The file has no domains: the import would delete every stored domain, or create an empty store',
     fix: 'Check that you import the right file into the right --db. If an empty store is what you want, run the import again with --allow-empty (a snapshot of the replaced contents is kept).',

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDiscoverCommand } from './commands/discover.js';
 import { registerLabCommands } from './commands/lab.js';
 import { registerPlanCommands } from './commands/plan.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerWatchCommand } from './commands/watch.js';
 import { EXIT, stopQuietlyWhenOutputCloses } from './output.js';
 
 const program = new Command()
@@ -23,5 +25,7 @@ registerConfigCommands(program);
 registerDiscoverCommand(program);
 registerPlanCommands(program);
 registerLabCommands(program);
+registerAuditCommand(program);
+registerWatchCommand(program);
 
 await program.parseAsync(process.argv);

@@ -31,8 +31,11 @@ export interface DnsFailure {
   message: string;
 }
 
-export type DnsResult<T> = { name: string; type: DnsQueryType } & (
-  | { status: 'ok'; records: T[] }
+export type DnsResult<T> = {
+  name: string;
+  type: DnsQueryType;
+} /** `ttl`: the smallest TTL of the records in seconds, when the resolver reports it (A and AAAA over --dns). */ & (
+  | { status: 'ok'; records: T[]; ttl?: number }
   /** The name does not exist (NXDOMAIN). */
   | { status: 'nxdomain' }
   /** The name exists but has no record of this type (NOERROR, no answer). */
@@ -48,7 +51,7 @@ export interface ResolvedAddress {
 export type AddressResult = {
   name: string;
 } /** A addresses first, then AAAA. `fromLiteral`: the name was an IP address; nothing was asked. */ & (
-  | { status: 'ok'; addresses: ResolvedAddress[]; fromLiteral: boolean }
+  | { status: 'ok'; addresses: ResolvedAddress[]; fromLiteral: boolean; ttl?: number }
   | { status: 'nxdomain' }
   | { status: 'nodata' }
   | DnsFailure

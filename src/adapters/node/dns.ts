@@ -37,6 +37,8 @@ export interface NodeResolverOptions {
   timeoutMs?: number;
   /** Attempts per server, as c-ares counts them. @default 2 */
   tries?: number;
+  /** Report A/AAAA TTLs (`ttl` on ok results) over `servers`, for a cache that honours them (audit). @default false */
+  ttl?: boolean;
 }
 
 /** Checks one `--dns` value and returns it in the form Resolver#setServers takes. */
@@ -80,10 +82,14 @@ function stripBrackets(host: string): string {
 /** NXDOMAIN wins (the name does not exist at all), then a failure (an answer may be missing), then NODATA. */
 function combine(name: string, results: readonly DnsResult<string>[]): AddressResult {
   const addresses: ResolvedAddress[] = [];
+  let ttl: number | undefined;
   for (const r of results) {
-    if (r.status === 'ok') for (const address of r.records) addresses.push({ address, family: r.type === 'A' ? 4 : 6 });
+    if (r.status !== 'ok') continue;
+    for (const address of r.records) addresses.push({ address, family: r.type === 'A' ? 4 : 6 });
+    if (r.ttl !== undefined) ttl = Math.min(ttl ?? r.ttl, r.ttl);
   }
-  if (addresses.length > 0) return { name, status: 'ok', addresses, fromLiteral: false };
+  if (addresses.length > 0)
+    return { name, status: 'ok', addresses, fromLiteral: false, ...(ttl !== undefined ? { ttl } : {}) };
   if (results.some((r) => r.status === 'nxdomain')) return { name, status: 'nxdomain' };
   const failure = results.find((r): r is DnsResult<string> & DnsFailure => r.status === 'error');
   if (failure !== undefined) return { name, status: 'error', code: failure.code, message: failure.message };
@@ -158,6 +164,17 @@ export function createNodeResolver(options: NodeResolverOptions = {}): DnsResolv
    * so c-ares's own fail-over sometimes came after the budget; here each server gets a fair share of what
    * is left. Like c-ares and glibc, a failure (timeout, refused, SERVFAIL, REFUSED) moves on to the next.
    */
+  /** A and AAAA with their TTLs (an audit's shared cache honours them); the records stay plain addresses. */
+  async function askAddresses(type: 'A' | 'AAAA', name: string): Promise<DnsResult<string>> {
+    let ttl: number | undefined;
+    const result = await ask(type, name, async (r) => {
+      const records = type === 'A' ? await r.resolve4(name, { ttl: true }) : await r.resolve6(name, { ttl: true });
+      for (const record of records) ttl = Math.min(ttl ?? record.ttl, record.ttl);
+      return records.map((record) => record.address);
+    });
+    return options.ttl === true && result.status === 'ok' && ttl !== undefined ? { ...result, ttl } : result;
+  }
+
   async function ask<T>(type: DnsQueryType, name: string, run: (r: Resolver) => Promise<T[]>): Promise<DnsResult<T>> {
     const list = servers ?? [null];
     const deadline = performance.now() + timeoutMs;
@@ -234,8 +251,8 @@ export function createNodeResolver(options: NodeResolverOptions = {}): DnsResolv
   };
 
   const resolver: DnsResolver = {
-    resolve4: (name) => ask('A', name, (r) => r.resolve4(name)),
-    resolve6: (name) => ask('AAAA', name, (r) => r.resolve6(name)),
+    resolve4: (name) => askAddresses('A', name),
+    resolve6: (name) => askAddresses('AAAA', name),
     resolveCname: (name) => ask('CNAME', name, (r) => r.resolveCname(name)),
     resolveSrv: (name) => ask('SRV', name, (r) => r.resolveSrv(name)),
     resolveMx: (name) => ask('MX', name, (r) => r.resolveMx(name)),

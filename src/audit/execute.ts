@@ -1,0 +1,78 @@
+/**
+ * One audit, start to end, as `audit` and each round of `watch` run it: the jobs (minus what a resumed run has
+ * already), the shared ports, the output writer, the summary, the results store and its events.
+ */
+import type { DiscoveryReport, ProfileName } from '../discover/report.js';
+import type { AuditTarget } from './input.js';
+import { pairKey } from './journal.js';
+import type { AuditWriter } from './outputs.js';
+import { createAuditPorts } from './ports.js';
+import { InProcessQueue, type WorkQueue } from './queue.js';
+import { type AuditEvent, type ResultStore, resultOf } from './results.js';
+import { type AuditEngineOptions, type AuditJob, runAudit } from './run.js';
+import { essentials, SummaryBuilder } from './summary.js';
+
+export interface ExecuteOptions {
+  targets: readonly AuditTarget[];
+  clients: readonly ProfileName[];
+  engine: AuditEngineOptions;
+  dnsServers: readonly string[];
+  concurrency: number;
+  perHost: number;
+  /** Pairs already done (--resume): skipped. */
+  done?: ReadonlySet<string>;
+  writer?: AuditWriter;
+  store?: ResultStore;
+  onEvents?(events: AuditEvent[]): void;
+  /** A lookup that crashed: a bug, reported by domain only. */
+  onError?(target: AuditTarget, error: unknown): void;
+}
+
+export interface AuditExecution {
+  summary: SummaryBuilder;
+  queue: WorkQueue<AuditJob>;
+  /** Addresses fully done so far (resumed ones included). */
+  doneAddresses(): number;
+  runId: number | null;
+  /** Resolves when every job is done, or after queue.stop() when the jobs in flight are. */
+  finished: Promise<void>;
+}
+
+export function startAudit(options: ExecuteOptions, summary = new SummaryBuilder(options.clients)): AuditExecution {
+  const jobs: AuditJob[] = [];
+  let alreadyDone = 0;
+  for (const target of options.targets) {
+    const clients = options.clients.filter((c) => !options.done?.has(pairKey(target.email, c)));
+    if (clients.length === 0) alreadyDone++;
+    else jobs.push({ target, clients: [...clients] });
+  }
+  summary.addresses = options.targets.length;
+  const queue = new InProcessQueue(jobs, options.concurrency);
+  const ports = createAuditPorts({
+    dnsServers: options.dnsServers,
+    timeoutMs: options.engine.timeoutMs,
+    perHost: options.perHost,
+  });
+  const runId = options.store?.startRun(options.clients, options.targets.length) ?? null;
+  let completed = alreadyDone;
+  const finished = runAudit(queue, options.engine, ports, {
+    report(target: AuditTarget, report: DiscoveryReport) {
+      summary.add(essentials(target.domain, report));
+      options.writer?.report(target, report);
+      if (options.store && runId !== null) {
+        const events = options.store.record(runId, resultOf(target.domain, report, new Date().toISOString()), report);
+        if (events.length > 0) options.onEvents?.(events);
+      }
+    },
+    addressDone(target, reports) {
+      completed++;
+      options.writer?.addressDone(target, reports);
+    },
+    error(target, error) {
+      summary.errors++;
+      completed++;
+      options.onError?.(target, error);
+    },
+  });
+  return { summary, queue, doneAddresses: () => completed, runId, finished };
+}

@@ -1,0 +1,58 @@
+/**
+ * Where an audit's jobs wait and who runs them. The in-process queue below is the default (nothing to install);
+ * a job queue on Redis (BullMQ) is meant to be another adapter of the same interface, whose `run` enqueues the
+ * jobs and follows their completion while workers on other machines execute them.
+ */
+
+export interface WorkQueue<J> {
+  /**
+   * Runs `handler` for every job, at most the queue's concurrency at a time. Resolves when every job has been
+   * handled, or, after stop(), when the jobs already started have finished. A handler that throws fails that
+   * job only: the error goes to `onError` and the others go on.
+   */
+  run(handler: (job: J) => Promise<void>, onError: (job: J, error: unknown) => void): Promise<void>;
+  /** No further job starts; jobs in flight finish. */
+  stop(): void;
+  /** Jobs not yet started. */
+  readonly pending: number;
+}
+
+/** Jobs from an array (or any iterable, taken lazily), run by `concurrency` loops in this process. */
+export class InProcessQueue<J> implements WorkQueue<J> {
+  readonly #jobs: Iterator<J>;
+  #stopped = false;
+  #left: number;
+
+  constructor(
+    jobs: Iterable<J>,
+    readonly concurrency: number,
+    total = Array.isArray(jobs) ? jobs.length : 0,
+  ) {
+    this.#jobs = jobs[Symbol.iterator]();
+    this.#left = total;
+  }
+
+  get pending(): number {
+    return this.#left;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  async run(handler: (job: J) => Promise<void>, onError: (job: J, error: unknown) => void): Promise<void> {
+    const loop = async (): Promise<void> => {
+      while (!this.#stopped) {
+        const next = this.#jobs.next();
+        if (next.done) return;
+        this.#left = Math.max(0, this.#left - 1);
+        try {
+          await handler(next.value);
+        } catch (error) {
+          onError(next.value, error);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.concurrency) }, loop));
+  }
+}

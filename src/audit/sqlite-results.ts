@@ -1,0 +1,251 @@
+/**
+ * The default ResultStore: one SQLite file (better-sqlite3), separate from the settings store of `serve`.
+ * Tables: audit_runs, audit_results (every result of every run), audit_latest (the latest result per domain and
+ * client: what the next result is compared with), audit_events. The full report is kept only where it explains
+ * something: the first result of a domain and client, and every result that raised an event; gzip-compressed
+ * when over 2 KiB. An hourly watch of 10,000 domains thus grows by a few rows per result, not by 20,000 reports.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import type { DiscoveryReport, Outcome, ProfileName } from '../discover/report.js';
+import { AutodiscoError } from '../errors.js';
+import {
+  type AuditEvent,
+  type AuditResult,
+  compareResults,
+  type DomainHistory,
+  type ResultStore,
+  type RunInfo,
+} from './results.js';
+
+export const DEFAULT_RESULTS_DB = 'data/audit.sqlite';
+const COMPRESS_OVER = 2048;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit_runs (
+  id INTEGER PRIMARY KEY,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  clients TEXT NOT NULL,
+  addresses INTEGER NOT NULL,
+  interrupted INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS audit_results (
+  run_id INTEGER NOT NULL REFERENCES audit_runs(id),
+  domain TEXT NOT NULL,
+  client TEXT NOT NULL,
+  at TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  codes TEXT NOT NULL,
+  cert_not_after TEXT,
+  ms REAL,
+  report BLOB,
+  report_encoding TEXT,
+  PRIMARY KEY (run_id, domain, client)
+);
+CREATE INDEX IF NOT EXISTS audit_results_by_domain ON audit_results (domain, client, at);
+CREATE TABLE IF NOT EXISTS audit_latest (
+  domain TEXT NOT NULL,
+  client TEXT NOT NULL,
+  run_id INTEGER NOT NULL,
+  at TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  codes TEXT NOT NULL,
+  cert_not_after TEXT,
+  ms REAL,
+  PRIMARY KEY (domain, client)
+);
+CREATE TABLE IF NOT EXISTS audit_events (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL,
+  at TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  client TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_events_by_domain ON audit_events (domain, at);
+`;
+
+interface ResultRow {
+  domain: string;
+  client: string;
+  at: string;
+  outcome: string;
+  codes: string;
+  cert_not_after: string | null;
+  ms: number | null;
+}
+
+function fromRow(row: ResultRow): AuditResult {
+  return {
+    domain: row.domain,
+    client: row.client as ProfileName,
+    at: row.at,
+    outcome: row.outcome as Outcome,
+    codes: JSON.parse(row.codes) as string[],
+    certNotAfter: row.cert_not_after,
+    ms: row.ms,
+  };
+}
+
+export function encodeReport(report: DiscoveryReport): { data: Buffer; encoding: 'json' | 'json+gzip' } {
+  const json = Buffer.from(JSON.stringify(report));
+  return json.length > COMPRESS_OVER
+    ? { data: gzipSync(json), encoding: 'json+gzip' }
+    : { data: json, encoding: 'json' };
+}
+
+export function openResultStore(path: string): ResultStore {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+    throw new AutodiscoError(
+      'ADK_ERR_STORE_URL',
+      `--db ${path}: the results store is an SQLite file in this version (PostgreSQL comes with the job queue)`,
+    );
+  }
+  let db: Database.Database;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    // A crash loses at most the last results, never the file's consistency: the out file is the journal.
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+  } catch (cause) {
+    throw new AutodiscoError(
+      'ADK_ERR_RESULTS_STORE',
+      `--db ${path}: cannot open the results store (${(cause as Error).message})`,
+      {
+        cause,
+      },
+    );
+  }
+  return new SqliteResultStore(db);
+}
+
+class SqliteResultStore implements ResultStore {
+  readonly #latest;
+  readonly #insertResult;
+  readonly #upsertLatest;
+  readonly #insertEvent;
+  readonly #record;
+
+  constructor(readonly db: Database.Database) {
+    this.#latest = db.prepare<[string, string], ResultRow>(
+      'SELECT * FROM audit_latest WHERE domain = ? AND client = ?',
+    );
+    this.#insertResult = db.prepare(
+      `INSERT OR REPLACE INTO audit_results (run_id, domain, client, at, outcome, codes, cert_not_after, ms, report, report_encoding)
+       VALUES (@runId, @domain, @client, @at, @outcome, @codes, @certNotAfter, @ms, @report, @encoding)`,
+    );
+    this.#upsertLatest = db.prepare(
+      `INSERT OR REPLACE INTO audit_latest (domain, client, run_id, at, outcome, codes, cert_not_after, ms)
+       VALUES (@domain, @client, @runId, @at, @outcome, @codes, @certNotAfter, @ms)`,
+    );
+    this.#insertEvent = db.prepare(
+      'INSERT INTO audit_events (run_id, at, domain, client, kind, detail) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.#record = db.transaction((runId: number, result: AuditResult, report: DiscoveryReport): AuditEvent[] => {
+      const previousRow = this.#latest.get(result.domain, result.client);
+      const previous = previousRow ? fromRow(previousRow) : null;
+      const events = compareResults(previous, result, runId);
+      const keep = previous === null || events.length > 0;
+      const encoded = keep ? encodeReport(report) : null;
+      const row = {
+        runId,
+        ...result,
+        codes: JSON.stringify(result.codes),
+        report: encoded?.data ?? null,
+        encoding: encoded?.encoding ?? null,
+      };
+      this.#insertResult.run(row);
+      this.#upsertLatest.run(row);
+      for (const e of events) this.#insertEvent.run(runId, e.at, e.domain, e.client, e.kind, JSON.stringify(e));
+      return events;
+    });
+  }
+
+  startRun(clients: readonly ProfileName[], addresses: number): number {
+    const info = this.db
+      .prepare('INSERT INTO audit_runs (started_at, clients, addresses) VALUES (?, ?, ?)')
+      .run(new Date().toISOString(), clients.join(','), addresses);
+    return Number(info.lastInsertRowid);
+  }
+
+  record(runId: number, result: AuditResult, report: DiscoveryReport): AuditEvent[] {
+    return this.#record(runId, result, report);
+  }
+
+  finishRun(runId: number, interrupted: boolean): void {
+    this.db
+      .prepare('UPDATE audit_runs SET finished_at = ?, interrupted = ? WHERE id = ?')
+      .run(new Date().toISOString(), interrupted ? 1 : 0, runId);
+  }
+
+  history(domain: string, limit = 50): DomainHistory {
+    const name = domain.toLowerCase().replace(/\.$/, '');
+    const latest = this.db
+      .prepare<[string], ResultRow>('SELECT * FROM audit_latest WHERE domain = ? ORDER BY client')
+      .all(name)
+      .map(fromRow);
+    const brokenSince: DomainHistory['brokenSince'] = [];
+    for (const result of latest) {
+      if (result.outcome === 'settings') continue;
+      // The first result after the last one with settings (or the very first result).
+      const lastGood = this.db
+        .prepare<[string, string], { at: string }>(
+          "SELECT at FROM audit_results WHERE domain = ? AND client = ? AND outcome = 'settings' ORDER BY at DESC LIMIT 1",
+        )
+        .get(name, result.client);
+      const since = this.db
+        .prepare<[string, string, string], { at: string }>(
+          'SELECT at FROM audit_results WHERE domain = ? AND client = ? AND at > ? ORDER BY at ASC LIMIT 1',
+        )
+        .get(name, result.client, lastGood?.at ?? '');
+      brokenSince.push({ client: result.client, since: since?.at ?? result.at, outcome: result.outcome });
+    }
+    const events = this.db
+      .prepare<[string, number], { detail: string }>(
+        'SELECT detail FROM audit_events WHERE domain = ? ORDER BY at DESC, id DESC LIMIT ?',
+      )
+      .all(name, limit)
+      .map((row) => JSON.parse(row.detail) as AuditEvent);
+    return { domain: name, latest, brokenSince, events };
+  }
+
+  *latest(): Iterable<AuditResult> {
+    for (const row of this.db.prepare<[], ResultRow>('SELECT * FROM audit_latest ORDER BY domain, client').iterate()) {
+      yield fromRow(row);
+    }
+  }
+
+  runs(limit = 20): RunInfo[] {
+    return this.db
+      .prepare<
+        [number],
+        {
+          id: number;
+          started_at: string;
+          finished_at: string | null;
+          clients: string;
+          addresses: number;
+          interrupted: number;
+        }
+      >('SELECT * FROM audit_runs ORDER BY id DESC LIMIT ?')
+      .all(limit)
+      .map((r) => ({
+        id: r.id,
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        clients: r.clients.split(',') as ProfileName[],
+        addresses: r.addresses,
+        interrupted: r.interrupted === 1,
+      }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * `autodisco audit FILE|-`: every address (or every domain of --from-config) through the same engine and
+ * diagnosis as `discover`, for each client, politely (global and per-server limits, one DNS cache, shared
+ * handshakes), streaming NDJSON, CSV or JSON, with a progress line and a summary; --resume continues an
+ * interrupted --out file. `audit history DOMAIN` reads the results store.
+ */
+import { existsSync, openSync, statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { startAudit } from '../../audit/execute.js';
+import { type Journal, readCsvJournal, readNdjsonJournal } from '../../audit/journal.js';
+import { type AuditFormat, type AuditWriter, createWriter, fdSink, stdoutSink } from '../../audit/outputs.js';
+import { Progress } from '../../audit/progress.js';
+import { renderSummary } from '../../audit/render.js';
+import type { ResultStore } from '../../audit/results.js';
+import { openResultStore } from '../../audit/sqlite-results.js';
+import { SummaryBuilder } from '../../audit/summary.js';
+import { type AuditCliOptions, parseAuditOptions, readAuditInput, registerAuditRunOptions } from '../audit-options.js';
+import { fileReason } from '../files.js';
+import { usage } from '../options.js';
+import { EXIT, reportError } from '../output.js';
+import { registerHistoryCommand } from './audit-history.js';
+
+interface AuditCommandOptions extends AuditCliOptions {
+  ndjson?: boolean;
+  csv?: boolean;
+  json?: boolean;
+  out?: string;
+  resume?: boolean;
+  progress: boolean;
+}
+
+/** Exit status of an interrupted audit (Ctrl-C): 128 + SIGINT, as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
+function formatOf(opts: AuditCommandOptions): AuditFormat | null {
+  const chosen = (['ndjson', 'csv', 'json'] as const).filter((f) => opts[f]);
+  if (chosen.length > 1) throw usage(`--${chosen.join(' and --')}: choose one output format`);
+  return chosen[0] ?? null;
+}
+
+export async function auditCommand(file: string | undefined, opts: AuditCommandOptions): Promise<number> {
+  const parsed = await parseAuditOptions(opts);
+  let format = formatOf(opts);
+  if (opts.out !== undefined && format === null) format = 'ndjson';
+  if (opts.resume && opts.out === undefined) throw usage('--resume continues an --out file: give --out PATH too');
+  if (opts.resume && format === 'json') {
+    throw usage(
+      '--resume works with --ndjson or --csv (a JSON document cannot be continued); use one of them with --out',
+    );
+  }
+  if (opts.out !== undefined && !opts.resume && existsSync(opts.out) && statSync(opts.out).size > 0) {
+    throw usage(`--out ${opts.out}: the file exists; add --resume to continue it, or remove it to start again`);
+  }
+  const input = await readAuditInput(file, opts.fromConfig);
+  for (const s of input.skipped) process.stderr.write(`autodisco: line ${s.line} skipped: ${s.reason}\n`);
+
+  const summary = new SummaryBuilder(parsed.clients);
+  summary.skippedLines = input.skipped.length;
+  let journal: Journal | undefined;
+  if (opts.resume && opts.out !== undefined) {
+    const feed = (facts: Parameters<SummaryBuilder['add']>[0]) => summary.add(facts);
+    journal =
+      format === 'csv' ? readCsvJournal(opts.out, parsed.clients, feed) : await readNdjsonJournal(opts.out, feed);
+    if (journal.existed)
+      process.stderr.write(`autodisco: resuming ${opts.out}: ${summary.lookups} lookup(s) already written\n`);
+  }
+
+  let writer: AuditWriter | undefined;
+  if (format !== null) {
+    let sink = stdoutSink();
+    if (opts.out !== undefined) {
+      try {
+        sink = fdSink(openSync(opts.out, 'a'));
+      } catch (cause) {
+        throw usage(`--out ${opts.out}: ${fileReason(cause)}`);
+      }
+    }
+    writer = createWriter(format, sink, parsed.clients, !journal?.existed);
+  }
+  let store: ResultStore | undefined;
+  if (parsed.db !== null) store = openResultStore(parsed.db);
+
+  const run = startAudit(
+    {
+      targets: input.targets,
+      clients: parsed.clients,
+      engine: parsed.engine,
+      dnsServers: parsed.dnsServers,
+      concurrency: parsed.concurrency,
+      perHost: parsed.perHost,
+      ...(journal ? { done: journal.done } : {}),
+      ...(writer ? { writer } : {}),
+      ...(store ? { store } : {}),
+      onError: (target, error) =>
+        process.stderr.write(
+          `autodisco: the lookup for ${target.domain} (line ${target.line}) crashed: ${String(error)}\n`,
+        ),
+    },
+    summary,
+  );
+  const progress = opts.progress
+    ? new Progress(() => ({ done: run.doneAddresses(), total: input.targets.length, counts: summary.counts() }))
+    : undefined;
+  progress?.start();
+  // The human summary goes where it cannot mix with a machine format: stdout when that is free.
+  const summaryStream = format !== null && opts.out === undefined ? process.stderr : process.stdout;
+  const stored =
+    parsed.db !== null && run.runId !== null
+      ? `Results stored in ${parsed.db} (run ${run.runId}); see npx autodisco audit history DOMAIN --db ${parsed.db}`
+      : '';
+
+  const finish = (interrupted: boolean): number => {
+    summary.interrupted = interrupted;
+    progress?.stop();
+    const built = summary.build();
+    writer?.finish(built);
+    if (run.runId !== null) store?.finishRun(run.runId, interrupted);
+    store?.close();
+    const extra = [stored, interrupted && opts.out ? `Continue with the same command and --resume.` : ''].filter(
+      Boolean,
+    );
+    summaryStream.write(renderSummary(built, extra));
+    if (interrupted) return EXIT_INTERRUPTED;
+    return summary.anyWithoutSettings ? EXIT.failed : EXIT.ok;
+  };
+
+  const onSigint = () => {
+    // The reports in flight are lost on purpose (--resume redoes them); everything written stays.
+    run.queue.stop();
+    process.exit(finish(true));
+  };
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  try {
+    await run.finished;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  return finish(false);
+}
+
+export function registerAuditCommand(program: Command): void {
+  const audit = program
+    .command('audit')
+    .description("audit many addresses at once: each client's lookup and diagnosis, as discover does, for every line")
+    .argument('[file]', 'addresses, one a line (a bare domain means postmaster@domain); - for standard input')
+    .addHelpText('after', '\nExit status: 0 every lookup got settings, 1 any did not, 2 bad usage, 130 interrupted.');
+  registerAuditRunOptions(audit)
+    .option('--ndjson', 'one discover --json report per line and client on stdout (or --out), nothing else')
+    .option(
+      '--csv',
+      'one row per address: domain, address, each client’s outcome, most severe finding, severity, its fix',
+    )
+    .option('--json', 'one JSON document: {schema, reports, summary}')
+    .option('--out <path>', 'write the output there instead of stdout (NDJSON unless --csv or --json)')
+    .option('--resume', 'continue the --out file of an interrupted run: what it holds is not done again')
+    .option('--no-progress', 'no progress line on stderr')
+    .action(async (file: string | undefined, opts: AuditCommandOptions) => {
+      try {
+        process.exitCode = await auditCommand(file, opts);
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+  registerHistoryCommand(audit);
+}

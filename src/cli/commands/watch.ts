@@ -1,0 +1,189 @@
+/**
+ * `autodisco watch FILE --every 1h`: the audit on a schedule. Every run is kept in the results store and
+ * compared with the previous result of each domain and client; what changed (a new problem, a fix, a
+ * certificate crossing 30/14/7 days) is an event, printed on stdout, POSTed to --webhook (signed, retried, in
+ * the background) and reflected in --metrics.
+ */
+import type { Server } from 'node:http';
+import type { Command } from 'commander';
+import { startAudit } from '../../audit/execute.js';
+import { listenMetrics, WatchMetrics } from '../../audit/metrics.js';
+import type { AuditEvent } from '../../audit/results.js';
+import { openResultStore } from '../../audit/sqlite-results.js';
+import { WEBHOOK_SCHEMA_ID, WebhookQueue } from '../../audit/webhook.js';
+import { type AuditCliOptions, parseAuditOptions, readAuditInput, registerAuditRunOptions } from '../audit-options.js';
+import { secretFromEnv, usage } from '../options.js';
+import { EXIT, reportError } from '../output.js';
+import { describeEvent } from './audit-history.js';
+import { parseHostPort } from './serve.js';
+
+interface WatchOptions extends AuditCliOptions {
+  every: string;
+  jitter?: string;
+  webhook?: string;
+  webhookSecret?: string;
+  metrics?: string;
+  runs?: string;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Events per webhook POST: a first run over thousands of broken domains is sent in several bodies. */
+const EVENTS_PER_POST = 500;
+
+export function parseDuration(option: string, raw: string): number {
+  if (raw.trim() === '0') return 0;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(raw.trim());
+  const ms = match ? Number(match[1]) * (UNITS[match[2] ?? ''] ?? 0) : Number.NaN;
+  if (!Number.isFinite(ms)) throw usage(`${option} "${raw}": expected a duration such as 30s, 15m, 1h or 1d`);
+  return Math.round(ms);
+}
+
+export function eventLine(e: AuditEvent): string {
+  return `${e.at} ${e.domain} ${e.client}: ${describeEvent(e)}\n`;
+}
+
+async function watch(file: string | undefined, opts: WatchOptions): Promise<number> {
+  const parsed = await parseAuditOptions(opts);
+  if (parsed.db === null)
+    throw usage('--no-db: watch compares each run with the stored previous one; give --db PATH (or leave the default)');
+  const everyMs = parseDuration('--every', opts.every);
+  if (everyMs < 1000) throw usage(`--every "${opts.every}": expected at least 1s`);
+  const jitterMs = opts.jitter === undefined ? Math.round(everyMs / 10) : parseDuration('--jitter', opts.jitter);
+  const runs = opts.runs === undefined ? Number.POSITIVE_INFINITY : Number(opts.runs);
+  if (!(runs >= 1) || (Number.isFinite(runs) && !Number.isInteger(runs)))
+    throw usage(`--runs "${opts.runs}": expected a whole number from 1`);
+  if (opts.webhook !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(opts.webhook);
+    } catch {
+      throw usage(`--webhook "${opts.webhook}": expected an http:// or https:// URL`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw usage(`--webhook "${opts.webhook}": expected an http:// or https:// URL`);
+    if (opts.webhookSecret === undefined) {
+      throw usage(
+        '--webhook needs --webhook-secret VAR (an environment variable holding the HMAC key): receivers must be able to check who sent the events',
+      );
+    }
+  }
+  const secret = secretFromEnv('--webhook-secret', opts.webhookSecret);
+  const listen = opts.metrics ? parseHostPort(opts.metrics, '--metrics') : undefined;
+  // Checked before the first run: a typo in FILE fails now, not in an hour.
+  await readAuditInput(file, opts.fromConfig);
+
+  const log = (line: string) => process.stderr.write(`autodisco watch: ${line}\n`);
+  const store = openResultStore(parsed.db);
+  const metrics = new WatchMetrics();
+  const webhook =
+    opts.webhook && secret ? new WebhookQueue({ url: opts.webhook, secret, log: (line) => log(line) }) : undefined;
+  let server: Server | undefined;
+  if (listen) {
+    server = await listenMetrics(metrics, listen.host, listen.port);
+    const address = server.address();
+    log(
+      `metrics on http://${listen.host}:${typeof address === 'object' && address ? address.port : listen.port}/metrics`,
+    );
+  }
+
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  let current: ReturnType<typeof startAudit> | undefined;
+  const stop = () => {
+    if (stopping) {
+      log('stopped at once: lookups in flight and pending webhook deliveries are dropped');
+      process.exit(130);
+    }
+    stopping = true;
+    log('stopping: the run in progress finishes its lookups in flight, then watch exits');
+    current?.queue.stop();
+    wake?.();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  try {
+    for (let run = 1; run <= runs && !stopping; run++) {
+      const startedAt = new Date();
+      const input = await readAuditInput(file, opts.fromConfig);
+      const events: AuditEvent[] = [];
+      current = startAudit({
+        targets: input.targets,
+        clients: parsed.clients,
+        engine: parsed.engine,
+        dnsServers: parsed.dnsServers,
+        concurrency: parsed.concurrency,
+        perHost: parsed.perHost,
+        store,
+        onEvents: (raised) => {
+          for (const e of raised) {
+            process.stdout.write(eventLine(e));
+            events.push(e);
+          }
+        },
+        onError: (target, error) => log(`the lookup for ${target.domain} crashed: ${String(error)}`),
+      });
+      await current.finished;
+      const runId = current.runId ?? 0;
+      store.finishRun(runId, stopping);
+      const finishedAt = new Date();
+      const counts = current.summary.counts();
+      log(
+        `run ${runId}: ${input.targets.length} address(es) in ${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s; ${counts.settings} settings, ${counts.prompt} prompt, ${counts.failed} failed; ${events.length} event(s)`,
+      );
+      if (webhook) {
+        for (let i = 0; i < events.length; i += EVENTS_PER_POST) {
+          webhook.send({
+            schema: WEBHOOK_SCHEMA_ID,
+            run: { id: runId, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString() },
+            events: events.slice(i, i + EVENTS_PER_POST),
+          });
+        }
+      }
+      metrics.runs.inc();
+      metrics.lastRun.set(finishedAt.getTime() / 1000);
+      metrics.update(store.latest(), new Set(input.targets.map((t) => t.domain)));
+      if (run >= runs || stopping) break;
+      const waitMs = Math.max(0, startedAt.getTime() + everyMs + Math.random() * jitterMs - Date.now());
+      log(`next run at ${new Date(Date.now() + waitMs).toISOString()}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    // The last events get their delivery (with its retries), however the watch ends; a second Ctrl-C does not wait.
+    if (webhook) await webhook.idle();
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    store.close();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  }
+  return EXIT.ok;
+}
+
+export function registerWatchCommand(program: Command): void {
+  const command = program
+    .command('watch')
+    .description(
+      'run the audit on a schedule, keep every run, and report what changed (events) to a webhook and /metrics',
+    )
+    .argument('[file]', 'addresses, one a line (re-read at every run); or --from-config');
+  registerAuditRunOptions(command)
+    .requiredOption('--every <duration>', 'time between the starts of two runs, e.g. 15m, 1h')
+    .option('--jitter <duration>', 'a random delay up to this much is added to each wait (default: a tenth of --every)')
+    .option('--webhook <url>', 'POST each run’s events there as JSON, signed (X-Autodisco-Signature: sha256=HMAC)')
+    .option('--webhook-secret <VAR>', 'environment variable holding the HMAC-SHA256 key of the webhook')
+    .option('--metrics <host:port>', 'Prometheus /metrics on this listener, e.g. 127.0.0.1:9465')
+    .option('--runs <n>', 'stop after this many runs (default: run until stopped)')
+    .action(async (file: string | undefined, opts: WatchOptions) => {
+      try {
+        process.exitCode = await watch(file, opts);
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+}
