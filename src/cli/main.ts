@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerAdminCommands } from './commands/admin.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDiscoverCommand } from './commands/discover.js';
 import { registerLabCommands } from './commands/lab.js';
@@ -22,5 +23,6 @@ registerConfigCommands(program);
 registerDiscoverCommand(program);
 registerPlanCommands(program);
 registerLabCommands(program);
+registerAdminCommands(program);
 
 await program.parseAsync(process.argv);

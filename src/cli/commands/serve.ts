@@ -10,9 +10,10 @@ import { fileReason } from '../files.js';
 import { importFile } from '../import-file.js';
 import { command, shellQuote } from '../invocation.js';
 import { reportError } from '../output.js';
+import { type AdminCliOptions, adminFromCli, loginLines, registerAdminOptions } from '../serve-admin.js';
 import { DEFAULT_DB, describeSnapshot, openStore } from '../store.js';
 
-interface ServeOptions {
+interface ServeOptions extends AdminCliOptions {
   config?: string;
   db: string;
   http?: string | false;
@@ -90,14 +91,14 @@ export function registerServeCommand(program: Command): void {
       'serve Prometheus /metrics on this separate listener, e.g. 127.0.0.1:9464 (off by default)',
     )
     .option('--no-soap', 'do not serve SOAP Autodiscover (/autodiscover/autodiscover.svc) nor advertise it; POX only')
-    .option('--trust-proxy <list>', 'comma list of proxy addresses whose X-Forwarded-* headers are believed')
-    .action(async (opts: ServeOptions) => {
-      try {
-        await serve(opts, process.argv.slice(2));
-      } catch (err) {
-        process.exitCode = reportError(err);
-      }
-    });
+    .option('--trust-proxy <list>', 'comma list of proxy addresses whose X-Forwarded-* headers are believed');
+  registerAdminOptions(program.commands.at(-1) as Command).action(async (opts: ServeOptions) => {
+    try {
+      await serve(opts, process.argv.slice(2));
+    } catch (err) {
+      process.exitCode = reportError(err);
+    }
+  });
 }
 
 /** Whether the command line names this option (`--http X` or `--http=X`). */
@@ -199,10 +200,20 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
   } else {
     ({ store } = openStore(opts.db, { create: false }));
   }
+  const admin = await adminFromCli(opts, opts.db).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const counts = await store.counts();
   const sample = await sampleAddress(store);
   const running = await startServer(
-    { store, logger, metrics: new ServerMetrics({ processMetrics: true }), ...(signer ? { signer } : {}) },
+    {
+      store,
+      logger,
+      metrics: new ServerMetrics({ processMetrics: true }),
+      ...(signer ? { signer } : {}),
+      ...(admin ? { admin: admin.deps } : {}),
+    },
     {
       ...(opts.http
         ? { http: { ...parseHostPort(opts.http, '--http'), mode: opts.httpMode ?? (opts.https ? 'redirect' : 'full') } }
@@ -217,6 +228,7 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
     },
   ).catch(async (err: unknown) => {
     await store.close();
+    await admin?.store.close();
     throw err;
   });
 
@@ -229,6 +241,7 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
   const stop = async () => {
     await running.close();
     await store.close();
+    await admin?.store.close();
     process.exit(0);
   };
   process.once('SIGINT', stop);
@@ -241,6 +254,10 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
   out.write(snapshot);
   for (const [scheme, url] of Object.entries(running.urls)) out.write(`  ${scheme.padEnd(7)} ${url}\n`);
   out.write(tryIt(running.urls, sample, opts.db, opts.httpMode ?? (opts.https ? 'redirect' : 'full')));
+  if (admin) {
+    const uiUrl = running.urls.https ?? (opts.httpMode === 'redirect' ? undefined : running.urls.http);
+    out.write(await loginLines(admin.deps, opts, uiUrl, opts.db, command));
+  }
   out.write(
     running.urls.https
       ? 'Ctrl-C stops; SIGHUP (kill -HUP <pid>) reloads the TLS certificate and key.\n'
