@@ -203,13 +203,14 @@ export class SqliteAdminStore implements AdminStore {
 
   async auditLog(options: { offset: number; limit: number; search?: string }): Promise<Page<AuditEntry>> {
     const like = `%${(options.search ?? '').replace(/[\\%_]/g, '\\$&')}%`;
-    const where = "WHERE actor LIKE ?1 ESCAPE '\\' OR action LIKE ?1 ESCAPE '\\' OR target LIKE ?1 ESCAPE '\\'";
-    const total = this.#db.prepare(`SELECT count(*) FROM admin_audit ${where}`).pluck().get(like) as number;
+    const where =
+      "WHERE actor LIKE @like ESCAPE '\\' OR action LIKE @like ESCAPE '\\' OR target LIKE @like ESCAPE '\\'";
+    const total = this.#db.prepare(`SELECT count(*) FROM admin_audit ${where}`).pluck().get({ like }) as number;
     const rows = this.#db
-      .prepare<[string, number, number], AuditRow>(
-        `SELECT * FROM admin_audit ${where} ORDER BY id DESC LIMIT ?2 OFFSET ?3`,
+      .prepare<[{ like: string; limit: number; offset: number }], AuditRow>(
+        `SELECT * FROM admin_audit ${where} ORDER BY id DESC LIMIT @limit OFFSET @offset`,
       )
-      .all(like, options.limit, options.offset);
+      .all({ like, limit: options.limit, offset: options.offset });
     const parse = (t: string | null) => (t === null ? null : JSON.parse(t));
     return { total, items: rows.map((r) => ({ ...r, before: parse(r.before), after: parse(r.after) })) };
   }

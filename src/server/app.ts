@@ -154,7 +154,8 @@ export function buildApp(deps: AppDeps, options: AppOptions): FastifyInstance {
     app.register(mobileconfigRoutes, context);
   }
   app.register(healthRoutes, context);
-  if (deps.admin && serveAll) app.register(adminPlugin, { ...deps.admin, store: deps.store, now });
+  if (deps.admin && serveAll)
+    app.register(adminPlugin, { ...deps.admin, store: deps.store, now, https: options.transport === 'https' });
   return app;
 }
 

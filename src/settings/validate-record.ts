@@ -14,7 +14,8 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; problems: Problem
 function relocate(problems: readonly Problem[], kind: 'domains' | 'users', at: number, names: string[]): Problem[] {
   const label = kind === 'domains' ? 'domain' : 'user';
   const rename = (text: string) =>
-    text.replace(new RegExp(`${kind}\\[(\\d+)\\]`, 'g'), (whole, i: string) =>
+    // `domains[1].name` is the name itself: `domain "example.com"` says it; other fields keep their path.
+    text.replace(new RegExp(`${kind}\\[(\\d+)\\](\\.(?:name|email)\\b)?`, 'g'), (whole, i: string) =>
       Number(i) === at ? `this ${label}` : names[Number(i)] !== undefined ? `${label} "${names[Number(i)]}"` : whole,
     );
   return problems.map((p) => {

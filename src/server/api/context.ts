@@ -18,4 +18,5 @@ export interface AdminDeps {
   options: AdminOptions;
 }
 
-export type AdminContext = AdminDeps & { store: SettingsStore; now: () => Date };
+/** `https`: the listener is HTTPS, so cookies are marked Secure (also when a trusted proxy says the client used TLS). */
+export type AdminContext = AdminDeps & { store: SettingsStore; now: () => Date; https: boolean };

@@ -13,16 +13,21 @@ import { page } from './layout.js';
 
 const LOGIN_COOKIE = 'adk_login';
 
-const secure = (request: FastifyRequest) => request.protocol === 'https';
+const secure = (ctx: AdminContext, request: FastifyRequest) => ctx.https || request.protocol === 'https';
 
 /** Only a path of this UI: a `next` pointing elsewhere (an open redirect) becomes the start page. */
 export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/ui\/[A-Za-z0-9/_.%@-]*$/.test(next) ? next : '/ui/diagnose';
 }
 
-function loginToken(request: FastifyRequest, reply: FastifyReply): string {
+function loginToken(ctx: AdminContext, request: FastifyRequest, reply: FastifyReply): string {
   const token = request.cookies[LOGIN_COOKIE] ?? newSecret();
-  reply.setCookie(LOGIN_COOKIE, token, { path: '/ui/', httpOnly: true, sameSite: 'strict', secure: secure(request) });
+  reply.setCookie(LOGIN_COOKIE, token, {
+    path: '/ui/',
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: secure(ctx, request),
+  });
   return token;
 }
 
@@ -36,12 +41,18 @@ function loginForm(token: string, next: string, error?: string, name = '') {
 </form>`;
 }
 
-function startSession(request: FastifyRequest, reply: FastifyReply, sessionId: string, expiresAt: string) {
+function startSession(
+  ctx: AdminContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  sessionId: string,
+  expiresAt: string,
+) {
   reply.setCookie(SESSION_COOKIE, sessionId, {
     path: '/',
     httpOnly: true,
     sameSite: 'strict',
-    secure: secure(request),
+    secure: secure(ctx, request),
     expires: new Date(expiresAt),
   });
   reply.clearCookie(LOGIN_COOKIE, { path: '/ui/' });
@@ -49,7 +60,7 @@ function startSession(request: FastifyRequest, reply: FastifyReply, sessionId: s
 
 export async function loginRoutes(app: FastifyInstance, ctx: AdminContext): Promise<void> {
   app.get<{ Querystring: { next?: string } }>('/ui/login', async (request, reply) => {
-    const token = loginToken(request, reply);
+    const token = loginToken(ctx, request, reply);
     return reply.type('text/html; charset=utf-8').send(page('Log in', loginForm(token, safeNext(request.query.next))));
   });
 
@@ -60,7 +71,7 @@ export async function loginRoutes(app: FastifyInstance, ctx: AdminContext): Prom
       const cookieToken = request.cookies[LOGIN_COOKIE];
       const next = safeNext(body.next);
       if (!cookieToken || typeof body._csrf !== 'string' || !sameSecret(body._csrf, cookieToken)) {
-        const token = loginToken(request, reply);
+        const token = loginToken(ctx, request, reply);
         return reply
           .code(403)
           .type('text/html; charset=utf-8')
@@ -84,7 +95,7 @@ export async function loginRoutes(app: FastifyInstance, ctx: AdminContext): Prom
         return reply
           .code(result.reason === 'invalid' ? 401 : 429)
           .type('text/html; charset=utf-8')
-          .send(page('Log in', loginForm(loginToken(request, reply), next, message, name)));
+          .send(page('Log in', loginForm(loginToken(ctx, request, reply), next, message, name)));
       }
       await ctx.adminStore.audit({
         at: ctx.now().toISOString(),
@@ -94,13 +105,13 @@ export async function loginRoutes(app: FastifyInstance, ctx: AdminContext): Prom
         before: null,
         after: null,
       });
-      startSession(request, reply, result.sessionId, result.session.expiresAt);
+      startSession(ctx, request, reply, result.sessionId, result.session.expiresAt);
       return reply.redirect(next, 303);
     },
   );
 
   app.get('/ui/welcome', async (request, reply) => {
-    const token = loginToken(request, reply);
+    const token = loginToken(ctx, request, reply);
     return reply.type('text/html; charset=utf-8').send(
       page(
         'Logging in',
@@ -118,7 +129,7 @@ export async function loginRoutes(app: FastifyInstance, ctx: AdminContext): Prom
       reply
         .code(403)
         .type('text/html; charset=utf-8')
-        .send(page('Log in', loginForm(loginToken(request, reply), '/ui/diagnose', message)));
+        .send(page('Log in', loginForm(loginToken(ctx, request, reply), '/ui/diagnose', message)));
     if (!cookieToken || typeof body._csrf !== 'string' || !sameSecret(body._csrf, cookieToken)) {
       return fail('The form expired (its security token is missing or wrong). Log in with your password.');
     }
@@ -133,7 +144,7 @@ export async function loginRoutes(app: FastifyInstance, ctx: AdminContext): Prom
       before: null,
       after: null,
     });
-    startSession(request, reply, result.sessionId, result.session.expiresAt);
+    startSession(ctx, request, reply, result.sessionId, result.session.expiresAt);
     return reply.redirect('/ui/diagnose', 303);
   });
 
