@@ -111,7 +111,7 @@ describe("diagnoses against the lab (the seed's root-domain trap)", () => {
 
     // The credentials were used once: neither stored nor logged.
     const stored = await open.adminStore.findDiagnosis(id);
-    assert.equal((stored?.request as { credentials: boolean }).credentials, true);
+    assert.equal((stored?.request as { credentials?: boolean } | undefined)?.credentials, true);
     assert.doesNotMatch(JSON.stringify(stored), /Sekret-Passw0rd/);
     assert.doesNotMatch(open.logs.join('\n'), /Sekret-Passw0rd/);
   });
