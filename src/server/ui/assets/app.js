@@ -214,8 +214,12 @@ function follow(started) {
   });
   events.addEventListener('done', () => {
     events.close();
-    status.textContent = 'Done: opening the report…';
-    window.location.assign(started.page);
+    // The live view stays; the stored report (permalink, downloads, certificate panels, fixes) is one click away.
+    status.textContent = 'Done. ';
+    const link = element('a', '', 'Open the full report (permalink, findings and fixes, downloads)');
+    link.href = started.page;
+    status.append(link);
+    link.focus();
   });
   events.addEventListener('error', (e) => {
     if (e.data) status.textContent = `Failed: ${JSON.parse(e.data).message}`;
