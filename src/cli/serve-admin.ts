@@ -55,20 +55,27 @@ export function registerAdminOptions(command: Command): Command {
     );
 }
 
-/** Checks the admin options; returns the admin layer, or undefined without --ui. */
-export async function adminFromCli(
-  opts: AdminCliOptions,
-  db: string,
-): Promise<{ deps: AdminDeps; store: AdminStore } | undefined> {
+/** Checks the admin options that need no file (before anything is opened); returns --max-diagnoses. */
+export function checkAdminOptions(opts: AdminCliOptions): number {
   const needsUi = (['publicDiagnose', 'allowPrivate', 'devAdmin'] as const).find((k) => opts[k]);
   if (!opts.ui) {
     if (needsUi) throw usage(`--${needsUi.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --ui`);
     if (opts.diagnoseDns.length || opts.diagnoseCa.length) throw usage('--diagnose-dns and --diagnose-ca go with --ui');
-    return undefined;
   }
   const max = Number(opts.maxDiagnoses);
-  if (!Number.isInteger(max) || max < 1 || max > 100)
+  if (!Number.isInteger(max) || max < 1 || max > 100) {
     throw usage(`--max-diagnoses "${opts.maxDiagnoses}": expected a whole number from 1 to 100`);
+  }
+  return max;
+}
+
+/** The admin layer of `serve --ui`, or undefined without --ui. */
+export async function adminFromCli(
+  opts: AdminCliOptions,
+  db: string,
+): Promise<{ deps: AdminDeps; store: AdminStore } | undefined> {
+  const max = checkAdminOptions(opts);
+  if (!opts.ui) return undefined;
   const dnsServers = opts.diagnoseDns.map((spec) => {
     try {
       return parseDnsServer(spec);

@@ -10,7 +10,13 @@ import { fileReason } from '../files.js';
 import { importFile } from '../import-file.js';
 import { command, shellQuote } from '../invocation.js';
 import { reportError } from '../output.js';
-import { type AdminCliOptions, adminFromCli, loginLines, registerAdminOptions } from '../serve-admin.js';
+import {
+  type AdminCliOptions,
+  adminFromCli,
+  checkAdminOptions,
+  loginLines,
+  registerAdminOptions,
+} from '../serve-admin.js';
 import { DEFAULT_DB, describeSnapshot, openStore } from '../store.js';
 
 interface ServeOptions extends AdminCliOptions {
@@ -165,6 +171,7 @@ async function sampleAddress(store: SqliteStore): Promise<string | undefined> {
 
 async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void> {
   const warnings = checkServeOptions(opts, argv);
+  checkAdminOptions(opts);
   if (opts.https && opts.cert && opts.key) {
     // Read here so that a wrong path is named with its option; the listener reads them again (and on SIGHUP).
     await readText(opts.cert, '--cert', 'ADK_ERR_TLS_FILES');

@@ -46,9 +46,15 @@ ${names ? html`<dt>Names the host?</dt><dd>strict (RFC 9525): ${names.strict ? '
   )}</ol></details>`;
 }
 
-export function stepItem(step: Step, index: number, stop: boolean): Html {
+const END_TEXT = {
+  settings: 'the client takes its settings here',
+  prompt: 'the client stops here and asks the user',
+  failed: 'the lookup ends here without settings',
+} as const;
+
+export function stepItem(step: Step, index: number, stop: DiscoveryReport['outcome'] | false): Html {
   return html`<li class="step result-${step.result}${stop ? ' stop' : ''}" id="step-${index}">
-<span class="method">${step.method}</span> <span class="result">${step.result}</span>${stop ? html` <strong class="stop-mark">the client stops here</strong>` : ''}
+<span class="method">${step.method}</span> <span class="result">${step.result}</span>${stop ? html` <strong class="stop-mark">${END_TEXT[stop]}</strong>` : ''}
 ${step.url ? html`<div class="url">${step.httpMethod ?? ''} ${step.url}</div>` : ''}
 <div class="meta">${step.host}${step.addresses.length ? html` → ${step.addresses.join(', ')}` : ''}; ${Math.round(step.ms)} ms${step.status !== null ? html`; HTTP ${step.status}` : ''}${step.credentialsSent ? html`; <strong>credentials sent</strong>` : ''}</div>
 <p class="detail">${step.detail}</p>
@@ -73,7 +79,7 @@ export function clientSection(report: DiscoveryReport): Html {
   return html`<section class="client" id="client-${report.client}" aria-labelledby="h-${report.client}">
 <h3 id="h-${report.client}">${report.client}: ${OUTCOME_TEXT[report.outcome]}</h3>
 ${report.prompt ? html`<p class="prompt">Prompt at ${report.prompt.url}: “${report.prompt.message}”</p>` : ''}
-<ol class="timeline">${report.steps.map((s, i) => stepItem(s, i, i === stop))}</ol>
+<ol class="timeline">${report.steps.map((s, i) => stepItem(s, i, i === stop && report.outcome))}</ol>
 <h4>Findings</h4>
 ${findingsList(report)}
 </section>`;
