@@ -29,7 +29,10 @@ test('listDomains and listUsers search literally (no LIKE wildcards), page, coun
   assert.equal((await store.listUsers({ search: '%', offset: 0, limit: 10 })).total, 0);
   assert.equal((await store.listUsers({ search: '_', offset: 0, limit: 10 })).total, 0);
   await store.putUser({ email: 'a_b@example.test' });
-  assert.deepEqual((await store.listUsers({ search: '_', offset: 0, limit: 10 })).items.map((u) => u.email), ['a_b@example.test']);
+  assert.deepEqual(
+    (await store.listUsers({ search: '_', offset: 0, limit: 10 })).items.map((u) => u.email),
+    ['a_b@example.test'],
+  );
   const inDomain = await store.listUsers({ offset: 0, limit: 100, domains: ['example.test'] });
   assert.ok(inDomain.items.every((u) => u.email.endsWith('@example.test')));
   assert.equal((await store.listUsers({ offset: 0, limit: 100, domains: [] })).total, 0);

@@ -234,6 +234,41 @@ describe('admin API: domains and users', () => {
     t.session = { cookie: `adk_session=${fresh.sessionId}`, csrf: fresh.session.csrfToken };
   });
 
+  test('preview: the real server answers for the unsaved record, which is checked as import checks it', async () => {
+    const h = asSession(t.session);
+    const domain = {
+      name: 'preview.test',
+      imap: { host: 'imap.preview.test', port: 1993 },
+      smtp: { host: 'smtp.preview.test' },
+    };
+    const outlook = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/preview',
+      headers: h,
+      payload: { email: 'ann@preview.test', domain },
+    });
+    assert.equal(outlook.statusCode, 200, outlook.body);
+    assert.equal(outlook.json().status, 200);
+    assert.match(outlook.json().body, /<Server>imap\.preview\.test<\/Server>/);
+    assert.match(outlook.json().body, /<Port>1993<\/Port>/);
+    const thunderbird = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/preview',
+      headers: h,
+      payload: { email: 'ann@preview.test', domain, format: 'autoconfig' },
+    });
+    assert.match(thunderbird.json().body, /<hostname>imap\.preview\.test<\/hostname>/);
+    assert.equal(await t.store.findDomain('preview.test'), undefined, 'nothing is saved');
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/preview',
+      headers: h,
+      payload: { email: 'ann@preview.test', domain: { ...domain, imap: { host: 'x.test', port: 99999 } } },
+    });
+    assert.equal(bad.statusCode, 422);
+    assert.equal(bad.json().problems[0].path, 'imap.port');
+  });
+
   test('the OpenAPI description is served and lists every route', async () => {
     const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json();
     assert.equal(doc.openapi, '3.1.0');

@@ -103,6 +103,12 @@ describe('web UI in a browser', { skip: missing }, () => {
     assert.equal(await page.locator('#f-imap-port').getAttribute('aria-invalid'), 'true');
     await noSeriousViolations(page, 'domain form with errors');
     await page.locator('#f-imap-port').fill('993');
+    // Before saving: what will Outlook get with these values?
+    await page.getByLabel('Address', { exact: true }).fill('ann@web.test');
+    await page.getByRole('button', { name: 'Show the answer' }).click();
+    await page.locator('#preview-output').waitFor({ state: 'visible' });
+    assert.match((await page.locator('#preview-output').textContent()) ?? '', /<Server>imap\.web\.test<\/Server>/);
+    await noSeriousViolations(page, 'domain preview');
     await page.getByRole('button', { name: 'Create domain' }).click();
     await page.waitForURL(/\/ui\/domains$/);
     await page.getByRole('link', { name: 'web.test' }).waitFor();
@@ -111,7 +117,7 @@ describe('web UI in a browser', { skip: missing }, () => {
 
   test('add a user through the form; search finds it', async () => {
     await page.goto(`${open.base}/ui/users/new`);
-    await page.getByLabel('Address', { exact: true }).fill('Ann@web.test');
+    await page.locator('#f-email').fill('Ann@web.test');
     await page.getByLabel('Display name', { exact: true }).fill('Ann');
     await page.getByRole('button', { name: 'Create user' }).click();
     await page.waitForURL(/\/ui\/users$/);

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { type ZodType, z } from 'zod';
 import { domain, user } from '../../settings/schema.js';
 import { diagnosisRequest } from '../diagnoses/request.js';
+import { previewRequest } from './preview.js';
 import { errorBody } from './schemas.js';
 import { tokenRequest } from './token-routes.js';
 
@@ -114,6 +115,7 @@ export function openApiDocument(): Record<string, unknown> {
         User: json(user),
         DiagnosisRequest: json(diagnosisRequest),
         TokenRequest: json(tokenRequest),
+        PreviewRequest: json(previewRequest),
         Error: json(errorBody, 'output'),
       },
     },
@@ -172,6 +174,18 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'Server-Sent Events: start, step, report, done (or error), as the engine records them',
           responses: { 200: { description: 'event stream', content: { 'text/event-stream': {} } } },
+        },
+      },
+      '/api/v1/preview': {
+        post: {
+          summary:
+            'what a client would get for an address with an unsaved domain or user (the server answers in a scratch store; nothing is saved)',
+          requestBody: body('PreviewRequest'),
+          responses: {
+            200: { description: 'the answer: status, contentType, location (redirects), body' },
+            422: answer('the unsaved record has problems, as import reports them', 'Error'),
+            ...errors,
+          },
         },
       },
       '/api/v1/tokens': {

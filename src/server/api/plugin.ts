@@ -10,6 +10,7 @@ import { uiRoutes } from '../ui/routes.js';
 import type { AdminContext } from './context.js';
 import { diagnoseRoutes } from './diagnose-routes.js';
 import { openApiRoutes } from './openapi.js';
+import { previewRoutes } from './preview.js';
 import { identify, needPrincipal } from './principal.js';
 import { settingsRoutes } from './settings-routes.js';
 import { tokenRoutes } from './token-routes.js';
@@ -42,6 +43,7 @@ export async function adminPlugin(app: FastifyInstance, ctx: AdminContext): Prom
     api.addHook('preHandler', needPrincipal(ctx));
     await api.register(settingsRoutes, ctx);
     await api.register(tokenRoutes, ctx);
+    await api.register(previewRoutes, ctx);
   });
   await app.register(diagnoseRoutes, ctx);
   await app.register(openApiRoutes, ctx);

@@ -61,7 +61,8 @@ ${server('imap', 'IMAP', imap)}${server('pop3', 'POP3', pop3)}${server('smtp', '
 ${field('activeSync.url', 'ActiveSync URL', activeSync?.url, { hint: 'https://mail.example.com/Microsoft-Server-ActiveSync' })}
 ${more(rest, 'exchange, redirect, ttl, unknownUsers… as in the configuration file')}
 <p><button type="submit">${d ? 'Save' : 'Create domain'}</button> <a class="button secondary" href="/ui/domains">Cancel</a></p>
-</form>`;
+</form>
+${previewPanel('domain', d ? `someone@${d.name}` : '')}`;
 }
 
 export function userForm(u: UserRecord | undefined, csrf: string): Html {
@@ -76,5 +77,18 @@ export function userForm(u: UserRecord | undefined, csrf: string): Html {
 <div class="row">${field('redirectAddr', 'Moved to address', redirectAddr)}${field('redirectUrl', 'Other Autodiscover server', redirectUrl)}</div>
 ${more(rest, 'legacyDN, mailboxId… as in the configuration file')}
 <p><button type="submit">${u ? 'Save' : 'Create user'}</button> <a class="button secondary" href="/ui/users">Cancel</a></p>
-</form>`;
+</form>
+${previewPanel('user', u?.email ?? '')}`;
+}
+
+/** "What will Outlook get?": the server's own answer for an address, with the form's unsaved values. */
+export function previewPanel(kind: 'domain' | 'user', email: string): Html {
+  return html`<section aria-labelledby="preview-h"><h2 id="preview-h">Preview: what will a client get?</h2>
+<p>The answer the server would give with the values above, before saving them.</p>
+<form data-preview-form data-kind="${kind}" novalidate><div class="row">
+<div><label for="f-preview-email">Address</label><input id="f-preview-email" name="email" value="${email}" autocomplete="off"></div>
+<div><label for="f-preview-format">Client</label><select id="f-preview-format" name="format">
+<option value="outlook">Outlook (POX)</option><option value="activesync">ActiveSync</option><option value="autoconfig">Thunderbird (autoconfig)</option><option value="json-v2">Autodiscover v2 (JSON)</option></select></div></div>
+<p><button class="secondary" type="submit">Show the answer</button></p></form>
+<p id="preview-status" role="status"></p><pre id="preview-output" tabindex="0" aria-label="The answer" hidden></pre></section>`;
 }

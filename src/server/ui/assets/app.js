@@ -124,6 +124,33 @@ for (const form of document.querySelectorAll('form[data-record-form]')) {
   });
 }
 
+const previewForm = document.querySelector('form[data-preview-form]');
+previewForm?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const recordForm = document.querySelector('form[data-record-form]');
+  clearErrors(recordForm);
+  const { record, problem } = formRecord(recordForm);
+  if (problem) return showProblems(recordForm, [problem]);
+  const kind = previewForm.dataset.kind;
+  let email = previewForm.email.value.trim();
+  if (!email) email = kind === 'domain' ? `someone@${record.name ?? ''}` : (record.email ?? '');
+  const { status, data } = await api('POST', '/api/v1/preview', {
+    email,
+    format: previewForm.format.value,
+    [kind]: record,
+  });
+  const out = document.getElementById('preview-output');
+  const line = document.getElementById('preview-status');
+  if (status !== 200) {
+    out.hidden = true;
+    line.textContent = 'Fix the problems above first.';
+    return showProblems(recordForm, data?.problems ?? [], data?.message ?? `HTTP ${status}`);
+  }
+  line.textContent = `HTTP ${data.status} ${data.contentType}${data.location ? ` → ${data.location}` : ''} (for ${email})`;
+  out.hidden = false;
+  out.textContent = data.body;
+});
+
 for (const form of document.querySelectorAll('form[data-delete]')) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
