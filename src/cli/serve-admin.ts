@@ -13,7 +13,9 @@ import { createNodePorts } from '../discover/node-ports.js';
 import type { AdminDeps } from '../server/api/context.js';
 import { guardPorts } from '../server/diagnoses/address-guard.js';
 import { Diagnoses } from '../server/diagnoses/diagnoses.js';
+import type { SqliteStore } from '../store/sqlite.js';
 import { collect, readCaFiles, usage } from './options.js';
+import { importConfig } from './store.js';
 
 export interface AdminCliOptions {
   ui?: boolean;
@@ -73,6 +75,7 @@ export function checkAdminOptions(opts: AdminCliOptions): number {
 export async function adminFromCli(
   opts: AdminCliOptions,
   db: string,
+  settings: SqliteStore,
 ): Promise<{ deps: AdminDeps; store: AdminStore } | undefined> {
   const max = checkAdminOptions(opts);
   if (!opts.ui) return undefined;
@@ -103,6 +106,8 @@ export async function adminFromCli(
     auth: new Auth(store),
     diagnoses,
     options: { ui: true, publicDiagnose: opts.publicDiagnose === true },
+    importer: (config, allowEmpty) =>
+      importConfig(settings, config, { db, source: 'the uploaded configuration', allowEmpty }),
   };
   return { deps, store };
 }

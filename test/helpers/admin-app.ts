@@ -1,8 +1,12 @@
 /** An app with the admin layer (API + UI) over the example store, an account, and a logged-in session. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Auth } from '../../src/auth/auth.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { SqliteAdminStore } from '../../src/auth/sqlite-admin-store.js';
+import { importConfig } from '../../src/cli/store.js';
 import type { DiscoverPorts } from '../../src/discover/context.js';
 import { createNodePorts } from '../../src/discover/node-ports.js';
 import type { AdminOptions } from '../../src/server/api/context.js';
@@ -19,6 +23,8 @@ export interface AdminApp {
   app: FastifyInstance;
   store: SqliteStore;
   adminStore: SqliteAdminStore;
+  /** Where API imports keep their snapshots. */
+  snapshots: string;
   auth: Auth;
   logs: string[];
   /** Cookie header and CSRF token of a session of the account "alice". */
@@ -54,6 +60,7 @@ export async function adminApp(
     windowMs: 60_000,
   });
   const { lines, logger } = logSink();
+  const snapshots = mkdtempSync(join(tmpdir(), 'adk-api-import-'));
   const app = buildApp(
     {
       store,
@@ -64,6 +71,13 @@ export async function adminApp(
         auth,
         diagnoses,
         options: { ui: options.ui ?? true, publicDiagnose: options.publicDiagnose ?? false },
+        // Snapshots of API imports go to a temporary folder, as if the database were there.
+        importer: (config, allowEmpty) =>
+          importConfig(store, config, {
+            db: join(snapshots, 'db.sqlite'),
+            source: 'the uploaded configuration',
+            allowEmpty,
+          }),
       },
     },
     { transport: options.transport ?? 'https' },
@@ -74,6 +88,7 @@ export async function adminApp(
     app,
     store,
     adminStore,
+    snapshots,
     auth,
     logs: lines,
     session: { cookie: `adk_session=${started.sessionId}`, csrf: started.session.csrfToken },

@@ -269,6 +269,44 @@ describe('admin API: domains and users', () => {
     assert.equal(bad.json().problems[0].path, 'imap.port');
   });
 
+  test("export and import the whole configuration as YAML: import's problems, refusal to empty, snapshot, audit", async () => {
+    const h = asSession(t.session);
+    const exported = await t.app.inject({ url: '/api/v1/export', headers: { cookie: t.session.cookie } });
+    assert.equal(exported.statusCode, 200);
+    assert.match(String(exported.headers['content-disposition']), /autodisco-settings\.yaml/);
+    assert.match(exported.body, /name: example\.test/);
+    const yaml = { ...h, 'content-type': 'application/yaml' };
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/import',
+      headers: yaml,
+      payload: 'domains:\n  - name: x.test\n    imap: { host: imap.x.test, port: 99999 }\n',
+    });
+    assert.equal(bad.statusCode, 422);
+    assert.deepEqual(bad.json().problems, [
+      { path: 'domains[0].imap.port', message: 'Too big: expected number to be <=65535 (got 99999)' },
+    ]);
+    const empty = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/import',
+      headers: yaml,
+      payload: 'domains: []\n',
+    });
+    assert.equal(empty.statusCode, 409);
+    assert.match(empty.json().message, /\?allowEmpty=true/);
+    const changed = exported.body.replace('displayName: Example Mail', 'displayName: Changed Mail');
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/import',
+      headers: yaml,
+      payload: changed === exported.body ? `${exported.body}\n# changed\n` : changed,
+    });
+    assert.equal(ok.statusCode, 200, ok.body);
+    const entry = (await t.adminStore.auditLog({ offset: 0, limit: 1, search: 'store.import' })).items[0];
+    assert.equal(entry?.actor, 'alice');
+    assert.ok((entry?.before as { domains: number }).domains >= 2);
+  });
+
   test('the OpenAPI description is served and lists every route', async () => {
     const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json();
     assert.equal(doc.openapi, '3.1.0');

@@ -207,7 +207,7 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
   } else {
     ({ store } = openStore(opts.db, { create: false }));
   }
-  const admin = await adminFromCli(opts, opts.db).catch(async (err: unknown) => {
+  const admin = await adminFromCli(opts, opts.db, store).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });

@@ -1,6 +1,7 @@
 /** What the admin API and the UI pages need, besides the Autodiscover server's own context. */
 import type { AdminStore } from '../../auth/admin-store.js';
 import type { Auth } from '../../auth/auth.js';
+import type { Config } from '../../settings/schema.js';
 import type { SettingsStore } from '../../store/store.js';
 import type { Diagnoses } from '../diagnoses/diagnoses.js';
 
@@ -16,6 +17,14 @@ export interface AdminDeps {
   auth: Auth;
   diagnoses: Diagnoses;
   options: AdminOptions;
+  /**
+   * Replaces the whole store as `import` does (refusing to empty it unless `allowEmpty`, keeping a snapshot of
+   * what it replaces); absent where there is nowhere to keep a snapshot. serve provides it.
+   */
+  importer?: (
+    config: Config,
+    allowEmpty: boolean,
+  ) => Promise<{ previous: { domains: number; users: number }; snapshot?: string }>;
 }
 
 /** `https`: the listener is HTTPS, so cookies are marked Secure (also when a trusted proxy says the client used TLS). */

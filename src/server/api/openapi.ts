@@ -188,6 +188,33 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/api/v1/export': {
+        get: {
+          summary: 'every domain and user as the YAML file of `autodisco export`',
+          responses: { 200: { description: 'YAML', content: { 'application/yaml': {} } }, ...errors },
+        },
+      },
+      '/api/v1/import': {
+        post: {
+          summary:
+            'replace every domain and user with a YAML file, as `autodisco import` (all or nothing; a snapshot of what it replaces is kept next to the database)',
+          parameters: [
+            {
+              name: 'allowEmpty',
+              in: 'query',
+              schema: { type: 'boolean' },
+              description: 'allow a file without domains to empty the store',
+            },
+          ],
+          requestBody: { required: true, content: { 'application/yaml': { schema: { type: 'string' } } } },
+          responses: {
+            200: { description: 'imported: counts, previous counts, snapshot path' },
+            409: answer('the file has no domains and would empty the store (add ?allowEmpty=true)', 'Error'),
+            422: answer('the file has problems, each with its path', 'Error'),
+            ...errors,
+          },
+        },
+      },
       '/api/v1/tokens': {
         get: {
           summary: "the caller's API tokens (never the secrets)",

@@ -14,6 +14,7 @@ import { previewRoutes } from './preview.js';
 import { identify, needPrincipal } from './principal.js';
 import { settingsRoutes } from './settings-routes.js';
 import { tokenRoutes } from './token-routes.js';
+import { IMPORT_BODY_LIMIT, transferRoutes, YAML_TYPES } from './transfer-routes.js';
 
 /** Forms and API bodies: a domain with every setting is a few KiB; users are posted one at a time. */
 const ADMIN_BODY_LIMIT = 256 * 1024;
@@ -24,6 +25,10 @@ export async function adminPlugin(app: FastifyInstance, ctx: AdminContext): Prom
     'application/json',
     { parseAs: 'string', bodyLimit: ADMIN_BODY_LIMIT },
     app.getDefaultJsonParser('error', 'error'),
+  );
+  // A configuration file for /api/v1/import, read as text (its own, larger limit).
+  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT }, (_r, body, done) =>
+    done(null, body),
   );
   await app.register(formbody, { bodyLimit: ADMIN_BODY_LIMIT });
   await app.register(cookie);
@@ -44,6 +49,7 @@ export async function adminPlugin(app: FastifyInstance, ctx: AdminContext): Prom
     await api.register(settingsRoutes, ctx);
     await api.register(tokenRoutes, ctx);
     await api.register(previewRoutes, ctx);
+    await api.register(transferRoutes, ctx);
   });
   await app.register(diagnoseRoutes, ctx);
   await app.register(openApiRoutes, ctx);

@@ -134,7 +134,12 @@ ${reportFragment(reports)}`,
       request,
       reply,
       'Domains',
-      () => html`<p><a class="button" href="/ui/domains/new">New domain</a></p>
+      () => html`<p><a class="button" href="/ui/domains/new">New domain</a> <a class="button secondary" href="/api/v1/export" download>Export YAML</a></p>
+<details><summary>Import a YAML file (replaces every domain and user)</summary>
+<div class="notice error" id="form-errors" role="alert" tabindex="-1" hidden></div>
+<form data-import-form novalidate><label for="f-file">Configuration file (as autodisco export writes it)</label><input id="f-file" name="file" type="file" accept=".yaml,.yml,.json">
+<label><input type="checkbox" name="allowEmpty" value="true"> Allow a file without domains to empty the store</label>
+<p><button type="submit">Import</button></p><p id="import-status" role="status"></p></form></details>
 ${searchForm('/ui/domains', q.search, 'Search domains')}
 <div class="table-wrap"><table><caption>Stored domains</caption><thead><tr><th scope="col">Name</th><th scope="col">Aliases</th><th scope="col">Answers with</th></tr></thead><tbody>
 ${result.items.map((d) => html`<tr><td><a href="/ui/domains/${encodeURIComponent(d.name)}">${d.name}</a></td><td>${d.aliases.join(', ')}</td><td>${d.redirect ? ('domain' in d.redirect ? `moved to ${d.redirect.domain}` : `redirect to ${d.redirect.url}`) : ['imap', 'pop3', 'smtp', 'activeSync', 'exchange'].filter((k) => k in d).join(', ')}</td></tr>`)}

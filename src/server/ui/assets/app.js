@@ -161,6 +161,25 @@ for (const form of document.querySelectorAll('form[data-delete]')) {
   });
 }
 
+const importForm = document.querySelector('form[data-import-form]');
+importForm?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  clearErrors(importForm);
+  const file = importForm.file.files[0];
+  if (!file) return showProblems(importForm, [], 'Choose a file first.');
+  const allowEmpty = importForm.allowEmpty.checked ? '?allowEmpty=true' : '';
+  const response = await fetch(`/api/v1/import${allowEmpty}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/yaml', 'x-csrf-token': csrf() },
+    body: await file.text(),
+  });
+  const data = await response.json().catch(() => ({}));
+  if (response.status !== 200)
+    return showProblems(importForm, data.problems ?? [], data.message ?? `HTTP ${response.status}`);
+  document.getElementById('import-status').textContent =
+    `Imported ${data.domains} domain(s) and ${data.users} user(s).${data.snapshot ? ` The previous contents are saved in ${data.snapshot}.` : ''}`;
+});
+
 const tokenForm = document.querySelector('form[data-token-form]');
 tokenForm?.addEventListener('submit', async (event) => {
   event.preventDefault();
