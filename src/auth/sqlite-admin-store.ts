@@ -119,6 +119,9 @@ export class SqliteAdminStore implements AdminStore {
   }
 
   async addSession(idHash: string, s: Session): Promise<void> {
+    // Expired sessions and login links go when new sessions come: the tables stay as small as the live ones.
+    this.#db.prepare('DELETE FROM admin_sessions WHERE expires_at <= ?').run(s.createdAt);
+    this.#db.prepare('DELETE FROM admin_login_links WHERE expires_at <= ?').run(s.createdAt);
     this.#db
       .prepare(
         'INSERT INTO admin_sessions (id_hash, account, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',

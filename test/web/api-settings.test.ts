@@ -211,6 +211,16 @@ describe('admin API: domains and users', () => {
     assert.equal((await t.app.inject({ url: '/api/v1/domains', headers: bearer })).statusCode, 401);
   });
 
+  test('one domain by its own name (any case, Unicode or A-label); an alias is not a domain of its own', async () => {
+    const c = { cookie: t.session.cookie };
+    const one = await t.app.inject({ url: '/api/v1/domains/Example.TEST', headers: c });
+    assert.equal(one.statusCode, 200);
+    assert.equal(one.json().name, 'example.test');
+    const alias = one.json().aliases[0];
+    if (alias) assert.equal((await t.app.inject({ url: `/api/v1/domains/${alias}`, headers: c })).statusCode, 404);
+    assert.equal((await t.app.inject({ url: '/api/v1/domains/missing.test', headers: c })).statusCode, 404);
+  });
+
   test('paged lists: limit, offset, total; a bad limit is a field problem', async () => {
     const r = await t.app.inject({ url: '/api/v1/domains?limit=1&offset=1', headers: { cookie: t.session.cookie } });
     assert.equal(r.json().items.length, 1);

@@ -81,10 +81,9 @@ export async function settingsRoutes(app: FastifyInstance, ctx: AdminContext): P
 
   app.get<{ Params: { name: string } }>('/api/v1/domains/:name', async (request, reply) => {
     const name = domainName(request.params.name);
-    const found = name
-      ? (await ctx.store.listDomains({ offset: 0, limit: 1_000_000 })).items.find((d) => d.name === name)
-      : undefined;
-    return found ?? notFound(reply, `domain named "${request.params.name}"`);
+    // findDomain also answers for aliases: the API's {name} is the domain's own name only.
+    const found = name ? await ctx.store.findDomain(name) : undefined;
+    return found?.name === name ? found : notFound(reply, `domain named "${request.params.name}"`);
   });
 
   /** Creates (POST, or PUT of a new name) or replaces (PUT) one domain. */
