@@ -1,6 +1,6 @@
 /**
  * Copies the files the compiled code reads at run time and `tsc` does not emit: the built-in lab scenarios
- * (src/lab/scenarios/*.yaml → dist/lab/scenarios/). Run by `npm run build` after tsc. Also marks the command
+ * (src/lab/scenarios/*.yaml → dist/lab/scenarios/, the web UI's assets). Run by `npm run build` after tsc. Also marks the command
  * executable: `tsc` writes it 0644, and `npx autodisco` in the checkout runs the file itself (npm sets the bit
  * only for packages it installs, not for the project's own bin).
  */
@@ -8,6 +8,8 @@ import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs
 
 const ASSETS: { from: string; to: string; extensions: readonly string[] }[] = [
   { from: 'src/lab/scenarios/', to: 'dist/lab/scenarios/', extensions: ['.yaml'] },
+  // The web UI's style sheet and client script, served by autodisco itself (no CDN).
+  { from: 'src/server/ui/assets/', to: 'dist/server/ui/assets/', extensions: ['.css', '.js'] },
 ];
 
 const root = new URL('../', import.meta.url);

@@ -3,6 +3,7 @@ import { discoveryComparison, discoveryReport } from '../src/discover/report-sch
 import { ERROR_CATALOGUE, RETIRED_ERROR_CODES } from '../src/errors.js';
 import { SCENARIO_SCHEMA_PATH, scenarioSchemaJson } from '../src/lab/json-schema.js';
 import { deploymentSchemaJson } from '../src/plan/deployment.js';
+import { openApiJson } from '../src/server/api/openapi.js';
 import { publishedSchema } from '../src/settings/published-schema.js';
 import { configFile } from '../src/settings/schema.js';
 
@@ -101,4 +102,5 @@ export const GENERATED: Record<string, () => string> = {
   'schemas/deployment.schema.json': deploymentSchemaJson,
   'schemas/discovery-report.schema.json': reportSchemaJson,
   'schemas/discovery-comparison.schema.json': comparisonSchemaJson,
+  'schemas/openapi.json': openApiJson,
 };

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerAdminCommands } from './commands/admin.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDiscoverCommand } from './commands/discover.js';
@@ -27,5 +28,6 @@ registerPlanCommands(program);
 registerLabCommands(program);
 registerAuditCommand(program);
 registerWatchCommand(program);
+registerAdminCommands(program);
 
 await program.parseAsync(process.argv);

@@ -36,6 +36,8 @@ export interface DiscoverOptions {
   budgetMs?: number;
   /** Extra trusted roots (PEM), added to the bundled ones. */
   ca: readonly string[];
+  /** Observer: called with each step as it is recorded (live views such as the web UI's timeline). */
+  onStep?: (step: Step) => void;
 }
 
 /** What a step tells the engine to do next. */
@@ -221,6 +223,7 @@ export class Lookup {
 
   record(step: Step): void {
     this.steps.push(step);
+    this.options.onStep?.(step);
   }
 
   /**

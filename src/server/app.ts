@@ -13,6 +13,8 @@ import Fastify, {
 } from 'fastify';
 import type { ProfileSigner } from '../formats/sign-profile.js';
 import type { SettingsStore } from '../store/store.js';
+import type { AdminDeps } from './api/context.js';
+import { adminPlugin } from './api/plugin.js';
 import { endpointOfRoute, frameworkErrorsFor, harden } from './hardening.js';
 import { maskAddresses, maskEmail } from './mask.js';
 import type { Endpoint, ServerMetrics } from './metrics.js';
@@ -36,6 +38,8 @@ export interface AppDeps {
   signer?: ProfileSigner;
   /** Clock for Error@Time and profile dates; tests pass a fixed one. */
   now?: () => Date;
+  /** The admin API (/api/v1/) and, if asked, the web UI (/ui/); never on a redirect-only plain-HTTP listener. */
+  admin?: AdminDeps;
 }
 
 export interface AppOptions {
@@ -157,6 +161,8 @@ export function buildApp(deps: AppDeps, options: AppOptions): FastifyInstance {
     app.register(mobileconfigRoutes, context);
   }
   app.register(healthRoutes, context);
+  if (deps.admin && serveAll)
+    app.register(adminPlugin, { ...deps.admin, store: deps.store, now, https: options.transport === 'https' });
   return app;
 }
 

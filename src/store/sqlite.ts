@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { AutodiscoError } from '../errors.js';
 import type { Config, DomainSettings, UserRecord } from '../settings/schema.js';
 import { MIGRATIONS } from './migrations.js';
-import type { ManagedStore, StoredContents } from './store.js';
+import type { ListQuery, ManagedStore, Page, StoredContents } from './store.js';
 
 export interface UserRow {
   email: string;
@@ -276,7 +276,90 @@ export class SqliteStore implements ManagedStore {
     };
   }
 
+  async putDomain(domain: DomainSettings): Promise<DomainSettings | undefined> {
+    const db = this.#db;
+    try {
+      return db.transaction(() => {
+        const row = db
+          .prepare<[string], { position: number; settings: string }>(
+            'SELECT position, settings FROM domains WHERE name = ?',
+          )
+          .get(domain.name);
+        const position =
+          row?.position ?? ((db.prepare('SELECT max(position) FROM domains').pluck().get() as number | null) ?? -1) + 1;
+        // Deleting the row cascades to its names; its users stay (they are keyed by address, not by domain).
+        db.prepare('DELETE FROM domains WHERE name = ?').run(domain.name);
+        this.#statements.insertDomain.run(domain.name, position, JSON.stringify(domain));
+        for (const name of [domain.name, ...domain.aliases]) this.#statements.insertName.run(name, domain.name);
+        return row ? (JSON.parse(row.settings) as DomainSettings) : undefined;
+      })();
+    } finally {
+      this.#domains = undefined;
+    }
+  }
+
+  async deleteDomain(name: string): Promise<DomainSettings | undefined> {
+    try {
+      const row = this.#db
+        .prepare<[string], { settings: string }>('DELETE FROM domains WHERE name = ? RETURNING settings')
+        .get(name);
+      return row ? (JSON.parse(row.settings) as DomainSettings) : undefined;
+    } finally {
+      this.#domains = undefined;
+    }
+  }
+
+  async putUser(user: UserRecord): Promise<UserRecord | undefined> {
+    return this.#db.transaction(() => {
+      const before = this.#statements.user.get(user.email);
+      this.#statements.upsertUser.run(userToRow(user));
+      return before ? rowToUser(before) : undefined;
+    })();
+  }
+
+  async deleteUser(email: string): Promise<UserRecord | undefined> {
+    const row = this.#db.prepare<[string], UserRow>('DELETE FROM users WHERE email = ? RETURNING *').get(email);
+    return row ? rowToUser(row) : undefined;
+  }
+
+  async listDomains(query: ListQuery): Promise<Page<DomainSettings>> {
+    const like = likePattern(query.search);
+    const where = "WHERE EXISTS (SELECT 1 FROM domain_names n WHERE n.domain = d.name AND n.name LIKE ? ESCAPE '\\')";
+    const total = this.#db.prepare(`SELECT count(*) FROM domains d ${where}`).pluck().get(like) as number;
+    const items = this.#db
+      .prepare<[string, number, number], { settings: string }>(
+        `SELECT settings FROM domains d ${where} ORDER BY position LIMIT ? OFFSET ?`,
+      )
+      .all(like, query.limit, query.offset)
+      .map((r) => JSON.parse(r.settings) as DomainSettings);
+    return { items, total };
+  }
+
+  async listUsers(query: ListQuery & { domains?: readonly string[] }): Promise<Page<UserRecord>> {
+    const params: unknown[] = [likePattern(query.search)];
+    let where = "WHERE email LIKE ? ESCAPE '\\'";
+    if (query.domains) {
+      // The domain is what follows the last "@" (local parts may hold a quoted "@").
+      where += ` AND substr(email, length(rtrim(email, replace(email, '@', ''))) + 1) IN (${query.domains.map(() => '?').join(', ') || 'NULL'})`;
+      params.push(...query.domains);
+    }
+    const total = this.#db
+      .prepare(`SELECT count(*) FROM users ${where}`)
+      .pluck()
+      .get(...params) as number;
+    const items = this.#db
+      .prepare<unknown[], UserRow>(`SELECT * FROM users ${where} ORDER BY email LIMIT ? OFFSET ?`)
+      .all(...params, query.limit, query.offset)
+      .map(rowToUser);
+    return { items, total };
+  }
+
   async close(): Promise<void> {
     this.#db.close();
   }
+}
+
+/** `search` as a LIKE pattern matching any text that contains it literally (`%` and `_` are not wildcards). */
+function likePattern(search: string | undefined): string {
+  return `%${(search ?? '').toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
 }

@@ -25,6 +25,17 @@ export interface StoreHealth {
  * Where settings live. Routes only see this interface, so another database (PostgreSQL) is one more
  * implementation, not a change to the server. Methods are async for that reason, even where SQLite is not.
  */
+export interface ListQuery {
+  search?: string;
+  offset: number;
+  limit: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
 export interface SettingsStore {
   /** The domain whose name or alias is `name` (ASCII, lower case). */
   findDomain(name: string): Promise<DomainSettings | undefined>;
@@ -45,6 +56,17 @@ export interface SettingsStore {
   health?(): StoreHealth;
   /** Asks the database server now (the health check), so that health() is current even when lookups come from memory. */
   ping?(): Promise<void>;
+  /** Adds a domain (at the end) or replaces the one named `domain.name` (in place); returns the one replaced. */
+  putDomain(domain: DomainSettings): Promise<DomainSettings | undefined>;
+  /** Deletes a domain by its name (not an alias); returns it, undefined when there was none. */
+  deleteDomain(name: string): Promise<DomainSettings | undefined>;
+  /** Adds or replaces one user; returns the one replaced. */
+  putUser(user: UserRecord): Promise<UserRecord | undefined>;
+  deleteUser(email: string): Promise<UserRecord | undefined>;
+  /** Domains in file order whose name or an alias contains `search`, one page of them, and how many match. */
+  listDomains(query: ListQuery): Promise<Page<DomainSettings>>;
+  /** Users in address order whose address contains `search` (and whose domain is one of `domains`), paged. */
+  listUsers(query: ListQuery & { domains?: readonly string[] }): Promise<Page<UserRecord>>;
   close(): Promise<void>;
 }
 

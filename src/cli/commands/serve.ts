@@ -18,9 +18,16 @@ import { fileReason } from '../files.js';
 import { importFile } from '../import-file.js';
 import { command, shellQuote } from '../invocation.js';
 import { reportError } from '../output.js';
+import {
+  type AdminCliOptions,
+  adminFromCli,
+  checkAdminOptions,
+  loginLines,
+  registerAdminOptions,
+} from '../serve-admin.js';
 import { DEFAULT_DB, describeSnapshot, displayDb, openStore } from '../store.js';
 
-interface ServeOptions {
+interface ServeOptions extends AdminCliOptions {
   config?: string;
   db: string;
   http?: string | false;
@@ -111,19 +118,19 @@ export function registerServeCommand(program: Command): void {
     .option('--no-soap', 'do not serve SOAP Autodiscover (/autodiscover/autodiscover.svc) nor advertise it; POX only')
     .option(
       '--workers <n>',
-      `processes sharing the listeners (default: the number of cores, here ${availableParallelism()}; 1: a single process)`,
+      `processes sharing the listeners (default: the number of cores, here ${availableParallelism()}, or 1 with --ui; 1: a single process)`,
     )
-    .option('--trust-proxy <list>', 'comma list of proxy addresses whose X-Forwarded-* headers are believed')
-    .action(async (opts: ServeOptions) => {
-      try {
-        if (isClusterWorker()) await serveWorker(opts);
-        else await serve(opts, process.argv.slice(2));
-      } catch (err) {
-        process.exitCode = reportError(err);
-        // A worker's channel to the primary would keep it alive: it exits at once, and the primary reports it.
-        if (isClusterWorker()) process.exit(process.exitCode);
-      }
-    });
+    .option('--trust-proxy <list>', 'comma list of proxy addresses whose X-Forwarded-* headers are believed');
+  registerAdminOptions(program.commands.at(-1) as Command).action(async (opts: ServeOptions) => {
+    try {
+      if (isClusterWorker()) await serveWorker(opts);
+      else await serve(opts, process.argv.slice(2));
+    } catch (err) {
+      process.exitCode = reportError(err);
+      // A worker's channel to the primary would keep it alive: it exits at once, and the primary reports it.
+      if (isClusterWorker()) process.exit(process.exitCode);
+    }
+  });
 }
 
 /** `--workers`: a whole number from 1 to 256; the number of cores when not given. */
@@ -137,6 +144,22 @@ export function parseWorkers(value: string | undefined): number {
     );
   }
   return n;
+}
+
+/**
+ * The number of processes: --workers, else the number of cores. The web UI runs in one process (its live
+ * diagnoses, their event streams and its rate limits live in that process), so --ui defaults to 1 and refuses more.
+ */
+function workersFor(opts: ServeOptions): number {
+  if (!opts.ui) return parseWorkers(opts.workers);
+  const workers = parseWorkers(opts.workers ?? '1');
+  if (workers > 1) {
+    throw new AutodiscoError(
+      'ADK_ERR_INVALID_ARGUMENT',
+      `--workers ${workers} with --ui: the web UI runs in one process (its live diagnoses and rate limits live there); run it with --workers 1, or serve the UI from a second serve on another port`,
+    );
+  }
+  return workers;
 }
 
 /** Whether the command line names this option (`--http X` or `--http=X`). */
@@ -232,7 +255,8 @@ function listenOptions(opts: ServeOptions, withMetrics: boolean): ListenOptions 
 
 async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void> {
   const warnings = checkServeOptions(opts, argv);
-  const workers = parseWorkers(opts.workers);
+  checkAdminOptions(opts);
+  const workers = workersFor(opts);
   if (opts.https && opts.cert && opts.key) {
     // Read here so that a wrong path is named with its option; the listener reads them again (and on SIGHUP).
     await readText(opts.cert, '--cert', 'ADK_ERR_TLS_FILES');
@@ -262,6 +286,10 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
   } else {
     ({ store } = await openStore(opts.db, { create: false, ...storeOptions }));
   }
+  const admin = await adminFromCli(opts, opts.db, store).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const counts = await store.counts();
   const sample = await sampleAddress(store);
 
@@ -272,10 +300,17 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
     urls = await superviseWorkers(opts, workers, logger);
   } else {
     const running = await startServer(
-      { store, logger, metrics: new ServerMetrics({ processMetrics: true }), ...(signer ? { signer } : {}) },
+      {
+        store,
+        logger,
+        metrics: new ServerMetrics({ processMetrics: true }),
+        ...(signer ? { signer } : {}),
+        ...(admin ? { admin: admin.deps } : {}),
+      },
       listenOptions(opts, true),
     ).catch(async (err: unknown) => {
       await store.close();
+      await admin?.store.close();
       throw err;
     });
     urls = running.urls as Record<string, string>;
@@ -289,6 +324,7 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
     const stop = async () => {
       await running.close();
       await store.close();
+      await admin?.store.close();
       process.exit(0);
     };
     process.once('SIGINT', stop);
@@ -303,6 +339,10 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
   for (const [scheme, url] of Object.entries(urls)) out.write(`  ${scheme.padEnd(7)} ${url}\n`);
   if (workers > 1) out.write(`  workers ${workers} processes (--workers)\n`);
   out.write(tryIt(urls, sample, displayDb(opts.db), opts.httpMode ?? (opts.https ? 'redirect' : 'full')));
+  if (admin) {
+    const uiUrl = urls['https'] ?? (opts.httpMode === 'redirect' ? undefined : urls['http']);
+    out.write(await loginLines(admin.deps, opts, uiUrl, opts.db, command));
+  }
   out.write(
     urls['https'] ? 'Ctrl-C stops; SIGHUP (kill -HUP <pid>) reloads the TLS certificate and key.\n' : 'Ctrl-C stops.\n',
   );

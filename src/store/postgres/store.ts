@@ -13,12 +13,21 @@ import postgres, { type Sql } from 'postgres';
 import { AutodiscoError } from '../../errors.js';
 import type { Config, DomainSettings, UserRecord } from '../../settings/schema.js';
 import { rowToUser, type UserRow } from '../sqlite.js';
-import type { ManagedStore, StoredContents, StoreHealth } from '../store.js';
+import type { ListQuery, ManagedStore, Page, StoredContents, StoreHealth } from '../store.js';
 import { listenForChanges, newSenderId, sendChange } from './changes.js';
 import { connectionReason, isConnectionError, openError, StoreUnavailableError } from './errors.js';
 import { hasSchema, migrate } from './migrations.js';
 import { RecentUsers } from './recent-users.js';
-import { countUsers, readDomains, streamUsers, USER_COLUMNS, writeDomains, writeUsers } from './rows.js';
+import * as records from './records.js';
+import {
+  countUsers,
+  type Queryable,
+  readDomains,
+  streamUsers,
+  USER_COLUMNS,
+  writeDomains,
+  writeUsers,
+} from './rows.js';
 import { maskUrl } from './url.js';
 
 export interface PostgresStoreOptions {
@@ -361,6 +370,39 @@ export class PostgresStore implements ManagedStore {
     const [row] = await this.#sql<{ email: string }[]>`SELECT email FROM autodisco_users
       WHERE email LIKE ${pattern} AND redirect_addr IS NULL AND redirect_url IS NULL LIMIT 1`;
     return row?.email;
+  }
+
+  /** Runs `work` in one transaction; the cached domains and recent users are dropped afterwards, as after an import. */
+  #write = async <T>(work: (tx: Queryable) => Promise<T>): Promise<T> => {
+    try {
+      return (await this.#sql.begin((tx) => work(tx))) as T;
+    } finally {
+      this.#changed();
+    }
+  };
+
+  putDomain(domain: DomainSettings): Promise<DomainSettings | undefined> {
+    return records.putDomain(this.#write, this.#id, domain);
+  }
+
+  deleteDomain(name: string): Promise<DomainSettings | undefined> {
+    return records.deleteDomain(this.#write, this.#id, name);
+  }
+
+  putUser(user: UserRecord): Promise<UserRecord | undefined> {
+    return records.putUser(this.#write, this.#id, user);
+  }
+
+  deleteUser(email: string): Promise<UserRecord | undefined> {
+    return records.deleteUser(this.#write, this.#id, email);
+  }
+
+  listDomains(query: ListQuery): Promise<Page<DomainSettings>> {
+    return records.listDomains(this.#sql, query);
+  }
+
+  listUsers(query: ListQuery & { domains?: readonly string[] }): Promise<Page<UserRecord>> {
+    return records.listUsers(this.#sql, query);
   }
 
   async counts(): Promise<{ domains: number; users: number }> {

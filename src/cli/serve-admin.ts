@@ -1,0 +1,152 @@
+/**
+ * `serve --ui` and its options: the admin layer (web UI, admin API, diagnoses) built from the command line.
+ * Kept out of serve.ts so the server's lifecycle there stays about listeners.
+ */
+import type { Command } from 'commander';
+import { parseDnsServer } from '../adapters/node/dns.js';
+import type { AdminStore } from '../auth/admin-store.js';
+import { Auth } from '../auth/auth.js';
+import { hashPassword } from '../auth/password.js';
+import { newSecret } from '../auth/secrets.js';
+import { SqliteAdminStore } from '../auth/sqlite-admin-store.js';
+import { createNodePorts } from '../discover/node-ports.js';
+import type { AdminDeps } from '../server/api/context.js';
+import { guardPorts } from '../server/diagnoses/address-guard.js';
+import { Diagnoses } from '../server/diagnoses/diagnoses.js';
+import { isDatabaseUrl, maskUrl } from '../store/postgres/url.js';
+import type { ManagedStore } from '../store/store.js';
+import { collect, readCaFiles, usage } from './options.js';
+import { importConfig } from './store.js';
+
+export interface AdminCliOptions {
+  ui?: boolean;
+  publicDiagnose?: boolean;
+  allowPrivate?: boolean;
+  diagnoseDns: string[];
+  diagnoseCa: string[];
+  maxDiagnoses: string;
+  devAdmin?: boolean;
+}
+
+/** Each network step of a web diagnosis gets this long, as `discover --timeout`. */
+const DIAGNOSE_TIMEOUT_MS = 10_000;
+/** Diagnoses one account (or, with --public-diagnose, one client address) may start per minute. */
+const DIAGNOSES_PER_MINUTE = 10;
+
+export function registerAdminOptions(command: Command): Command {
+  return command
+    .option(
+      '--ui',
+      'serve the web UI under /ui/ and the admin API under /api/v1/ (log in with an account of `autodisco admin add-user`)',
+    )
+    .option('--public-diagnose', 'with --ui: anyone may run diagnoses without logging in (rate-limited per address)')
+    .option(
+      '--allow-private',
+      'with --ui: diagnoses may connect to loopback, private and other special addresses (the lab needs it)',
+    )
+    .option(
+      '--diagnose-dns <ip[:port]>',
+      'with --ui: resolve the names of diagnoses through this DNS server (repeatable)',
+      collect,
+      [],
+    )
+    .option('--diagnose-ca <pem-file>', 'with --ui: extra trusted roots for diagnoses (repeatable)', collect, [])
+    .option('--max-diagnoses <n>', 'with --ui: diagnoses running at once, at most', '4')
+    .option(
+      '--dev-admin',
+      'with --ui, for development: create the account "admin" if there is none and print a one-time login link',
+    );
+}
+
+/** Checks the admin options that need no file (before anything is opened); returns --max-diagnoses. */
+export function checkAdminOptions(opts: AdminCliOptions): number {
+  const needsUi = (['publicDiagnose', 'allowPrivate', 'devAdmin'] as const).find((k) => opts[k]);
+  if (!opts.ui) {
+    if (needsUi) throw usage(`--${needsUi.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --ui`);
+    if (opts.diagnoseDns.length || opts.diagnoseCa.length) throw usage('--diagnose-dns and --diagnose-ca go with --ui');
+  }
+  const max = Number(opts.maxDiagnoses);
+  if (!Number.isInteger(max) || max < 1 || max > 100) {
+    throw usage(`--max-diagnoses "${opts.maxDiagnoses}": expected a whole number from 1 to 100`);
+  }
+  return max;
+}
+
+/** The admin layer of `serve --ui`, or undefined without --ui. */
+/**
+ * The web UI's accounts, sessions, tokens and stored diagnoses live in the SQLite file beside the settings (an
+ * AdminStore); there is no PostgreSQL AdminStore yet, so a database URL is refused before anything opens.
+ */
+export function refuseDatabaseUrl(db: string): void {
+  if (isDatabaseUrl(db)) {
+    throw usage(
+      `--db ${maskUrl(db)}: the web UI and its accounts keep their data in an SQLite file, not yet in PostgreSQL; serve the UI from an instance with --db <file>, or run this instance without --ui`,
+    );
+  }
+}
+
+export async function adminFromCli(
+  opts: AdminCliOptions,
+  db: string,
+  settings: ManagedStore,
+): Promise<{ deps: AdminDeps; store: AdminStore } | undefined> {
+  const max = checkAdminOptions(opts);
+  if (!opts.ui) return undefined;
+  refuseDatabaseUrl(db);
+  const dnsServers = opts.diagnoseDns.map((spec) => {
+    try {
+      return parseDnsServer(spec);
+    } catch {
+      throw usage(
+        `--diagnose-dns "${spec}": expected an IP address with an optional port, e.g. 127.0.0.53 or 127.0.0.53:5353`,
+      );
+    }
+  });
+  const ca = await readCaFiles(opts.diagnoseCa);
+  const store = new SqliteAdminStore(db);
+  const diagnoses = new Diagnoses(store, {
+    ports: () => {
+      const ports = createNodePorts({ dnsServers, timeoutMs: DIAGNOSE_TIMEOUT_MS });
+      return opts.allowPrivate ? ports : guardPorts(ports);
+    },
+    ca,
+    timeoutMs: DIAGNOSE_TIMEOUT_MS,
+    maxConcurrent: max,
+    perRequester: DIAGNOSES_PER_MINUTE,
+    windowMs: 60_000,
+  });
+  const deps: AdminDeps = {
+    adminStore: store,
+    auth: new Auth(store),
+    diagnoses,
+    options: { ui: true, publicDiagnose: opts.publicDiagnose === true },
+    importer: (config, allowEmpty) =>
+      importConfig(settings, config, { db, source: 'the uploaded configuration', allowEmpty }),
+  };
+  return { deps, store };
+}
+
+/** What to print about logging in: the development admin's one-time link, or how to create the first account. */
+export async function loginLines(
+  deps: AdminDeps,
+  opts: AdminCliOptions,
+  baseUrl: string | undefined,
+  db: string,
+  cmd: (s: string) => string,
+): Promise<string> {
+  const accounts = await deps.adminStore.countAccounts();
+  if (opts.devAdmin && baseUrl) {
+    if (accounts === 0) {
+      // A random password nobody knows: the login link is the way in; `admin add-user admin --reset` sets one.
+      await deps.adminStore.addAccount('admin', await hashPassword(newSecret()), new Date());
+    }
+    if (await deps.adminStore.findAccount('admin')) {
+      const secret = await deps.auth.createLoginLink('admin');
+      return `Web UI: ${baseUrl}/ui/ — one-time login link (valid 15 minutes, works once):\n  ${baseUrl}/ui/welcome#${secret}\n`;
+    }
+  }
+  if (accounts === 0) {
+    return `Web UI: ${baseUrl ?? ''}/ui/ — no account yet; create one with:\n  ${cmd(`admin add-user <name> --db ${db}`)}\n`;
+  }
+  return `Web UI: ${baseUrl ?? ''}/ui/\n`;
+}

@@ -1,0 +1,31 @@
+/** What the admin API and the UI pages need, besides the Autodiscover server's own context. */
+import type { AdminStore } from '../../auth/admin-store.js';
+import type { Auth } from '../../auth/auth.js';
+import type { Config } from '../../settings/schema.js';
+import type { SettingsStore } from '../../store/store.js';
+import type { Diagnoses } from '../diagnoses/diagnoses.js';
+
+export interface AdminOptions {
+  /** Serve the pages under /ui/ (the JSON API under /api/v1/ is served whenever the admin layer is on). */
+  ui: boolean;
+  /** Anyone may run diagnoses without logging in (still rate-limited per client address). */
+  publicDiagnose: boolean;
+}
+
+export interface AdminDeps {
+  adminStore: AdminStore;
+  auth: Auth;
+  diagnoses: Diagnoses;
+  options: AdminOptions;
+  /**
+   * Replaces the whole store as `import` does (refusing to empty it unless `allowEmpty`, keeping a snapshot of
+   * what it replaces); absent where there is nowhere to keep a snapshot. serve provides it.
+   */
+  importer?: (
+    config: Config,
+    allowEmpty: boolean,
+  ) => Promise<{ previous: { domains: number; users: number }; snapshot?: string }>;
+}
+
+/** `https`: the listener is HTTPS, so cookies are marked Secure (also when a trusted proxy says the client used TLS). */
+export type AdminContext = AdminDeps & { store: SettingsStore; now: () => Date; https: boolean };
