@@ -95,10 +95,22 @@ const ELSEWHERE: Record<string, string> = {
   // Lab names are under .test (never public) and the lab never answers 0.0.0.0: a hostile DNS server plays it.
   UNSPECIFIED_ADDRESS_ANSWER: 'test/discover/hostile-addresses.test.ts',
   LOCAL_ADDRESS_FOR_PUBLIC_NAME: 'test/discover/hostile-addresses.test.ts',
+  // The fleet findings: unit tests over recorded reports, and the fleet lab's categories (test/lab/fleet.test.ts).
+  CONFIG_OVER_PLAIN_HTTP: 'test/diagnose/fleet-rules.test.ts',
+  PLAINTEXT_PASSWORD_LOGIN: 'test/diagnose/fleet-rules.test.ts',
+  SETTINGS_HOST_DANGLING: 'test/diagnose/fleet-rules.test.ts',
 };
 
 const CASES: Record<
-  Exclude<FindingCode, 'DNS_UNAVAILABLE' | 'UNSPECIFIED_ADDRESS_ANSWER' | 'LOCAL_ADDRESS_FOR_PUBLIC_NAME'>,
+  Exclude<
+    FindingCode,
+    | 'DNS_UNAVAILABLE'
+    | 'UNSPECIFIED_ADDRESS_ANSWER'
+    | 'LOCAL_ADDRESS_FOR_PUBLIC_NAME'
+    | 'CONFIG_OVER_PLAIN_HTTP'
+    | 'PLAINTEXT_PASSWORD_LOGIN'
+    | 'SETTINGS_HOST_DANGLING'
+  >,
   Case
 > = {
   ROOT_DOMAIN_BLOCKS_FALLBACK: {
@@ -222,7 +234,8 @@ const CASES: Record<
       const notAfter = report.steps[f.steps[0] ?? -1]?.tls?.certificate?.notAfter ?? 'missing';
       mentions(f, 'autodiscover.contoso.test', notAfter.slice(0, 10));
       assert.match(f.title, /expires in [67] day\(s\)/);
-      assert.equal(f.severity, 'warning');
+      // The last week is an error (info within 30 days, a warning within 14: test/diagnose/fleet-rules.test.ts).
+      assert.equal(f.severity, 'error');
     },
   },
   SCP_URL_NOT_ON_CERTIFICATE: {
