@@ -376,6 +376,21 @@ export const FINDINGS = {
       'RFC 2308 (NXDOMAIN: the name does not exist)',
     ],
   },
+  MIXED_ANSWERS: {
+    severity: 'warning',
+    title: 'Autoconfig and Autodiscover hand out different servers for {email}',
+    when: 'For the same address, the autoconfig answer (Thunderbird and the clients that read config-v1.1.xml) and the Autodiscover answer (Outlook, phones) name different IMAP, POP3 or SMTP servers. Needs lookups that recorded both answers: `discover --client all` and an audit with Thunderbird and an Outlook or ActiveSync client compare them; a single lookup stops at its first answer. One of the two is usually stale (a migration that updated only one), and users of one client family end up on the old server.',
+    detail:
+      'The autoconfig answer from {autoconfigUrl} and the Autodiscover answer from {autodiscoverUrl} disagree: {differences}.',
+    fixes: [
+      'Decide which servers are current and publish the same ones in both answers (autodisco serves both from one store, so they cannot drift).',
+      'If one of the two answers is left over from a former provider, remove it (its DNS name and its file).',
+    ],
+    references: [
+      'NDSS 2025, "Automatic Mail Client Configuration" misconfiguration study (docs/findings-research.md)',
+      'docs/protocol.md §6.2 (autoconfig) and §3.3 (POX settings)',
+    ],
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type FindingCode = keyof typeof FINDINGS;

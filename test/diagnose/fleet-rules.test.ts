@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { addCrossClientFindings } from '../../src/diagnose/cross-client.js';
 import { diagnose } from '../../src/diagnose/diagnose.js';
 import { expirySeverity } from '../../src/diagnose/rules/certificates.js';
 import type { DiscoveryReport, ProtocolSettings, ServiceCheck, Step } from '../../src/discover/report.js';
@@ -240,5 +241,68 @@ describe('CERT_EXPIRING_SOON: severity by the days left, from the diagnosis cloc
       assert.equal(f?.severity, severity, `${days} days`);
       assert.match(f?.title ?? '', new RegExp(`expires in ${days} day`));
     }
+  });
+});
+
+describe('MIXED_ANSWERS: the reports of one address side by side', () => {
+  const pox = (imap: string): DiscoveryReport =>
+    report({
+      client: 'outlook',
+      outcome: 'settings',
+      settings: {
+        email: 'chris@contoso.test',
+        url: 'https://autodiscover.contoso.test/autodiscover/autodiscover.xml',
+        method: 'autodiscover-domain',
+        protocols: [
+          { type: 'IMAP', server: imap, port: 993, ssl: true, encryption: 'SSL' },
+          { type: 'SMTP', server: 'smtp.contoso.test', port: 465, ssl: true, encryption: 'SSL' },
+        ],
+        user: { displayName: null, legacyDN: null, autoDiscoverSMTPAddress: null },
+      },
+      steps: [
+        step({
+          url: 'https://autodiscover.contoso.test/autodiscover/autodiscover.xml',
+          result: 'settings',
+          status: 200,
+        }),
+      ],
+    });
+  const autoconfig = () =>
+    settingsReport('https://autoconfig.contoso.test/mail/config-v1.1.xml', [
+      IMAP_TLS,
+      {
+        type: 'SMTP',
+        server: 'SMTP.contoso.test',
+        port: 465,
+        ssl: true,
+        encryption: 'SSL',
+        authentication: 'password-cleartext',
+      },
+    ]);
+
+  test('different IMAP servers: one finding on each side, naming both', () => {
+    const a = autoconfig();
+    const b = pox('imap.old-host.test');
+    addCrossClientFindings([a, b]);
+    for (const r of [a, b]) {
+      const found = r.findings.filter((f) => f.code === 'MIXED_ANSWERS');
+      assert.equal(found.length, 1, `${r.client}: ${codes(r).join()}`);
+      assert.equal(found[0]?.severity, 'warning');
+      assert.match(
+        found[0]?.detail ?? '',
+        /IMAP: mail\.contoso\.test \(autoconfig\) vs imap\.old-host\.test \(Autodiscover\)/,
+      );
+      // SMTP agrees (names compare case-insensitively): not listed.
+      assert.doesNotMatch(found[0]?.detail ?? '', /SMTP:/);
+    }
+  });
+  test('the same servers, or one side without settings: nothing', () => {
+    const a = autoconfig();
+    const b = pox('mail.contoso.test');
+    addCrossClientFindings([a, b]);
+    assert.deepEqual([...codes(a), ...codes(b)], []);
+    const failed = report({ client: 'outlook' });
+    addCrossClientFindings([autoconfig(), failed]);
+    assert.ok(!codes(failed).includes('MIXED_ANSWERS'), codes(failed).join());
   });
 });

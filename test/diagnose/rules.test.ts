@@ -99,6 +99,7 @@ const ELSEWHERE: Record<string, string> = {
   CONFIG_OVER_PLAIN_HTTP: 'test/diagnose/fleet-rules.test.ts',
   PLAINTEXT_PASSWORD_LOGIN: 'test/diagnose/fleet-rules.test.ts',
   SETTINGS_HOST_DANGLING: 'test/diagnose/fleet-rules.test.ts',
+  MIXED_ANSWERS: 'test/diagnose/fleet-rules.test.ts',
 };
 
 const CASES: Record<
@@ -110,6 +111,7 @@ const CASES: Record<
     | 'CONFIG_OVER_PLAIN_HTTP'
     | 'PLAINTEXT_PASSWORD_LOGIN'
     | 'SETTINGS_HOST_DANGLING'
+    | 'MIXED_ANSWERS'
   >,
   Case
 > = {
