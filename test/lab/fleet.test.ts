@@ -2,7 +2,7 @@
  * The fleet lab and its proof: every domain of a fleet, every client, checked against the manifest (outcome and
  * finding codes; precision and recall of the findings must both be 100%).
  *
- * - A small fleet (64 domains, every category 8 times) runs in this process for all four clients.
+ * - A small fleet (every category 8 times) runs in this process for all four clients.
  * - A 1,000-domain fleet runs through the command line (`autodisco lab fleet --domains 1000 --out …`, in its own
  *   process, so the fleet and the lookups use both cores), its lookups driven by bench/fleet-audit.ts with a
  *   concurrency limit. Its clients are FLEET_PROOF_CLIENTS (default `outlook-2013,thunderbird`: the client the
@@ -22,6 +22,13 @@ import { certificateFor } from '../../src/lab/fleet/certificates.js';
 import { startFleet } from '../../src/lab/fleet/fleet.js';
 import { domainOf, type FleetManifest, planFleet } from '../../src/lab/fleet/plan.js';
 import { spawnCli, waitForOutput } from '../helpers/cli.js';
+
+/**
+ * Per-step deadline of the lookups: generous, because every step here is answered at once by the fleet unless the
+ * machine is overloaded (a shared 2-core machine can starve the fleet's process for seconds while it makes
+ * certificates); a lookup cut short by the machine would be a wrong outcome that says nothing about the rules.
+ */
+const TIMEOUT_MS = 30_000;
 
 interface Score {
   lookups: number;
@@ -73,7 +80,11 @@ describe('the fleet plan', () => {
       planFleet(1000, 43).map((d) => d.category),
       a.map((d) => d.category),
     );
-    for (const c of FLEET_CATEGORIES) assert.equal(a.filter((d) => d.category === c).length, 125, c);
+    const even = 1000 / FLEET_CATEGORIES.length;
+    for (const c of FLEET_CATEGORIES) {
+      const count = a.filter((d) => d.category === c).length;
+      assert.ok(count === Math.floor(even) || count === Math.ceil(even), `${c}: ${count}`);
+    }
     assert.match(a[42]?.domain ?? '', /^d00042-[a-z-]+\.fleet\.test$/);
     assert.equal(a[42]?.email, `postmaster@${a[42]?.domain}`);
     assert.deepEqual(domainOf(`www.${a[42]?.domain}`), {
@@ -98,8 +109,9 @@ describe('the fleet plan', () => {
 });
 
 describe('every domain of a fleet meets what the manifest says, for every client', () => {
-  test('64 domains × the four clients, in process', async () => {
-    const fleet = await startFleet({ domains: 64, seed: 3, range: '127.46.0.0/16' });
+  const small = FLEET_CATEGORIES.length * 8;
+  test(`${small} domains (each category 8 times) × the four clients, in process`, async () => {
+    const fleet = await startFleet({ domains: small, seed: 3, range: '127.46.0.0/16' });
     try {
       const category = new Map(fleet.manifest.entries.map((e) => [e.email, e.category]));
       const s = newScore();
@@ -108,12 +120,13 @@ describe('every domain of a fleet meets what the manifest says, for every client
         ca: fleet.caFile,
         clients: PROFILE_NAMES,
         concurrency: 16,
+        timeoutMs: TIMEOUT_MS,
         onReport: (email, client, report) => score(s, category.get(email) as FleetCategory, client, report),
       });
-      assert.equal(s.lookups, 64 * 4);
+      assert.equal(s.lookups, small * 4);
       assertPerfect(s);
       // One certificate per name asked, not per handshake.
-      assert.ok(fleet.certificates.issued <= 64 * 2 + 3, `${fleet.certificates.issued} certificates`);
+      assert.ok(fleet.certificates.issued <= small * 2 + 3, `${fleet.certificates.issued} certificates`);
     } finally {
       await fleet.close();
     }
@@ -144,7 +157,9 @@ describe('every domain of a fleet meets what the manifest says, for every client
       const manifest = JSON.parse(await readFile(out, 'utf8')) as FleetManifest;
       assert.equal(manifest.entries.length, 1000);
       assert.equal(manifest.dns, dns);
-      for (const c of FLEET_CATEGORIES) assert.equal(manifest.counts[c], 125);
+      const planned = planFleet(1000, 9);
+      for (const c of FLEET_CATEGORIES)
+        assert.equal(manifest.counts[c], planned.filter((d) => d.category === c).length);
       const category = new Map(manifest.entries.map((e) => [e.email, e.category]));
       const s = newScore();
       const started = performance.now();
@@ -152,7 +167,8 @@ describe('every domain of a fleet meets what the manifest says, for every client
         dns,
         ca,
         clients,
-        concurrency: 32,
+        concurrency: 16,
+        timeoutMs: TIMEOUT_MS,
         onReport: (email, client, report) => score(s, category.get(email) as FleetCategory, client, report),
       });
       const seconds = (performance.now() - started) / 1000;

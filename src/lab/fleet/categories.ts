@@ -15,6 +15,10 @@ export const FLEET_CATEGORIES = [
   'http-redirect',
   'nothing',
   'wildcard-dns',
+  // The fleet findings (docs/findings-research.md), end to end:
+  'plain-http-autoconfig',
+  'dangling-host',
+  'expiring',
 ] as const;
 export type FleetCategory = (typeof FLEET_CATEGORIES)[number];
 
@@ -104,5 +108,26 @@ export const CATEGORIES: Record<FleetCategory, CategoryInfo> = {
         'NO_AUTODISCOVER_ENDPOINT',
       ),
     },
+  },
+  'plain-http-autoconfig': {
+    title: 'autoconfig.<domain> answers on plain HTTP only, and the settings offer IMAP without TLS with a password',
+    like: 'root-domain-fixed-no-tls',
+    expect: {
+      outlook: e('settings', 'PLAINTEXT_PASSWORD_LOGIN'),
+      'outlook-2013': e('settings', 'PLAINTEXT_PASSWORD_LOGIN'),
+      // The mobilesync answer names no IMAP server.
+      activesync: e('settings'),
+      thunderbird: e('settings', 'CONFIG_OVER_PLAIN_HTTP', 'PLAINTEXT_PASSWORD_LOGIN'),
+    },
+  },
+  'dangling-host': {
+    title: 'the settings send clients to mail-<n>.gone-provider.test, a name whose domain does not exist',
+    like: 'service-url-not-covered',
+    expect: same(e('settings', 'SETTINGS_HOST_DANGLING')),
+  },
+  expiring: {
+    title: 'the certificate of autodiscover.<domain> expires in 7 days',
+    like: 'expiring-certificate',
+    expect: same(e('settings', 'CERT_EXPIRING_SOON')),
   },
 };

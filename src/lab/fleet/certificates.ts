@@ -13,7 +13,16 @@ import { domainOf } from './plan.js';
 export const WEBHOST_DEFAULT = ['*.webhost.test'];
 export const HOSTER_NAMES = ['autodiscover.hoster.test', 'mail.hoster.test'];
 export const PROVIDER_NAMES = ['mail.provider.test'];
-const OWN_SERVER = new Set(['healthy', 'root-trap', 'root-no-tls', 'expired', 'wildcard-dns']);
+export const OWN_SERVER = new Set([
+  'healthy',
+  'root-trap',
+  'root-no-tls',
+  'expired',
+  'wildcard-dns',
+  'plain-http-autoconfig',
+  'dangling-host',
+  'expiring',
+]);
 
 export interface CertificateChoice {
   names: string[];
@@ -37,7 +46,7 @@ export function certificateFor(servername: string | null): CertificateChoice {
   if (ownName && OWN_SERVER.has(category)) {
     return {
       names: [`autodiscover.${domain}`, `mail.${domain}`],
-      validity: category === 'expired' ? 'expired' : 'valid',
+      validity: category === 'expired' ? 'expired' : category === 'expiring' ? 'expiring' : 'valid',
     };
   }
   // Everything else (a wildcard record's names, say) meets the shared web host's default certificate.

@@ -26,7 +26,7 @@ import { SqliteStore } from '../../store/sqlite.js';
 import { createPki } from '../certificates.js';
 import { LAB_LAYOUT, parseLabRange } from '../range.js';
 import { createSniListener } from '../tls-listener.js';
-import { FleetCertificates, HOSTER_NAMES, PROVIDER_NAMES } from './certificates.js';
+import { FleetCertificates, HOSTER_NAMES, OWN_SERVER, PROVIDER_NAMES } from './certificates.js';
 import { domainOf, type FleetManifest, fleetConfigs, fleetManifest, fleetZones, planFleet } from './plan.js';
 
 export const DEFAULT_FLEET_RANGE = '127.21.0.0/16';
@@ -58,12 +58,13 @@ export interface RunningFleet {
   close(): Promise<void>;
 }
 
-const OWN = new Set(['healthy', 'root-trap', 'root-no-tls', 'expired', 'wildcard-dns']);
 const WEBSITE = '<!doctype html><title>Welcome</title><h1>Welcome</h1>';
 
 interface Apps {
   exchange: FastifyInstance;
   exchangeHttp: FastifyInstance;
+  /** The same store on plain HTTP serving everything (autoconfig over http://). */
+  exchangeFull: FastifyInstance;
   hoster: FastifyInstance;
   provider: FastifyInstance;
 }
@@ -97,8 +98,11 @@ function answerFor(apps: Apps, scheme: 'https' | 'http', req: IncomingMessage): 
     const redirectGet = label === 'autodiscover' && req.method === 'GET' && path === '/autodiscover/autodiscover.xml';
     return scheme === 'http' && redirectGet ? toProvider : NOT_FOUND;
   }
+  // autoconfig over plain HTTP (the only way this category offers it), from the same store as Autodiscover.
+  if (category === 'plain-http-autoconfig' && label === 'autoconfig' && scheme === 'http')
+    return appAnswer(apps.exchangeFull);
   const ownServer = label === 'mail' || (label === 'autodiscover' && category !== 'wildcard-dns');
-  if (ownServer && OWN.has(category)) return appAnswer(scheme === 'https' ? apps.exchange : apps.exchangeHttp);
+  if (ownServer && OWN_SERVER.has(category)) return appAnswer(scheme === 'https' ? apps.exchange : apps.exchangeHttp);
   // The shared web host behind a wildcard record: a home page, 404 elsewhere.
   if (category === 'wildcard-dns') return path === '/' ? HOME : NOT_FOUND;
   return label === '' || label === 'www' ? HOME : NOT_FOUND;
@@ -155,27 +159,33 @@ export async function startFleet(options: FleetOptions): Promise<RunningFleet> {
     const dns = (await dnsServer.start()).server;
 
     const logger = createLogger({ level: 'silent' });
-    const app = async (config: Config, transport: 'https' | 'http') => {
+    const storeOf = async (config: Config) => {
       const store = new SqliteStore(':memory:');
       stores.push(store);
       await store.replaceAll(config);
+      return store;
+    };
+    const app = async (store: SqliteStore, transport: 'https' | 'http', httpMode: 'redirect' | 'full' = 'redirect') => {
       const deps = {
         store,
         logger,
         metrics: new ServerMetrics(),
         ...(options.now ? { now: () => options.now as Date } : {}),
       };
-      const built = buildApp(deps, transport === 'https' ? { transport } : { transport, httpMode: 'redirect' });
+      const built = buildApp(deps, transport === 'https' ? { transport } : { transport, httpMode });
       apps.push(built);
       await built.ready();
       return built;
     };
     const configs = fleetConfigs(domains);
+    // One store per server, shared by its listeners.
+    const own = await storeOf(configs.exchange);
     const routed: Apps = {
-      exchange: await app(configs.exchange, 'https'),
-      exchangeHttp: await app(configs.exchange, 'http'),
-      hoster: await app(configs.hoster, 'https'),
-      provider: await app(configs.provider, 'https'),
+      exchange: await app(own, 'https'),
+      exchangeHttp: await app(own, 'http'),
+      exchangeFull: await app(own, 'http', 'full'),
+      hoster: await app(await storeOf(configs.hoster), 'https'),
+      provider: await app(await storeOf(configs.provider), 'https'),
     };
 
     const track = (socket: Socket) => {
@@ -190,6 +200,9 @@ export async function startFleet(options: FleetOptions): Promise<RunningFleet> {
       defaultContext: await certificates.context(null),
       choices: [],
       choose: (servername) => certificates.context(servername),
+      // A certificate is made on the first handshake for its name (about 8 ms of CPU): on a busy machine a burst of
+      // new names queues, and the lab must not be the one that gives up.
+      handshakeTimeoutMs: 30_000,
       onConnection: track,
       onSecure: (socket) => {
         track(socket);

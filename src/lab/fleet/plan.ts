@@ -129,6 +129,12 @@ function records(d: FleetDomain, at: (offset: number) => string): ZoneRecord[] {
       return [a(`autodiscover.${n}.`, 'redirector', at), mx('mail.provider.test')];
     case 'nothing':
       return [];
+    case 'plain-http-autoconfig':
+      // autoconfig.<domain> on the address without HTTPS: https:// is refused, http:// answers.
+      return [a(`autoconfig.${n}.`, 'webNoTls', at), ...own];
+    case 'dangling-host':
+    case 'expiring':
+      return own;
     case 'wildcard-dns':
       return [a(`${n}.`, 'webhost', at), a(`*.${n}.`, 'webhost', at), a(`mail.${n}.`, 'exchange', at), mx(`mail.${n}`)];
   }
@@ -148,12 +154,17 @@ export function fleetZones(domains: readonly FleetDomain[], at: (offset: number)
   ];
 }
 
+/** Where the dangling-host category's settings point: a domain that has no DNS at all. */
+export function goneHost(d: FleetDomain): string {
+  return `mail-${d.index}.gone-provider.test`;
+}
+
 /** The settings of one domain, served from `host` (its own mail.<domain>, or the provider's). */
-function domainSettings(domain: string, host: string, hosted: boolean): DomainSettings {
+function domainSettings(domain: string, host: string, hosted: boolean, imapSecurity = 'tls'): DomainSettings {
   return domainSchema.parse({
     name: domain,
     displayName: hosted ? `${domain} (hosted)` : domain,
-    imap: { host },
+    imap: { host, security: imapSecurity },
     smtp: { host, port: 587, security: 'starttls' },
     activeSync: { url: `https://${host}/Microsoft-Server-ActiveSync` },
     exchange: {
@@ -169,9 +180,13 @@ export function fleetConfigs(domains: readonly FleetDomain[]): { exchange: Confi
   const pick = (...cats: FleetCategory[]) => domains.filter((d) => cats.includes(d.category));
   return {
     exchange: {
-      domains: pick('healthy', 'root-trap', 'root-no-tls', 'expired', 'wildcard-dns').map((d) =>
-        domainSettings(d.domain, `mail.${d.domain}`, false),
-      ),
+      domains: [
+        ...pick('healthy', 'root-trap', 'root-no-tls', 'expired', 'wildcard-dns', 'expiring').map((d) =>
+          domainSettings(d.domain, `mail.${d.domain}`, false),
+        ),
+        ...pick('plain-http-autoconfig').map((d) => domainSettings(d.domain, `mail.${d.domain}`, false, 'none')),
+        ...pick('dangling-host').map((d) => domainSettings(d.domain, goneHost(d), false)),
+      ],
       users: [],
     },
     hoster: { domains: pick('srv-only').map((d) => domainSettings(d.domain, 'mail.hoster.test', true)), users: [] },
