@@ -21,7 +21,7 @@ import { CATEGORIES, FLEET_CATEGORIES, type FleetCategory } from '../../src/lab/
 import { certificateFor } from '../../src/lab/fleet/certificates.js';
 import { startFleet } from '../../src/lab/fleet/fleet.js';
 import { domainOf, type FleetManifest, planFleet } from '../../src/lab/fleet/plan.js';
-import { spawnCli, waitForOutput } from '../helpers/cli.js';
+import { cli, spawnCli, waitForOutput } from '../helpers/cli.js';
 
 /**
  * Per-step deadline of the lookups: generous, because every step here is answered at once by the fleet unless the
@@ -106,6 +106,24 @@ describe('the fleet plan', () => {
     assert.deepEqual(certificateFor('autodiscover.d00001-wildcard-dns.fleet.test').names, ['*.webhost.test']);
     assert.deepEqual(certificateFor(null).names, ['*.webhost.test']);
   });
+});
+
+describe('autodisco lab fleet: bad usage is one line and exit 2', () => {
+  for (const [args, message] of [
+    [[], /--domains <n> is required/],
+    [['--domains', '0'], /--domains "0": expected a whole number from 1 to 99999/],
+    [['--domains', '12x'], /--domains "12x": expected a whole number from 1 to 99999/],
+    [['--domains', '10', '--seed', '-1'], /--seed "-1": expected a whole number from 0 to 4294967295/],
+    [['--domains', '10', '--range', '10.0.0.0/16'], /outside 127\.0\.0\.0\/8/],
+  ] as const) {
+    test(args.join(' ') || '(no options)', async () => {
+      const r = await cli(['lab', 'fleet', ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.equal(r.stdout, '');
+    });
+  }
 });
 
 describe('every domain of a fleet meets what the manifest says, for every client', () => {
