@@ -29,7 +29,7 @@ const list = (name: string, fallback: string) =>
 const DOMAINS = list('BENCH_DOMAINS', '1000,10000').map(Number);
 const CONCURRENCY = list('BENCH_CONCURRENCY', '16,64,256').map(Number);
 const CLIENTS = list('BENCH_CLIENTS', 'outlook,outlook-2013').join(',');
-const RANGE = '127.48.0.0/16';
+const RANGE = '127.73.0.0/24';
 const GOAL = 200;
 
 for (const n of [...DOMAINS, ...CONCURRENCY]) {

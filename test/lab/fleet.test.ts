@@ -129,7 +129,7 @@ describe('autodisco lab fleet: bad usage is one line and exit 2', () => {
 describe('every domain of a fleet meets what the manifest says, for every client', () => {
   const small = FLEET_CATEGORIES.length * 8;
   test(`${small} domains (each category 8 times) × the four clients, in process`, async () => {
-    const fleet = await startFleet({ domains: small, seed: 3, range: '127.46.0.0/16' });
+    const fleet = await startFleet({ domains: small, seed: 3, range: '127.71.0.0/24' });
     try {
       const category = new Map(fleet.manifest.entries.map((e) => [e.email, e.category]));
       const s = newScore();
@@ -163,7 +163,7 @@ describe('every domain of a fleet meets what the manifest says, for every client
       '--seed',
       '9',
       '--range',
-      '127.47.0.0/16',
+      '127.72.0.0/24',
       '--out',
       out,
     ]);

@@ -29,14 +29,14 @@ import { createSniListener } from '../tls-listener.js';
 import { FleetCertificates, HOSTER_NAMES, OWN_SERVER, PROVIDER_NAMES } from './certificates.js';
 import { domainOf, type FleetManifest, fleetConfigs, fleetManifest, fleetZones, planFleet } from './plan.js';
 
-export const DEFAULT_FLEET_RANGE = '127.21.0.0/16';
+export const DEFAULT_FLEET_RANGE = '127.70.0.0/24';
 /** Offsets of the two listening addresses in the range. */
 export const FLEET_ADDRESSES = { tls: 100, plainOnly: 101 } as const;
 
 export interface FleetOptions {
   domains: number;
   seed?: number;
-  /** @default '127.21.0.0/16' */
+  /** @default '127.70.0.0/24' (the fleet uses .53, .100 and .101 of it) */
   range?: string;
   /** @default 53 */
   dnsPort?: number;
