@@ -6,7 +6,10 @@
  * fleet (certificates are made on first use: every run pays for its own).
  *
  * BENCH_DOMAINS (default 1000,10000), BENCH_CONCURRENCY (default 16,64,256), BENCH_CLIENTS (default
- * outlook,outlook-2013: the issue's goal is counted with two clients per domain). Without taskset (util-linux)
+ * outlook,outlook-2013: the issue's goal is counted with two clients per domain), BENCH_TIMEOUT (per-step
+ * deadline in ms, default 10000 as for discover). Every outcome is checked against the manifest: the `right`
+ * column is the share of lookups whose outcome is the expected one (below 100%: the machine, not the fleet, cut
+ * lookups short, and the rate is not worth its number). Without taskset (util-linux)
  * the processes run unpinned, and the output says so.
  *
  * Prints per run: lookups, wall seconds, domains/s (and against the goal of 200), the load generator's CPU time per
@@ -29,6 +32,7 @@ const list = (name: string, fallback: string) =>
 const DOMAINS = list('BENCH_DOMAINS', '1000,10000').map(Number);
 const CONCURRENCY = list('BENCH_CONCURRENCY', '16,64,256').map(Number);
 const CLIENTS = list('BENCH_CLIENTS', 'outlook,outlook-2013').join(',');
+const TIMEOUT = process.env['BENCH_TIMEOUT'] ?? '10000';
 const RANGE = '127.73.0.0/24';
 const GOAL = 200;
 
@@ -89,6 +93,7 @@ interface Row {
   peakRssMB: number;
   fleetRssMB: number;
   outcomes: Record<string, number>;
+  wrongOutcomes: number;
 }
 
 async function run(domains: number, concurrency: number): Promise<Row> {
@@ -99,7 +104,7 @@ async function run(domains: number, concurrency: number): Promise<Row> {
     const up = await output(fleet, /Ctrl-C stops the fleet/);
     const dns = /give clients --dns (\S+)/.exec(up)?.[1] ?? '';
     const ca = /give clients --ca (\S+)/.exec(up)?.[1] ?? '';
-    const load = node(0, ['bench/audit-load.ts', manifest, dns, ca, CLIENTS, String(concurrency)]);
+    const load = node(0, ['bench/audit-load.ts', manifest, dns, ca, CLIENTS, String(concurrency), TIMEOUT]);
     const result = JSON.parse((await output(load)).trim().split('\n').pop() ?? '{}') as Omit<Row, 'fleetRssMB'>;
     return { ...result, concurrency, fleetRssMB: peakRssOf(fleet.pid) };
   } finally {
@@ -114,7 +119,7 @@ process.stdout.write(
   `bench:audit: clients ${CLIENTS}; fleet on core 1, load generator on core 0${PINNED ? '' : ' (taskset missing: NOT pinned)'}\n`,
 );
 process.stdout.write(
-  'domains  concurrency  lookups  seconds  domains/s  vs goal 200  CPU ms/lookup  load peak RSS  fleet peak RSS  outcomes\n',
+  'domains  concurrency  lookups  seconds  domains/s  vs goal 200  right  CPU ms/lookup  load peak RSS  fleet peak RSS  outcomes\n',
 );
 const rows: Row[] = [];
 for (const domains of DOMAINS) {
@@ -123,7 +128,7 @@ for (const domains of DOMAINS) {
     rows.push(r);
     const rate = domains / r.seconds;
     process.stdout.write(
-      `${String(domains).padStart(7)}  ${String(concurrency).padStart(11)}  ${String(r.lookups).padStart(7)}  ${r.seconds.toFixed(1).padStart(7)}  ${rate.toFixed(1).padStart(9)}  ${(rate / GOAL).toFixed(2).padStart(11)}  ${((r.cpuSeconds * 1000) / r.lookups).toFixed(1).padStart(13)}  ${`${r.peakRssMB} MB`.padStart(13)}  ${`${r.fleetRssMB} MB`.padStart(14)}  ${JSON.stringify(r.outcomes)}\n`,
+      `${String(domains).padStart(7)}  ${String(concurrency).padStart(11)}  ${String(r.lookups).padStart(7)}  ${r.seconds.toFixed(1).padStart(7)}  ${rate.toFixed(1).padStart(9)}  ${(rate / GOAL).toFixed(2).padStart(11)}  ${`${(100 - (100 * r.wrongOutcomes) / r.lookups).toFixed(1)}%`.padStart(5)}  ${((r.cpuSeconds * 1000) / r.lookups).toFixed(1).padStart(13)}  ${`${r.peakRssMB} MB`.padStart(13)}  ${`${r.fleetRssMB} MB`.padStart(14)}  ${JSON.stringify(r.outcomes)}\n`,
     );
   }
 }
