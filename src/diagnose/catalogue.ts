@@ -21,6 +21,8 @@ const KB3211279 = 'Microsoft KB 3211279, "Outlook 2016 implementation of Autodis
 const MS_OXDISCO = '[MS-OXDISCO] Autodiscover HTTP Service Protocol, §3.1.5';
 const KB2772058 = 'Microsoft KB 2772058, certificate name warning in Outlook';
 const RFC9525 = 'RFC 9525 §6.3 (wildcards match exactly one label)';
+const NDSS_2025 =
+  'S. Wen et al., "Automatic Insecurity: Exploring Email Auto-configuration in the Wild", NDSS 2025 (docs/findings-research.md)';
 
 export const FINDINGS = {
   ROOT_DOMAIN_BLOCKS_FALLBACK: {
@@ -341,10 +343,7 @@ export const FINDINGS = {
       'Serve the same file over HTTPS at {httpsUrl} with a certificate naming {host}, so the client finds it there first.',
       'Then stop answering it on http:// (or answer only a redirect to https://): clients that still ask over HTTP then find nothing to trust.',
     ],
-    references: [
-      'Thunderbird autoconfig: config-v1.1.xml over https before http (docs/protocol.md §6.2)',
-      'NDSS 2025, "Automatic Mail Client Configuration" misconfiguration study (docs/findings-research.md)',
-    ],
+    references: ['Thunderbird autoconfig: config-v1.1.xml over https before http (docs/protocol.md §6.2)', NDSS_2025],
   },
   PLAINTEXT_PASSWORD_LOGIN: {
     severity: 'error',
@@ -356,25 +355,19 @@ export const FINDINGS = {
       'Offer {protocol} with implicit TLS ({tlsPort}) or required STARTTLS, and publish that in the settings (autodisco: security: tls, or starttls).',
       'Refuse logins on the unencrypted port ({server}:{port}) once clients use the TLS one.',
     ],
-    references: [
-      'RFC 8314 (cleartext considered obsolete: use TLS for mail submission and access)',
-      'NDSS 2025, "Automatic Mail Client Configuration" misconfiguration study (docs/findings-research.md)',
-    ],
+    references: ['RFC 8314 (cleartext considered obsolete: use TLS for mail submission and access)', NDSS_2025],
   },
   SETTINGS_HOST_DANGLING: {
     severity: 'error',
     title: 'The settings point at {host}, which does not exist, in another organisation’s domain {hostDomain}',
-    when: 'A host the client is sent to (a URL or server in the settings, a redirect or SRV target) lies under another registrable domain than the address and than the Autodiscover server that answered, and DNS says the name does not exist (NXDOMAIN or no address). Such a name is stale and possibly hijackable: whoever registers {hostDomain} or takes over that name receives the clients, and their passwords. A foreign host that resolves (a provider serving its customers) is normal and not flagged.',
+    when: 'A host the client is sent to (a URL or server in the settings, a redirect or SRV target) lies under another registrable domain than the address and than the Autodiscover server that answered, and DNS says the name does not exist (NXDOMAIN or no address). Such a name is stale and possibly hijackable: whoever registers that domain or takes over that name receives the clients, and their passwords. A foreign host that resolves (a provider serving its customers) is normal and not flagged.',
     detail:
       '{source} sends clients of {email} to {host} ({what}). {host} is under {hostDomain}, neither {domain} nor the domain of the server that answered ({answerDomain}), and DNS answered that it does not exist. If {hostDomain} lapsed or the provider gave the name up, anyone who registers it receives these connections.',
     fixes: [
       'Change the settings to a host you control or your current provider runs (replace {host}).',
       'If the provider still serves you under another name, ask for it and update the settings; if {hostDomain} is yours, renew it and publish {host}.',
     ],
-    references: [
-      'NDSS 2025, "Automatic Mail Client Configuration" misconfiguration study (docs/findings-research.md)',
-      'RFC 2308 (NXDOMAIN: the name does not exist)',
-    ],
+    references: [NDSS_2025, 'RFC 2308 (NXDOMAIN: the name does not exist)'],
   },
   MIXED_ANSWERS: {
     severity: 'warning',
@@ -386,10 +379,7 @@ export const FINDINGS = {
       'Decide which servers are current and publish the same ones in both answers (autodisco serves both from one store, so they cannot drift).',
       'If one of the two answers is left over from a former provider, remove it (its DNS name and its file).',
     ],
-    references: [
-      'NDSS 2025, "Automatic Mail Client Configuration" misconfiguration study (docs/findings-research.md)',
-      'docs/protocol.md §6.2 (autoconfig) and §3.3 (POX settings)',
-    ],
+    references: [NDSS_2025, 'docs/protocol.md §6.2 (autoconfig) and §3.3 (POX settings)'],
   },
 } as const satisfies Record<string, CatalogueEntry>;
 
