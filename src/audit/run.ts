@@ -3,6 +3,7 @@
  * shared ports of the run (ports.ts). Reports are handed on as they complete and never kept: the caller streams
  * them to the output, the summary and the results store.
  */
+import { addCrossClientFindings } from '../diagnose/cross-client.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { runDiscovery } from '../discover/engine.js';
 import { PROFILES } from '../discover/profiles.js';
@@ -67,13 +68,11 @@ export async function runAudit(
   await queue.run(
     async ({ target, clients }) => {
       // The clients of one address run side by side: they share DNS answers and handshakes (ports.ts).
-      const reports = await Promise.all(
-        clients.map(async (client) => {
-          const report = await auditOne(target.email, client, options, ports);
-          handlers.report(target, report);
-          return report;
-        }),
-      );
+      const reports = await Promise.all(clients.map((client) => auditOne(target.email, client, options, ports)));
+      // What only the clients side by side show (autoconfig and Autodiscover answering differently), as in
+      // `discover --client all`: so the reports are handed over once every client of the address is done.
+      addCrossClientFindings(reports);
+      for (const report of reports) handlers.report(target, report);
       handlers.addressDone?.(target, reports);
     },
     (job, error) => handlers.error(job.target, error),

@@ -21,6 +21,8 @@ const KB3211279 = 'Microsoft KB 3211279, "Outlook 2016 implementation of Autodis
 const MS_OXDISCO = '[MS-OXDISCO] Autodiscover HTTP Service Protocol, §3.1.5';
 const KB2772058 = 'Microsoft KB 2772058, certificate name warning in Outlook';
 const RFC9525 = 'RFC 9525 §6.3 (wildcards match exactly one label)';
+const NDSS_2025 =
+  'S. Wen et al., "Automatic Insecurity: Exploring Email Auto-configuration in the Wild", NDSS 2025 (docs/findings-research.md)';
 
 export const FINDINGS = {
   ROOT_DOMAIN_BLOCKS_FALLBACK: {
@@ -132,7 +134,7 @@ export const FINDINGS = {
   CERT_EXPIRING_SOON: {
     severity: 'warning',
     title: 'The certificate of {host} expires in {days} day(s)',
-    when: 'A certificate that works today expires within 30 days.',
+    when: 'A certificate that works today, on any host a client uses (an Autodiscover URL or a URL the settings hand out), expires within 30 days. The severity follows the days left, so a fleet audit can page on the last week: info within 30 days, a warning within 14, an error within 7 (counted from the diagnosis clock).',
     detail:
       'The certificate at {url} ({names}) expires on {notAfter}. When it does, clients will show security warnings.',
     fixes: [
@@ -363,6 +365,54 @@ export const FINDINGS = {
       'Configure the EWS URLs of the domain (in autodisco: exchange.ews.external and exchange.ews.internal; on Exchange: Set-WebServicesVirtualDirectory -ExternalUrl / -InternalUrl).',
     ],
     references: ['EWS Managed API, ExchangeService.GetEwsUrlFromResponse (docs/lookups.md)', 'docs/protocol.md §4.4'],
+  },
+  CONFIG_OVER_PLAIN_HTTP: {
+    severity: 'error',
+    title: 'The mail settings for {domain} come over plain HTTP from {url}',
+    when: 'The settings the client used were answered on an http:// URL (autoconfig, or an Autodiscover answer) and no https:// candidate answered with settings before it. Anyone on the network path can rewrite the answer and send the client, with its password, to a server of their choosing.',
+    detail:
+      '{client} took its settings from {url}, over plain HTTP, after the HTTPS candidates failed ({httpsTried}). Nothing protects this answer: a hotspot, a compromised router or anyone on the path can replace the servers in it, and the client then logs in there with the password. Researchers found this configuration-over-HTTP weakness widespread (NDSS 2025, docs/findings-research.md).',
+    fixes: [
+      'Serve the same file over HTTPS at {httpsUrl} with a certificate naming {host}, so the client finds it there first.',
+      'Then stop answering it on http:// (or answer only a redirect to https://): clients that still ask over HTTP then find nothing to trust.',
+    ],
+    references: ['Thunderbird autoconfig: config-v1.1.xml over https before http (docs/protocol.md §6.2)', NDSS_2025],
+  },
+  PLAINTEXT_PASSWORD_LOGIN: {
+    severity: 'error',
+    title: '{protocol} on {server} takes the password {how}',
+    when: 'The settings offer IMAP, POP3 or SMTP without TLS (Encryption None, SSL off, socketType plain) or with TLS only if available (Encryption Auto), and with password authentication (autoconfig password-cleartext or password-encrypted, or POX AuthRequired without a non-password method).',
+    detail:
+      'The settings from {url} tell the client to connect to {server}:{port} for {protocol} {transport}, and to log in with {authentication}. The password (or, with challenge-response, a hash that can be cracked offline) then crosses the network readable by anyone on the path. {stripNote}',
+    fixes: [
+      'Offer {protocol} with implicit TLS ({tlsPort}) or required STARTTLS, and publish that in the settings (autodisco: security: tls, or starttls).',
+      'Refuse logins on the unencrypted port ({server}:{port}) once clients use the TLS one.',
+    ],
+    references: ['RFC 8314 (cleartext considered obsolete: use TLS for mail submission and access)', NDSS_2025],
+  },
+  SETTINGS_HOST_DANGLING: {
+    severity: 'error',
+    title: 'The settings point at {host}, which does not exist, in another organisation’s domain {hostDomain}',
+    when: 'A host the client is sent to (a URL or server in the settings, a redirect or SRV target) lies under another registrable domain than the address and than the Autodiscover server that answered, and DNS says the name does not exist (NXDOMAIN or no address). Such a name is stale and possibly hijackable: whoever registers that domain or takes over that name receives the clients, and their passwords. A foreign host that resolves (a provider serving its customers) is normal and not flagged.',
+    detail:
+      '{source} sends clients of {email} to {host} ({what}). {host} is under {hostDomain}, neither {domain} nor the domain of the server that answered ({answerDomain}), and DNS answered that it does not exist. If {hostDomain} lapsed or the provider gave the name up, anyone who registers it receives these connections.',
+    fixes: [
+      'Change the settings to a host you control or your current provider runs (replace {host}).',
+      'If the provider still serves you under another name, ask for it and update the settings; if {hostDomain} is yours, renew it and publish {host}.',
+    ],
+    references: [NDSS_2025, 'RFC 2308 (NXDOMAIN: the name does not exist)'],
+  },
+  MIXED_ANSWERS: {
+    severity: 'warning',
+    title: 'Autoconfig and Autodiscover hand out different servers for {email}',
+    when: 'For the same address, the autoconfig answer (Thunderbird and the clients that read config-v1.1.xml) and the Autodiscover answer (Outlook, phones) name different IMAP, POP3 or SMTP servers. Needs lookups that recorded both answers: `discover --client all` and an audit with Thunderbird and an Outlook or ActiveSync client compare them; a single lookup stops at its first answer. One of the two is usually stale (a migration that updated only one), and users of one client family end up on the old server.',
+    detail:
+      'The autoconfig answer from {autoconfigUrl} and the Autodiscover answer from {autodiscoverUrl} disagree: {differences}.',
+    fixes: [
+      'Decide which servers are current and publish the same ones in both answers (autodisco serves both from one store, so they cannot drift).',
+      'If one of the two answers is left over from a former provider, remove it (its DNS name and its file).',
+    ],
+    references: [NDSS_2025, 'docs/protocol.md §6.2 (autoconfig) and §3.3 (POX settings)'],
   },
 } as const satisfies Record<string, CatalogueEntry>;
 

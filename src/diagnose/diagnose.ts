@@ -7,12 +7,14 @@ import { type Rule, toFinding } from './finding.js';
 import { addressRules } from './rules/addresses.js';
 import { certificateRules, expiryRule } from './rules/certificates.js';
 import { dnsUnavailableRule, missingNamesRule, noEndpointRule, plainHttpRule, srvPortRule } from './rules/dns.js';
+import { danglingForeignHostRule } from './rules/foreign-hosts.js';
 import { rootDomainBesideScpRule } from './rules/parallel.js';
 import { redirectRules } from './rules/redirects.js';
 import { errorResponseRule, unauthorizedRule } from './rules/responses.js';
 import { serviceRules } from './rules/services.js';
 import { ewsUrlMissingRule, soapEndpointMissingRule } from './rules/soap.js';
 import { candidateTimeoutRule } from './rules/timeouts.js';
+import { plainHttpConfigRule, plaintextLoginRule } from './rules/transport.js';
 
 export const RULES: readonly Rule[] = [
   certificateRules,
@@ -27,6 +29,9 @@ export const RULES: readonly Rule[] = [
   serviceRules,
   soapEndpointMissingRule,
   ewsUrlMissingRule,
+  plainHttpConfigRule,
+  plaintextLoginRule,
+  danglingForeignHostRule,
   candidateTimeoutRule,
   addressRules,
   dnsUnavailableRule,

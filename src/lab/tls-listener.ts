@@ -20,6 +20,11 @@ export interface SniListenerOptions {
   choices: readonly SniChoice[];
   /** Each connection whose handshake completed, with the TCP socket under it. */
   onSecure(socket: TLSSocket, tcp: Socket): void;
+  /**
+   * Chooses the context itself, by SNI name and by the address the client connected to (the fleet lab, whose
+   * certificates are made on first use). Replaces `choices`; a rejection closes the connection.
+   */
+  choose?(servername: string | null, localAddress: string): SecureContext | Promise<SecureContext>;
   /** Each accepted TCP connection, as soon as it is accepted. */
   onConnection?(tcp: Socket): void;
   /** ClientHello and handshake must be done within this. @default 10_000 */
@@ -91,18 +96,27 @@ export function createSniListener(options: SniListenerOptions): Server {
       tcp.off('data', onData);
       tcp.pause();
       const servername = peek.complete ? peek.servername : null;
-      const tls = new TLSSocket(new ReplayStream(tcp, buffered), {
-        isServer: true,
-        secureContext: contextFor(servername),
-      });
-      // A client that rejects the certificate aborts the handshake: nothing to answer.
-      tls.on('error', () => tls.destroy());
-      tls.on('close', () => tcp.destroy());
-      tls.once('secure', () => {
-        tcp.setTimeout(0);
-        options.onSecure(tls, tcp);
-      });
+      if (options.choose === undefined) {
+        serve(tcp, buffered, contextFor(servername));
+        return;
+      }
+      Promise.resolve(options.choose(servername, tcp.localAddress ?? ''))
+        .then((context) => {
+          if (!tcp.destroyed) serve(tcp, buffered, context);
+        })
+        .catch(() => tcp.destroy());
     };
     tcp.on('data', onData);
   });
+
+  function serve(tcp: Socket, buffered: Buffer, secureContext: SecureContext): void {
+    const tls = new TLSSocket(new ReplayStream(tcp, buffered), { isServer: true, secureContext });
+    // A client that rejects the certificate aborts the handshake: nothing to answer.
+    tls.on('error', () => tls.destroy());
+    tls.on('close', () => tcp.destroy());
+    tls.once('secure', () => {
+      tcp.setTimeout(0);
+      options.onSecure(tls, tcp);
+    });
+  }
 }

@@ -98,12 +98,24 @@ const ELSEWHERE: Record<string, string> = {
   LOCAL_ADDRESS_FOR_PUBLIC_NAME: 'test/discover/hostile-addresses.test.ts',
   // autodisco refuses an http:// redirectUrl in its own settings, so no lab host answers one over SOAP.
   SOAP_REDIRECT_URL_INSECURE: 'test/diagnose/soap-rules.test.ts',
+  // The fleet findings: unit tests over recorded reports, and the fleet lab's categories (test/lab/fleet.test.ts).
+  CONFIG_OVER_PLAIN_HTTP: 'test/diagnose/fleet-rules.test.ts',
+  PLAINTEXT_PASSWORD_LOGIN: 'test/diagnose/fleet-rules.test.ts',
+  SETTINGS_HOST_DANGLING: 'test/diagnose/fleet-rules.test.ts',
+  MIXED_ANSWERS: 'test/diagnose/fleet-rules.test.ts',
 };
 
 const CASES: Record<
   Exclude<
     FindingCode,
-    'DNS_UNAVAILABLE' | 'UNSPECIFIED_ADDRESS_ANSWER' | 'LOCAL_ADDRESS_FOR_PUBLIC_NAME' | 'SOAP_REDIRECT_URL_INSECURE'
+    | 'DNS_UNAVAILABLE'
+    | 'UNSPECIFIED_ADDRESS_ANSWER'
+    | 'LOCAL_ADDRESS_FOR_PUBLIC_NAME'
+    | 'CONFIG_OVER_PLAIN_HTTP'
+    | 'PLAINTEXT_PASSWORD_LOGIN'
+    | 'SETTINGS_HOST_DANGLING'
+    | 'MIXED_ANSWERS'
+    | 'SOAP_REDIRECT_URL_INSECURE'
   >,
   Case
 > = {
@@ -262,7 +274,8 @@ const CASES: Record<
       const notAfter = report.steps[f.steps[0] ?? -1]?.tls?.certificate?.notAfter ?? 'missing';
       mentions(f, 'autodiscover.contoso.test', notAfter.slice(0, 10));
       assert.match(f.title, /expires in [67] day\(s\)/);
-      assert.equal(f.severity, 'warning');
+      // The last week is an error (info within 30 days, a warning within 14: test/diagnose/fleet-rules.test.ts).
+      assert.equal(f.severity, 'error');
     },
   },
   SCP_URL_NOT_ON_CERTIFICATE: {

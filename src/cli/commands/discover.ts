@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { parseDnsServer } from '../../adapters/node/dns.js';
+import { addCrossClientFindings } from '../../diagnose/cross-client.js';
 import { diagnose } from '../../diagnose/diagnose.js';
 import { checkAddress } from '../../discover/candidates.js';
 import { runDiscovery } from '../../discover/engine.js';
@@ -103,6 +104,8 @@ export async function discoverAndPrint(email: string, opts: DiscoverCliOptions):
     const reports: DiscoveryReport[] = [];
     // One client after another: they would not run at once on a user's machine either.
     for (const client of several) reports.push(await discoverFromCli(email, { ...opts, client }));
+    // What only the clients side by side show: autoconfig and Autodiscover answering differently.
+    addCrossClientFindings(reports);
     process.stdout.write(
       opts.json ? `${JSON.stringify(compareReports(reports), null, 2)}\n` : renderComparison(reports),
     );

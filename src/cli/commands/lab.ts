@@ -12,6 +12,7 @@ import { readTextFile } from '../../settings/files.js';
 import { command, shellQuote } from '../invocation.js';
 import { EXIT, reportError } from '../output.js';
 import { checkCliAddress, type DiscoverCliOptions, discoverAndPrint, registerDiscoverOptions } from './discover.js';
+import { registerFleetCommand } from './lab-fleet.js';
 
 /** A built-in name (see `lab list`) or a path to a scenario file. */
 export async function loadScenario(ref: string): Promise<Scenario> {
@@ -132,6 +133,8 @@ export function registerLabCommands(program: Command): void {
   const lab = program
     .command('lab')
     .description('rebuild an Autodiscover environment (DNS, HTTPS hosts, directory) on loopback');
+
+  registerFleetCommand(lab, program);
 
   lab
     .command('list')

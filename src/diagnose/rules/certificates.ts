@@ -253,6 +253,11 @@ function rootDomainFinding(report: DiscoveryReport, step: Step, index: number, f
   };
 }
 
+/** Days left → severity: the last week pages (error), two weeks warn, a month informs. */
+export function expirySeverity(days: number): 'error' | 'warning' | 'info' {
+  return days <= 7 ? 'error' : days <= 14 ? 'warning' : 'info';
+}
+
 /** Certificates that work today but expire within 30 days. */
 export const expiryRule: Rule = ({ report, now }) => {
   const drafts: Draft[] = [];
@@ -271,8 +276,10 @@ export const expiryRule: Rule = ({ report, now }) => {
     // One finding per certificate, however many hosts serve it.
     if (!(end > now.getTime() && end <= soon) || seen.has(sha256)) return;
     seen.add(sha256);
+    const days = Math.ceil((end - now.getTime()) / 86_400_000);
     drafts.push({
       code: 'CERT_EXPIRING_SOON',
+      severity: expirySeverity(days),
       steps: index === undefined ? [] : [index],
       vars: {
         ...(step ? certVars(step) : {}),
@@ -280,7 +287,7 @@ export const expiryRule: Rule = ({ report, now }) => {
         url,
         names,
         notAfter: notAfter.slice(0, 10),
-        days: Math.ceil((end - now.getTime()) / 86_400_000),
+        days,
       },
     });
   };
