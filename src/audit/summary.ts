@@ -70,8 +70,11 @@ export class SummaryBuilder {
     this.#outcomes.set(facts.client, counts);
     // A code counts once per domain and client; the same code twice in one report is one problem.
     for (const code of new Set(facts.findings.map((f) => f.code))) {
-      const severity = facts.findings.find((f) => f.code === code)?.severity ?? 'info';
+      const severity = mostSevere(facts.findings.filter((f) => f.code === code))?.severity ?? 'info';
       const entry = this.#findings.get(code) ?? { severity, count: 0, examples: [] };
+      // A code's severity may depend on the client (an error for Outlook 2013, a warning for 2016): the worst one
+      // is shown, whichever lookup finished first.
+      if (SEVERITY_RANK[severity] < SEVERITY_RANK[entry.severity]) entry.severity = severity;
       entry.count++;
       if (entry.examples.length < EXAMPLES && !entry.examples.includes(facts.domain)) entry.examples.push(facts.domain);
       this.#findings.set(code, entry);
