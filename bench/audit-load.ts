@@ -8,7 +8,6 @@
  *   node --import tsx bench/audit-load.ts MANIFEST DNS CA CLIENTS CONCURRENCY [TIMEOUT_MS]
  */
 import { readFile } from 'node:fs/promises';
-import type { ProfileName } from '../src/discover/report.js';
 import type { FleetClient } from '../src/lab/fleet/categories.js';
 import type { FleetManifest } from '../src/lab/fleet/plan.js';
 import { auditFleet } from './fleet-audit.js';

@@ -15,9 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { auditFleet } from '../../bench/fleet-audit.js';
-import { PROFILE_NAMES } from '../../src/discover/profiles.js';
-import type { DiscoveryReport, ProfileName } from '../../src/discover/report.js';
-import { CATEGORIES, FLEET_CATEGORIES, type FleetCategory, type FleetClient } from '../../src/lab/fleet/categories.js';
+import type { DiscoveryReport } from '../../src/discover/report.js';
+import {
+  CATEGORIES,
+  FLEET_CATEGORIES,
+  FLEET_CLIENTS,
+  type FleetCategory,
+  type FleetClient,
+} from '../../src/lab/fleet/categories.js';
 import { certificateFor } from '../../src/lab/fleet/certificates.js';
 import { startFleet } from '../../src/lab/fleet/fleet.js';
 import { domainOf, type FleetManifest, planFleet } from '../../src/lab/fleet/plan.js';
@@ -136,7 +141,7 @@ describe('every domain of a fleet meets what the manifest says, for every client
       await auditFleet(category.keys(), {
         dns: fleet.dns,
         ca: fleet.caFile,
-        clients: PROFILE_NAMES,
+        clients: FLEET_CLIENTS,
         concurrency: 16,
         timeoutMs: TIMEOUT_MS,
         onReport: (email, client, report) =>
@@ -153,8 +158,9 @@ describe('every domain of a fleet meets what the manifest says, for every client
 
   test('1,000 domains through `autodisco lab fleet`, precision and recall 100%', { timeout: 600_000 }, async () => {
     const raw = process.env['FLEET_PROOF_CLIENTS'] ?? 'outlook-2013,thunderbird';
-    const clients = (raw === 'all' ? PROFILE_NAMES : raw.split(',')) as ProfileName[];
-    for (const c of clients) assert.ok(PROFILE_NAMES.includes(c), `FLEET_PROOF_CLIENTS: unknown client ${c}`);
+    const clients = (raw === 'all' ? FLEET_CLIENTS : raw.split(',')) as FleetClient[];
+    for (const c of clients)
+      assert.ok(FLEET_CLIENTS.includes(c), `FLEET_PROOF_CLIENTS: ${c} is not one of ${FLEET_CLIENTS.join(', ')}`);
     const out = join(tmpdir(), `autodisco-fleet-${process.pid}.json`);
     const child = spawnCli([
       'lab',

@@ -3,7 +3,6 @@
  * order drawn from the seed), its DNS records, the settings each shared server answers with, and the manifest
  * (every domain's category and what each client must meet there). Pure: no I/O.
  */
-import type { ProfileName } from '../../discover/report.js';
 import type { Zone, ZoneRecord } from '../../dns/zone.js';
 import { AutodiscoError } from '../../errors.js';
 import { type Config, type DomainSettings, domain as domainSchema } from '../../settings/schema.js';
