@@ -54,6 +54,20 @@ describe('admin API: audits', () => {
     }
   });
 
+  test('the OpenAPI description has the four audits paths with their filters', async () => {
+    const doc = (await t.app.inject({ url: '/api/v1/openapi.json' })).json();
+    for (const path of [
+      '/api/v1/audits',
+      '/api/v1/audits/latest',
+      '/api/v1/audits/trend',
+      '/api/v1/audits/domains/{domain}',
+    ]) {
+      assert.ok(doc.paths[path]?.get, path);
+    }
+    const params = doc.paths['/api/v1/audits/latest'].get.parameters.map((p: { name: string }) => p.name);
+    assert.deepEqual(params, ['client', 'outcome', 'code', 'search', 'offset', 'limit']);
+  });
+
   test('runs: newest first, paged', async () => {
     const { status, body } = await get('/api/v1/audits?limit=1');
     assert.equal(status, 200);
