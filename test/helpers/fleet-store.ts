@@ -35,8 +35,11 @@ const report = (domain: string, client: ProfileName, outcome: Outcome, codes: st
     findings: codes.map((code) => ({ code, severity: 'error', title: code, detail: '', fixes: [] })),
   }) as unknown as DiscoveryReport;
 
-export function generateFleetStore(domains: number, runs: number): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'adk-fleet-')), 'audit.sqlite');
+export function generateFleetStore(
+  domains: number,
+  runs: number,
+  path = join(mkdtempSync(join(tmpdir(), 'adk-fleet-')), 'audit.sqlite'),
+): string {
   const store = openResultStore(path);
   for (let r = 1; r <= runs; r++) {
     const run = store.startRun(FLEET_CLIENTS, domains);

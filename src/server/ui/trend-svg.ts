@@ -12,7 +12,8 @@ const PAD = { top: 12, right: 8, bottom: 24, left: 40 };
 
 export function trendChart(points: readonly TrendPoint[]): Html {
   if (points.length === 0) return html`<p>No runs are stored yet.</p>`;
-  const max = Math.max(1, ...points.map((p) => p.domains));
+  // Scaled to the most broken domains of a run, not to the fleet: a change of a few domains stays visible.
+  const max = Math.max(1, ...points.map((p) => p.broken));
   const plotW = WIDTH - PAD.left - PAD.right;
   const plotH = HEIGHT - PAD.top - PAD.bottom;
   const slot = plotW / points.length;
