@@ -3,9 +3,10 @@
  * process over the example configuration, the root-domain-trap lab for the diagnosis, Debian's chromium.
  * Needs root (the lab listens on port 443 of 127.x) and /usr/bin/chromium: `npm run screenshots`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FleetSource } from '../src/audit/sqlite-fleet.js';
 import { Auth } from '../src/auth/auth.js';
 import { hashPassword } from '../src/auth/password.js';
 import { SqliteAdminStore } from '../src/auth/sqlite-admin-store.js';
@@ -19,6 +20,8 @@ import { ServerMetrics } from '../src/server/metrics.js';
 import { loadConfigFile } from '../src/settings/validate.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { launch } from '../test/helpers/browser.js';
+import { cli } from '../test/helpers/cli.js';
+import { generateFleetStore } from '../test/helpers/fleet-store.js';
 
 const OUT = new URL('../docs/screenshots/', import.meta.url);
 const PASSWORD = 'screenshot password';
@@ -28,6 +31,12 @@ const lab = await startLab(loadBuiltinScenario('root-domain-trap'), { range: '12
 const db = join(dir, 'db.sqlite');
 const store = new SqliteStore(db);
 await store.replaceAll(await loadConfigFile(new URL('../examples/example.test.yaml', import.meta.url).pathname));
+// The fleet: a real audit of the lab's domain, then three runs of 300 generated domains.
+const auditDb = join(dir, 'audit.sqlite');
+const labDomain = lab.scenario.email.split('@')[1] ?? '';
+await writeFile(join(dir, 'domains.txt'), `${labDomain}\n`);
+await cli(['audit', join(dir, 'domains.txt'), '--db', auditDb, '--dns', lab.dns, '--ca', lab.caFile, '--no-progress']);
+generateFleetStore(300, 3, auditDb);
 const adminStore = new SqliteAdminStore(db);
 await adminStore.addAccount('admin', await hashPassword(PASSWORD), new Date());
 const diagnoses = new Diagnoses(adminStore, {
@@ -43,7 +52,13 @@ const running = await startServer(
     store,
     logger: createLogger({ level: 'warn' }),
     metrics: new ServerMetrics(),
-    admin: { adminStore, auth: new Auth(adminStore), diagnoses, options: { ui: true, publicDiagnose: false } },
+    admin: {
+      adminStore,
+      auth: new Auth(adminStore),
+      diagnoses,
+      options: { ui: true, publicDiagnose: false },
+      fleet: new FleetSource(auditDb, false),
+    },
   },
   { http: { host: '127.0.0.1', port: 0, mode: 'full' } },
 );
@@ -84,6 +99,10 @@ try {
   await shot('domain-form-error');
   await page.goto(`${base}/ui/audit`);
   await shot('audit');
+  await page.goto(`${base}/ui/fleet?outcome=broken`);
+  await shot('fleet');
+  await page.goto(`${base}/ui/fleet/${labDomain}`);
+  await shot('fleet-domain');
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
   await phone.context().addCookies(await page.context().cookies());
   await phone.goto(page.url().replace('/ui/audit', '/ui/diagnose'));

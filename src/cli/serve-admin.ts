@@ -4,12 +4,15 @@
  */
 import type { Command } from 'commander';
 import { parseDnsServer } from '../adapters/node/dns.js';
+import { FleetSource } from '../audit/sqlite-fleet.js';
+import { DEFAULT_RESULTS_DB } from '../audit/sqlite-results.js';
 import type { AdminStore } from '../auth/admin-store.js';
 import { Auth } from '../auth/auth.js';
 import { hashPassword } from '../auth/password.js';
 import { newSecret } from '../auth/secrets.js';
 import { SqliteAdminStore } from '../auth/sqlite-admin-store.js';
 import { createNodePorts } from '../discover/node-ports.js';
+import { auditCommand } from '../server/api/audits-query.js';
 import type { AdminDeps } from '../server/api/context.js';
 import { guardPorts } from '../server/diagnoses/address-guard.js';
 import { Diagnoses } from '../server/diagnoses/diagnoses.js';
@@ -26,6 +29,7 @@ export interface AdminCliOptions {
   diagnoseCa: string[];
   maxDiagnoses: string;
   devAdmin?: boolean;
+  auditDb?: string;
 }
 
 /** Each network step of a web diagnosis gets this long, as `discover --timeout`. */
@@ -53,6 +57,10 @@ export function registerAdminOptions(command: Command): Command {
     .option('--diagnose-ca <pem-file>', 'with --ui: extra trusted roots for diagnoses (repeatable)', collect, [])
     .option('--max-diagnoses <n>', 'with --ui: diagnoses running at once, at most', '4')
     .option(
+      '--audit-db <path>',
+      `with --ui: the results store of \`autodisco audit\` and \`watch\` the fleet pages read (default: "${DEFAULT_RESULTS_DB}", read once an audit has made it)`,
+    )
+    .option(
       '--dev-admin',
       'with --ui, for development: create the account "admin" if there is none and print a one-time login link',
     );
@@ -60,7 +68,7 @@ export function registerAdminOptions(command: Command): Command {
 
 /** Checks the admin options that need no file (before anything is opened); returns --max-diagnoses. */
 export function checkAdminOptions(opts: AdminCliOptions): number {
-  const needsUi = (['publicDiagnose', 'allowPrivate', 'devAdmin'] as const).find((k) => opts[k]);
+  const needsUi = (['publicDiagnose', 'allowPrivate', 'devAdmin', 'auditDb'] as const).find((k) => opts[k]);
   if (!opts.ui) {
     if (needsUi) throw usage(`--${needsUi.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --ui`);
     if (opts.diagnoseDns.length || opts.diagnoseCa.length) throw usage('--diagnose-dns and --diagnose-ca go with --ui');
@@ -103,6 +111,9 @@ export async function adminFromCli(
     }
   });
   const ca = await readCaFiles(opts.diagnoseCa);
+  const fleet = new FleetSource(opts.auditDb ?? DEFAULT_RESULTS_DB, opts.auditDb === undefined);
+  // A file that is there but is no results store is said now, not on the first visit of the fleet page.
+  fleet.reader();
   const store = new SqliteAdminStore(db);
   const diagnoses = new Diagnoses(store, {
     ports: () => {
@@ -120,6 +131,7 @@ export async function adminFromCli(
     auth: new Auth(store),
     diagnoses,
     options: { ui: true, publicDiagnose: opts.publicDiagnose === true },
+    fleet,
     importer: (config, allowEmpty) =>
       importConfig(settings, config, { db, source: 'the uploaded configuration', allowEmpty }),
   };
@@ -149,4 +161,11 @@ export async function loginLines(
     return `Web UI: ${baseUrl ?? ''}/ui/ — no account yet; create one with:\n  ${cmd(`admin add-user <name> --db ${db}`)}\n`;
   }
   return `Web UI: ${baseUrl ?? ''}/ui/\n`;
+}
+
+/** Where the fleet pages read audit results, or how to produce the first ones. */
+export function fleetLine(fleet: FleetSource | undefined): string {
+  if (!fleet) return '';
+  if (fleet.reader()) return `Fleet: audit results from ${fleet.path} (/ui/fleet)\n`;
+  return `Fleet: no audit results at ${fleet.path} yet; produce them with:\n  ${auditCommand(fleet)}\n`;
 }

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { FleetSource } from '../../src/audit/sqlite-fleet.js';
 import { Auth } from '../../src/auth/auth.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { SqliteAdminStore } from '../../src/auth/sqlite-admin-store.js';
@@ -39,6 +40,7 @@ export async function adminApp(
     maxConcurrent?: number;
     ports?: () => DiscoverPorts;
     transport?: 'http' | 'https';
+    fleet?: FleetSource;
   } = {},
 ): Promise<AdminApp> {
   const store = await exampleStore();
@@ -71,6 +73,7 @@ export async function adminApp(
         auth,
         diagnoses,
         options: { ui: options.ui ?? true, publicDiagnose: options.publicDiagnose ?? false },
+        ...(options.fleet ? { fleet: options.fleet } : {}),
         // Snapshots of API imports go to a temporary folder, as if the database were there.
         importer: (config, allowEmpty) =>
           importConfig(store, config, {

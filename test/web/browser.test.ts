@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,12 +21,12 @@ import { cli, spawnCli, waitForOutput } from '../helpers/cli.js';
 const PASSWORD = 'a browser test password';
 const missing = browserMissing();
 
-async function serve(db: string, extra: string[]): Promise<{ child: ChildProcess; base: string }> {
+async function serve(db: string, extra: string[]): Promise<{ child: ChildProcess; base: string; out: string }> {
   const child = spawnCli(['serve', '--db', db, '--http', '127.0.0.1:0', '--ui', ...extra], { ADK_PW: PASSWORD });
   const out = await waitForOutput(child, /Ctrl-C stops/);
   const base = /http\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
   assert.ok(base, out);
-  return { child, base };
+  return { child, base, out };
 }
 
 async function logIn(context: BrowserContext, base: string): Promise<Page> {
@@ -52,8 +52,9 @@ async function noSeriousViolations(page: Page, name: string): Promise<void> {
 describe('web UI in a browser', { skip: missing }, () => {
   let dir: string;
   let lab: RunningLab;
-  let open: { child: ChildProcess; base: string };
-  let guarded: { child: ChildProcess; base: string };
+  let open: { child: ChildProcess; base: string; out: string };
+  let guarded: { child: ChildProcess; base: string; out: string };
+  let auditDb: string;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -68,8 +69,26 @@ describe('web UI in a browser', { skip: missing }, () => {
     assert.equal(added.code, 0, added.stderr);
     lab = await startLab(loadBuiltinScenario('root-domain-trap'), { range: '127.112.0.0/24', dnsPort: 0 });
     const diagnose = ['--diagnose-dns', lab.dns, '--diagnose-ca', lab.caFile];
-    open = await serve(db, [...diagnose, '--allow-private']);
-    guarded = await serve(db, diagnose);
+    // The fleet pages read the results of a real audit of the lab's domain.
+    auditDb = join(dir, 'audit.sqlite');
+    const domains = join(dir, 'domains.txt');
+    await writeFile(domains, `${lab.scenario.email.split('@')[1]}\n`);
+    const audited = await cli([
+      'audit',
+      domains,
+      '--db',
+      auditDb,
+      '--dns',
+      lab.dns,
+      '--ca',
+      lab.caFile,
+      '--client',
+      'outlook,outlook-2013',
+      '--no-progress',
+    ]);
+    assert.ok(audited.code === 0 || audited.code === 1, audited.stderr);
+    open = await serve(db, [...diagnose, '--allow-private', '--audit-db', auditDb]);
+    guarded = await serve(db, [...diagnose, '--audit-db', join(dir, 'none.sqlite')]);
     browser = await launch();
     context = await browser.newContext({ acceptDownloads: true });
     page = await logIn(context, open.base);
@@ -152,6 +171,7 @@ describe('web UI in a browser', { skip: missing }, () => {
       'outlook-2013: prompt',
       'activesync: settings',
       'thunderbird: settings',
+      'ews: settings',
     ]);
     await link.click();
     await page.waitForURL(/\/ui\/diagnoses\/[A-Za-z0-9_-]{22}$/);
@@ -216,6 +236,43 @@ describe('web UI in a browser', { skip: missing }, () => {
     } finally {
       await other.close();
     }
+  });
+
+  test('serve says where the fleet pages read results, or the command that makes them', () => {
+    assert.match(open.out, new RegExp(`Fleet: audit results from ${auditDb.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(
+      guarded.out,
+      /Fleet: no audit results at \S+none\.sqlite yet; produce them with:\n\s+\S.* audit <file> --db \S+none\.sqlite\n/,
+    );
+  });
+
+  test('the fleet page: filter to the broken domain, open its page with the finding and fixes, diagnose it', async () => {
+    const domain = lab.scenario.email.split('@')[1] ?? '';
+    await page.goto(`${open.base}/ui/diagnose`);
+    await page.getByRole('link', { name: 'Fleet' }).click();
+    await page.waitForURL(/\/ui\/fleet$/);
+    await page.locator('figure.trend svg[role="img"]').waitFor();
+    await noSeriousViolations(page, 'fleet');
+    await page.getByLabel('Client', { exact: true }).selectOption('outlook-2013');
+    await page.getByLabel('Outcome').selectOption('prompt');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/client=outlook-2013&outcome=prompt/);
+    assert.match((await page.locator('caption', { hasText: /^Domains/ }).textContent()) ?? '', /1–1 of 1/);
+    await page.getByLabel('Outcome').selectOption('failed');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/outcome=failed/);
+    assert.match((await page.locator('caption', { hasText: /^Domains/ }).textContent()) ?? '', /none/);
+    await page.goBack();
+    await page.getByRole('link', { name: domain, exact: true }).click();
+    await page.waitForURL(new RegExp(`/ui/fleet/${domain.replace('.', '\\.')}$`));
+    const finding = page.locator('#client-outlook-2013 .finding', { hasText: 'ROOT_DOMAIN_BLOCKS_FALLBACK' });
+    await finding.waitFor();
+    assert.ok((await finding.locator('.fixes li').count()) >= 1);
+    assert.match((await page.locator('ol.events').textContent()) ?? '', /new problem\s*outlook-2013/);
+    await noSeriousViolations(page, 'fleet domain');
+    await page.getByRole('link', { name: /^Diagnose .* now$/ }).click();
+    await page.waitForURL(/\/ui\/diagnose\?email=/);
+    assert.equal(await page.getByLabel('E-mail address').inputValue(), `postmaster@${domain}`);
   });
 
   test('the tokens page passes axe-core', async () => {

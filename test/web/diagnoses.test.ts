@@ -107,7 +107,7 @@ describe("diagnoses against the lab (the seed's root-domain trap)", () => {
       url: `/api/v1/diagnoses/${id}/report.json`,
       headers: { cookie: open.session.cookie },
     });
-    assert.equal(JSON.parse(json.body).reports.length, 4);
+    assert.equal(JSON.parse(json.body).reports.length, 5);
 
     // The credentials were used once: neither stored nor logged.
     const stored = await open.adminStore.findDiagnosis(id);

@@ -13,6 +13,16 @@ test('serve: the admin options go with --ui (exit 2, one line naming the option)
   const m = await cli(['serve', '--config', EXAMPLE_CONFIG, '--db', ':memory:', '--ui', '--max-diagnoses', '0']);
   assert.equal(m.code, 2);
   assert.match(m.stderr, /--max-diagnoses "0": expected a whole number from 1 to 100/);
+  const a = await cli(['serve', '--db', ':memory:', '--audit-db', 'audit.sqlite']);
+  assert.equal(a.code, 2);
+  assert.match(a.stderr, /--audit-db goes with --ui/);
+});
+
+test('serve --ui --audit-db: a file that is no results store is refused at start, naming it', async () => {
+  const r = await cli(['serve', '--config', EXAMPLE_CONFIG, '--db', ':memory:', '--ui', '--audit-db', EXAMPLE_CONFIG]);
+  assert.notEqual(r.code, 0);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /--audit-db \S+: cannot read the results store \(file is not a database\)/);
 });
 
 test('serve --ui --dev-admin (npm start): creates admin, prints a one-time login link that logs in once', async () => {

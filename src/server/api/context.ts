@@ -1,4 +1,5 @@
 /** What the admin API and the UI pages need, besides the Autodiscover server's own context. */
+import type { FleetSource } from '../../audit/sqlite-fleet.js';
 import type { AdminStore } from '../../auth/admin-store.js';
 import type { Auth } from '../../auth/auth.js';
 import type { Config } from '../../settings/schema.js';
@@ -17,6 +18,8 @@ export interface AdminDeps {
   auth: Auth;
   diagnoses: Diagnoses;
   options: AdminOptions;
+  /** Where the audit results are read (the fleet pages, /api/v1/audits); absent: none are read. */
+  fleet?: FleetSource;
   /**
    * Replaces the whole store as `import` does (refusing to empty it unless `allowEmpty`, keeping a snapshot of
    * what it replaces); absent where there is nowhere to keep a snapshot. serve provides it.

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { type ZodType, z } from 'zod';
 import { domain, user } from '../../settings/schema.js';
 import { diagnosisRequest } from '../diagnoses/request.js';
+import { auditPaths } from './openapi-audits.js';
 import { previewRequest } from './preview.js';
 import { errorBody } from './schemas.js';
 import { tokenRequest } from './token-routes.js';
@@ -236,6 +237,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 200: { description: 'how many ended' }, ...errors },
         },
       },
+      ...auditPaths(errors, answer),
       '/api/v1/audit': {
         get: {
           summary: 'the audit log, newest first (who, when, what, before, after)',

@@ -7,6 +7,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { uiRoutes } from '../ui/routes.js';
+import { auditsRoutes } from './audits-routes.js';
 import type { AdminContext } from './context.js';
 import { diagnoseRoutes } from './diagnose-routes.js';
 import { openApiRoutes } from './openapi.js';
@@ -50,6 +51,7 @@ export async function adminPlugin(app: FastifyInstance, ctx: AdminContext): Prom
     await api.register(tokenRoutes, ctx);
     await api.register(previewRoutes, ctx);
     await api.register(transferRoutes, ctx);
+    await api.register(auditsRoutes, ctx);
   });
   await app.register(diagnoseRoutes, ctx);
   await app.register(openApiRoutes, ctx);

@@ -12,6 +12,7 @@ const SECTIONS = [
   ['diagnose', '/ui/diagnose', 'Diagnose'],
   ['domains', '/ui/domains', 'Domains'],
   ['users', '/ui/users', 'Users'],
+  ['fleet', '/ui/fleet', 'Fleet'],
   ['audit', '/ui/audit', 'Audit log'],
   ['tokens', '/ui/tokens', 'API tokens'],
 ] as const;

@@ -7,6 +7,7 @@ import { PROFILE_NAMES } from '../../discover/profiles.js';
 import type { DiscoveryReport } from '../../discover/report.js';
 import type { AdminContext } from '../api/context.js';
 import { APP_JS, REPORT_CSS } from './assets.js';
+import { fleetPages } from './fleet-pages.js';
 import { domainForm, userForm } from './forms.js';
 import { type Html, html } from './html.js';
 import { page } from './layout.js';
@@ -68,15 +69,16 @@ export async function uiRoutes(app: FastifyInstance, ctx: AdminContext): Promise
       .send(page(title, content(principal?.csrfToken ?? ''), { principal, section }));
   };
   const openDiagnose = ctx.options.publicDiagnose;
+  await fleetPages(app, ctx, send);
 
-  app.get('/ui/diagnose', (request, reply) =>
+  app.get<{ Querystring: Record<string, unknown> }>('/ui/diagnose', (request, reply) =>
     send(
       request,
       reply,
       'Diagnose Autodiscover',
       () => html`<form data-diagnose-form novalidate>
 <div class="notice error" id="form-errors" role="alert" tabindex="-1" hidden></div>
-<label for="f-email">E-mail address</label><input id="f-email" name="email" required autocomplete="off" aria-describedby="f-email-error"><p class="field-error" id="f-email-error" hidden></p>
+<label for="f-email">E-mail address</label><input id="f-email" name="email" required autocomplete="off" aria-describedby="f-email-error" value="${typeof request.query['email'] === 'string' ? request.query['email'].slice(0, 320) : ''}"><p class="field-error" id="f-email-error" hidden></p>
 <label for="f-client">Client</label><select id="f-client" name="client"><option value="all">All clients, side by side</option>${PROFILE_NAMES.map((p) => html`<option>${p}</option>`)}</select>
 <fieldset><legend>Answer prompts in advance</legend>
 <label><input type="checkbox" name="accept" value="certificate"> Accept a certificate prompt (as a user who presses Yes)</label>
