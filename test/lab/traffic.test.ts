@@ -103,12 +103,20 @@ test('--prefetch-requests is what makes a server see a request the client never 
     const run = await discover(lab, 'outlook-2013', { concurrent: true, prefetchRequests: true });
     assert.equal(run.report.outcome, 'prompt');
     assert.deepEqual(stepRequests(run.report), [], 'the lookup stops at the handshake: no step made a request');
-    // The early requests may still be on their way when the report is done.
-    for (let i = 0; i < 60 && lab.requests.length < 2; i++) await sleep(50);
-    assert.deepEqual(loggedRequests(lab.requests).sort(), [
-      'GET http://autodiscover.contoso.test/autodiscover/autodiscover.xml credentials:no',
-      'POST https://autodiscover.contoso.test/autodiscover/autodiscover.xml credentials:no',
-    ]);
+    // The early requests may still be on their way when the report is done; those still unanswered when the
+    // lookup ends are abandoned then (the engine closes them), so at least one, not always both, reaches a log.
+    for (let i = 0; i < 60 && lab.requests.length < 1; i++) await sleep(50);
+    const logged = loggedRequests(lab.requests);
+    assert.ok(logged.length >= 1, 'a server logged a request that no step of the report made');
+    for (const request of logged) {
+      assert.ok(
+        [
+          'GET http://autodiscover.contoso.test/autodiscover/autodiscover.xml credentials:no',
+          'POST https://autodiscover.contoso.test/autodiscover/autodiscover.xml credentials:no',
+        ].includes(request),
+        request,
+      );
+    }
   } finally {
     await lab.close();
   }
