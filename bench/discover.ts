@@ -12,8 +12,8 @@
  * sequential client spends), next to the sequential wall time and the real client's sequential estimate (its own
  * timeout counted for each timed-out step).
  *
- * BENCH_RUNS sets the runs per profile and mode (default 5; medians are printed). The whole benchmark takes about
- * two minutes with the default.
+ * BENCH_RUNS sets the runs per profile and mode (default 5, 1 with `--quick`, which `npm run bench -- --quick`
+ * passes; medians are printed). The whole benchmark takes about two minutes with the default.
  */
 import { type EngineOptions, runDiscovery } from '../src/discover/engine.js';
 import { createNodePorts } from '../src/discover/node-ports.js';
@@ -30,7 +30,7 @@ import {
   SLOW_DNS,
 } from '../test/helpers/latency-scenario.js';
 
-const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
+const RUNS = Number(process.env['BENCH_RUNS'] ?? (process.argv.includes('--quick') ? 1 : 5));
 const RANGE = '127.45.0.0/24';
 const CREDENTIALS = { user: LATENCY_EMAIL, password: 'bench-not-a-secret' };
 
