@@ -6,10 +6,10 @@
  * user lookup is a round trip to the database, so these rows show what a shared database costs; the goals of
  * bench/run.ts are not required here. The database server runs on the same cores as everything else.
  *
- * Stores of 10,000 users and of BENCH_PG_USERS users (default 100,000: importing 1,000,000 takes minutes;
- * several sizes separated by commas), written in one replaceStreaming transaction as `autodisco import` writes.
- * Options as bench/run.ts: `--quick` (2 s runs, 10,000 users only), `--profile DIR`, BENCH_SECONDS, BENCH_ONLY
- * (default POX,autoconfig).
+ * Stores of 10,000 users and of BENCH_PG_USERS users (default 1,000,000, written in about 15 s; 100,000 with
+ * `--quick`; several sizes separated by commas), written in one replaceStreaming transaction as `autodisco import`
+ * writes. Options as bench/run.ts: `--quick` (2 s runs), `--profile DIR`, BENCH_SECONDS, BENCH_ONLY (default
+ * POX,autoconfig).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,7 +36,7 @@ const BASE_USERS = 10_000;
 const options = parseBenchOptions(
   process.argv.slice(2),
   process.env,
-  { sizes: [100_000], quickSizes: [], sizesVariable: 'BENCH_PG_USERS' },
+  { sizes: [1_000_000], quickSizes: [100_000], sizesVariable: 'BENCH_PG_USERS' },
   (p) => resolve(p),
 );
 const sizes = [...new Set([BASE_USERS, ...options.sizes])].sort((a, b) => a - b);
