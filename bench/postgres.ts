@@ -1,95 +1,88 @@
 /**
- * `npm run bench`, PostgreSQL rows: the same server (built code, bench/server-child.mjs) on a PostgreSQL store in
- * a throw-away cluster on this machine (test/helpers/postgres.ts; fsync off, loopback), next to the bare
- * node:http baseline measured in the same run. Every user lookup is a round trip to the database, so these rows
- * show what a shared database costs; the goals of bench/run.ts are not required here.
- * BENCH_SECONDS sets the length of each run (default 10); BENCH_PG_USERS the larger store (default 1,000,000).
+ * `npm run bench:postgres` (also part of `npm run bench`): the real `autodisco serve --db postgres://…` on a
+ * throw-away PostgreSQL cluster of this machine (test/helpers/postgres.ts; fsync off, loopback), measured exactly
+ * as bench/run.ts measures SQLite (bench/harness.ts: `--workers 1`, info log into a file, a random stored user per
+ * request, pinned with taskset, beside a bare node:http server answering the same bytes in the same run). Every
+ * user lookup is a round trip to the database, so these rows show what a shared database costs; the goals of
+ * bench/run.ts are not required here. The database server runs on the same cores as everything else.
+ *
+ * Stores of 10,000 users and of BENCH_PG_USERS users (default 1,000,000, written in about 15 s; 100,000 with
+ * `--quick`; several sizes separated by commas), written in one replaceStreaming transaction as `autodisco import`
+ * writes. Options as bench/run.ts: `--quick` (2 s runs), `--profile DIR`, BENCH_SECONDS, BENCH_ONLY (default
+ * POX,autoconfig).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { maskUrl } from '../src/store/postgres/url.js';
 import { startPostgres } from '../test/helpers/postgres.js';
+import {
+  BARE,
+  CONNECTIONS,
+  loadAverage,
+  measure,
+  pinLoadGenerator,
+  prepare,
+  type Running,
+  requireBuild,
+  selectWorkloads,
+  startBare,
+  startServe,
+  stop,
+} from './harness.js';
+import { formatTable, parseBenchOptions, type Row } from './options.js';
 
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
-const LARGE = Number(process.env['BENCH_PG_USERS'] ?? 1_000_000);
-const CONNECTIONS = 64;
-const CHILD = fileURLToPath(new URL('./server-child.mjs', import.meta.url));
-const POX_BODY = await readFile(new URL('../test/fixtures/requests/outlook.xml', import.meta.url), 'utf8');
+const BASE_USERS = 10_000;
+const options = parseBenchOptions(
+  process.argv.slice(2),
+  process.env,
+  { sizes: [1_000_000], quickSizes: [100_000], sizesVariable: 'BENCH_PG_USERS' },
+  (p) => resolve(p),
+);
+const sizes = [...new Set([BASE_USERS, ...options.sizes])].sort((a, b) => a - b);
 
-async function startChild(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const [line] = (await once(lines, 'line')) as [string];
-  return { child, port: (JSON.parse(line) as { port: number }).port };
-}
-
-function poxRequests(users: number): autocannon.Request[] {
-  return [
-    {
-      method: 'POST',
-      path: '/autodiscover/autodiscover.xml',
-      headers: { 'content-type': 'text/xml; charset=utf-8' },
-      setupRequest: (req) => {
-        const address = users > 0 ? `user${Math.floor(Math.random() * users)}@example.test` : 'chris@example.test';
-        return { ...req, body: POX_BODY.replace('chris@example.test', address) };
-      },
-    },
-  ];
-}
-
-async function measure(name: string, args: string[], requests: autocannon.Request[]) {
-  const { child, port } = await startChild(args);
-  try {
-    const run = () =>
-      autocannon({ url: `http://127.0.0.1:${port}`, connections: CONNECTIONS, duration: SECONDS, requests });
-    await run(); // warm-up, discarded
-    const r = await run();
-    const errors = r.errors + r.timeouts + r.non2xx;
-    if (errors > 0) throw new Error(`${name}: ${errors} failed requests`);
-    return { name, rps: r.requests.average, p99: r.latency.p99 };
-  } finally {
-    child.kill('SIGKILL');
-  }
-}
-
+requireBuild();
+const measured = selectWorkloads(options.only ?? ['POX', 'autoconfig']);
+const pinning = pinLoadGenerator();
+const dir = await mkdtemp(join(tmpdir(), 'autodisco-bench-pg-'));
+const running: Running[] = [];
 const cluster = await startPostgres();
 try {
   process.stdout.write(
-    `\nPostgreSQL store (throw-away cluster on this machine, loopback): ${CONNECTIONS} connections, ${SECONDS} s per run\n`,
+    `\nautodisco benchmark (PostgreSQL store, a throw-away cluster on this machine, loopback): ${CONNECTIONS} connections, ${options.seconds} s per run after a ${options.warmup} s warm-up${options.quick ? ' (--quick)' : ''}\n` +
+      `${pinning} (PostgreSQL itself is not pinned)\nload average before the run: ${await loadAverage()} (other work on the machine lowers every figure)\n`,
   );
-  const bare = await measure('bare node:http (baseline)', ['bare'], poxRequests(0));
-  const rows = [
-    bare,
-    await measure(
-      'PostgreSQL: POX (example, 4 users)',
-      ['autodisco', '0', await cluster.createDatabase()],
-      poxRequests(0),
-    ),
-    await measure(
-      'PostgreSQL: autoconfig GET',
-      ['autodisco', '0', await cluster.createDatabase()],
-      [{ method: 'GET', path: '/mail/config-v1.1.xml?emailaddress=chris%40example.test' }],
-    ),
-    await measure(
-      'PostgreSQL: POX, 10,000 users',
-      ['autodisco', '10000', await cluster.createDatabase()],
-      poxRequests(10_000),
-    ),
-    await measure(
-      `PostgreSQL: POX, ${LARGE.toLocaleString('en')} users`,
-      ['autodisco', String(LARGE), await cluster.createDatabase()],
-      poxRequests(LARGE),
-    ),
-  ];
-  process.stdout.write('\n| run | req/s | × baseline | p99 ms |\n| --- | ---: | ---: | ---: |\n');
-  for (const r of rows) {
-    process.stdout.write(
-      `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / bare.rps).toFixed(2)} | ${r.p99.toFixed(1)} |\n`,
-    );
+  const rows: Row[] = [];
+  let bare: Running | undefined;
+  for (const users of sizes) {
+    const db = await cluster.createDatabase();
+    process.stdout.write(`preparing a PostgreSQL store of ${users.toLocaleString('en')} users…\n`);
+    const started = performance.now();
+    await prepare(db, users);
+    process.stdout.write(`  written in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    const serve = await startServe(db, join(dir, `serve-pg-${users}.log`), {
+      label: `serve-pg-${users}`,
+      what: `--db ${maskUrl(db)}`,
+      profileDir: options.profileDir,
+    });
+    running.push(serve);
+    if (!bare) {
+      bare = await startBare(serve, measured, join(dir, 'bodies.json'));
+      running.push(bare);
+      for (const w of measured) rows.push(await measure(bare, w, users, BARE, options));
+    }
+    for (const w of measured) {
+      rows.push(await measure(serve, w, users, `PostgreSQL, ${users.toLocaleString('en')} users`, options));
+    }
+    await stop(serve.child);
   }
+  process.stdout.write(`\n${formatTable(rows)}`);
+  if (options.profileDir)
+    process.stdout.write(
+      `\nCPU profiles in ${options.profileDir}: node --import tsx bench/profile-summary.ts ${options.profileDir}/*.cpuprofile\n`,
+    );
 } finally {
+  await Promise.allSettled(running.map((r) => stop(r.child)));
   await cluster.stop();
+  await rm(dir, { recursive: true, force: true });
 }

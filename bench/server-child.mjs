@@ -42,13 +42,15 @@ if (mode === 'bare') {
   const users = Number(usersText);
   // A postgres:// URL (bench/postgres.ts) is served from PostgreSQL, as `serve --db postgres://…` does.
   const store = dbPath.startsWith('postgres://')
-    ? await (await import('../dist/store/postgres/store.js')).PostgresStore.open(dbPath, { create: true, listen: true })
+    ? await (await import('../dist/store/postgres/store.js')).PostgresStore.open(dbPath, { create: true })
     : new SqliteStore(dbPath);
   const config = validateConfig(parse(readFileSync(new URL('../examples/example.test.yaml', import.meta.url), 'utf8')));
-  await store.replaceAll(config);
-  // Users as a provider stores them: a display name, a login name, a legacy DN (a LegacyDN request finds them).
-  await store.upsertUsers(
-    (function* () {
+  // One transaction, users read one at a time, as `autodisco import` writes them. Users as a provider stores
+  // them: a display name, a login name, a legacy DN (a LegacyDN request finds them).
+  await store.replaceStreaming({
+    domains: config.domains,
+    users: function* () {
+      yield* config.users;
       for (let i = 0; i < users; i++) {
         yield {
           email: `user${i}@example.test`,
@@ -57,8 +59,8 @@ if (mode === 'bare') {
           legacyDN: `/o=Example/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=user${i}`,
         };
       }
-    })(),
-  );
+    },
+  });
   await store.close();
 } else {
   process.stderr.write(`server-child: unknown mode ${mode}\n`);
