@@ -12,7 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
-import { AUDIT_QUEUE_NAME, redisClient, redisConnection } from '../../src/audit/queue/bullmq.js';
+import {
+  AUDIT_QUEUE_NAME,
+  BullmqAuditQueue,
+  DeadLetterError,
+  redisClient,
+  redisConnection,
+} from '../../src/audit/queue/bullmq.js';
 import { openResultStore } from '../../src/audit/sqlite-results.js';
 import { type RunningLab, startLab } from '../../src/lab/lab.js';
 import { parseScenario } from '../../src/lab/scenario.js';
@@ -193,6 +199,53 @@ describe('audit --queue with workers', () => {
     const run = await audit;
     assert.equal(run.code, 1, run.stderr);
     assert.equal(outcomes(run.stdout).size, SLOW.length * 2);
+  });
+});
+
+describe('re-attaching and failing jobs', () => {
+  test('--queue-run: the same run again enqueues nothing twice and gets the results already made', async () => {
+    const input = write('again.txt', FAST.slice(0, 3));
+    const worker = await startWorker(['--concurrency', '4']);
+    const args = ['audit', input, '--ndjson', '--no-db', '--no-progress', '--queue', redis.url];
+    try {
+      const first = await cli([...args, '--queue-run', 'nightly-1']);
+      assert.equal(first.code, 1, first.stderr);
+      const jobs = await queue.getJobCountByTypes('completed', 'failed', 'wait', 'active', 'delayed');
+      const second = await cli([...args, '--queue-run', 'nightly-1']);
+      assert.equal(second.code, 1, second.stderr);
+      assert.match(second.stderr, /as run nightly-1/);
+      assert.equal(await queue.getJobCountByTypes('completed', 'failed', 'wait', 'active', 'delayed'), jobs);
+      assert.deepEqual(outcomes(second.stdout), outcomes(first.stdout));
+    } finally {
+      await stopWorker(worker);
+    }
+  });
+
+  test('a job that keeps failing is tried 3 times, then stays in the failed set and is reported', async () => {
+    const worker = await startWorker();
+    const remote = new BullmqAuditQueue(redisConnection(redis.url), 'broken');
+    const errors: unknown[] = [];
+    try {
+      // A client no worker knows: the engine throws at every attempt.
+      const job = { target: { email: 'postmaster@good.test', domain: 'good.test', line: 1 }, clients: ['nope'] };
+      await remote.run(
+        [job as never],
+        () => assert.fail('no result expected'),
+        (_, error) => errors.push(error),
+      );
+    } finally {
+      await remote.close();
+      await stopWorker(worker);
+    }
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0] instanceof DeadLetterError);
+    assert.match(
+      String(errors[0]),
+      /failed 3 times on the workers \(.+\); job broken\.[0-9a-f]{32} stays in the failed set of queue autodisco-audit/,
+    );
+    const failed = await queue.getFailed();
+    const kept = failed.find((j) => j.id?.startsWith('broken.'));
+    assert.equal(kept?.attemptsMade, 3);
   });
 });
 
