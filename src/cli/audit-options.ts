@@ -87,11 +87,6 @@ export async function parseAuditOptions(opts: AuditCliOptions): Promise<ParsedAu
       throw usage(`--dns "${spec}": expected an IP address with an optional port, e.g. 127.0.0.53 or 127.0.0.53:5353`);
     }
   });
-  if (opts.db !== false && /^postgres(ql)?:\/\//i.test(opts.db)) {
-    throw usage(
-      '--db postgres://…: audit results are kept in SQLite only for now; give a file path (default data/audit.sqlite) or --no-db',
-    );
-  }
   const ca = await readCaFiles(opts.ca);
   return {
     clients,

@@ -256,7 +256,7 @@ describe('usage', () => {
     [['--queue', 'redis://127.0.0.1:1', '--dns', '127.0.0.1'], /--dns with --queue: the workers make the lookups/],
     [
       ['--db', 'postgres://u:secret@127.0.0.1/db'],
-      /--db postgres:\/\/…: audit results are kept in SQLite only for now/,
+      /--db postgres:\/\/u:\*\*\*@127\.0\.0\.1\/db: the results store is an SQLite file in this version \(audit results in PostgreSQL are not there yet\)/,
     ],
   ];
   for (const [args, message] of cases) {

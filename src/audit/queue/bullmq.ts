@@ -18,8 +18,8 @@ import type { AuditJob } from '../run.js';
 
 export const AUDIT_QUEUE_NAME = 'autodisco-audit';
 export const JOB_ATTEMPTS = 3;
-/** Completed jobs stay this long, so that an audit re-attached with --queue-run finds their results. */
-const KEEP_COMPLETED_S = 7 * 24 * 3600;
+/** Completed jobs (with their reports: a few KB per address and client) stay this long, for --queue-run. */
+const KEEP_COMPLETED_S = 24 * 3600;
 
 /** redis://[user:password@]HOST:PORT[/DB] or rediss://… (TLS); throws the reason in words. */
 export function redisConnection(raw: string): RedisOptions {
