@@ -122,11 +122,6 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
   const progress = opts.progress
     ? new Progress(() => ({ done: run.doneAddresses(), total: input.targets.length, counts: summary.counts() }))
     : undefined;
-  if (remote && opts.queue !== undefined) {
-    process.stderr.write(
-      `autodisco: ${run.queue.pending} address(es) go to the workers of ${printableQueueUrl(opts.queue)} as run ${remote.runKey}; if this audit stops, the same command with --queue-run ${remote.runKey} picks their results up\n`,
-    );
-  }
   progress?.start();
   // The human summary goes where it cannot mix with a machine format: stdout when that is free.
   const summaryStream = format !== null && opts.out === undefined ? process.stderr : process.stdout;
@@ -142,9 +137,14 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
     writer?.finish(built);
     if (run.runId !== null) store?.finishRun(run.runId, interrupted);
     store?.close();
-    const extra = [stored, interrupted && opts.out ? `Continue with the same command and --resume.` : ''].filter(
-      Boolean,
-    );
+    const extra = [
+      stored,
+      interrupted && opts.out ? `Continue with the same command and --resume.` : '',
+      // The jobs stay queued and the workers go on: their results can still be collected.
+      interrupted && remote
+        ? `The workers go on with the queued addresses; add --queue-run ${remote.runKey} to collect them.`
+        : '',
+    ].filter(Boolean);
     summaryStream.write(renderSummary(built, extra));
     if (interrupted) return EXIT_INTERRUPTED;
     return summary.anyWithoutSettings ? EXIT.failed : EXIT.ok;
@@ -157,6 +157,12 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
   };
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
+  // Said once Ctrl-C is handled: whoever reads it may interrupt at once.
+  if (remote && opts.queue !== undefined) {
+    process.stderr.write(
+      `autodisco: ${run.queue.pending} address(es) go to the workers of ${printableQueueUrl(opts.queue)} as run ${remote.runKey}; if this audit stops, the same command with --queue-run ${remote.runKey} picks their results up\n`,
+    );
+  }
   try {
     await run.finished;
   } finally {
