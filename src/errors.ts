@@ -36,6 +36,10 @@ export const ERROR_CATALOGUE = {
     title: 'The audit results store could not be opened or written',
     fix: 'Check that the --db path of audit, watch or audit history is a writable SQLite file (default data/audit.sqlite), not the settings database of serve.',
   },
+  ADK_ERR_QUEUE_UNREACHABLE: {
+    title: 'The Redis job queue of --queue does not answer',
+    fix: 'Check that redis-server runs and listens at that host and port (bind, protected-mode, firewall), and the user and password in the URL. The URL is shown without its password.',
+  },
   ADK_ERR_IMPORT_EMPTY: {
     title: 'The file has no domains: the import would delete every stored domain, or create an empty store',
     fix: 'Check that you import the right file into the right --db. If an empty store is what you want, run the import again with --allow-empty (a snapshot of the replaced contents is kept).',

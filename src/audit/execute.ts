@@ -7,9 +7,9 @@ import type { AuditTarget } from './input.js';
 import { pairKey } from './journal.js';
 import type { AuditWriter } from './outputs.js';
 import { createAuditPorts } from './ports.js';
-import { InProcessQueue, type WorkQueue } from './queue.js';
+import { InProcessQueue, type RemoteQueue, type WorkQueue } from './queue.js';
 import { type AuditEvent, type ResultStore, resultOf } from './results.js';
-import { type AuditEngineOptions, type AuditJob, runAudit } from './run.js';
+import { type AuditEngineOptions, type AuditJob, type AuditRunHandlers, runAudit } from './run.js';
 import { essentials, SummaryBuilder } from './summary.js';
 
 export interface ExecuteOptions {
@@ -26,11 +26,13 @@ export interface ExecuteOptions {
   onEvents?(events: AuditEvent[]): void;
   /** A lookup that crashed: a bug, reported by domain only. */
   onError?(target: AuditTarget, error: unknown): void;
+  /** Jobs run by workers elsewhere (audit --queue): their reports come back here; nothing runs in this process. */
+  remote?: RemoteQueue<AuditJob, DiscoveryReport[]>;
 }
 
 export interface AuditExecution {
   summary: SummaryBuilder;
-  queue: WorkQueue<AuditJob>;
+  queue: Pick<WorkQueue<AuditJob>, 'stop' | 'pending'>;
   /** Addresses fully done so far (resumed ones included). */
   doneAddresses(): number;
   runId: number | null;
@@ -47,15 +49,9 @@ export function startAudit(options: ExecuteOptions, summary = new SummaryBuilder
     else jobs.push({ target, clients: [...clients] });
   }
   summary.addresses = options.targets.length;
-  const queue = new InProcessQueue(jobs, options.concurrency);
-  const ports = createAuditPorts({
-    dnsServers: options.dnsServers,
-    timeoutMs: options.engine.timeoutMs,
-    perHost: options.perHost,
-  });
   const runId = options.store?.startRun(options.clients, options.targets.length) ?? null;
   let completed = alreadyDone;
-  const finished = runAudit(queue, options.engine, ports, {
+  const handlers: AuditRunHandlers = {
     report(target: AuditTarget, report: DiscoveryReport) {
       summary.add(essentials(target.domain, report));
       options.writer?.report(target, report);
@@ -73,6 +69,25 @@ export function startAudit(options: ExecuteOptions, summary = new SummaryBuilder
       completed++;
       options.onError?.(target, error);
     },
+  };
+  const remote = options.remote;
+  if (remote) {
+    const finished = remote.run(
+      jobs,
+      ({ target }, reports) => {
+        for (const report of reports) handlers.report(target, report);
+        handlers.addressDone?.(target, reports);
+      },
+      ({ target }, error) => handlers.error(target, error),
+    );
+    return { summary, queue: remote, doneAddresses: () => completed, runId, finished };
+  }
+  const queue = new InProcessQueue(jobs, options.concurrency);
+  const ports = createAuditPorts({
+    dnsServers: options.dnsServers,
+    timeoutMs: options.engine.timeoutMs,
+    perHost: options.perHost,
   });
+  const finished = runAudit(queue, options.engine, ports, handlers);
   return { summary, queue, doneAddresses: () => completed, runId, finished };
 }

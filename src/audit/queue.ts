@@ -1,7 +1,7 @@
 /**
  * Where an audit's jobs wait and who runs them. The in-process queue below is the default (nothing to install);
- * a job queue on Redis (BullMQ) is meant to be another adapter of the same interface, whose `run` enqueues the
- * jobs and follows their completion while workers on other machines execute them.
+ * a job queue on Redis (BullMQ, queue/bullmq.ts) is the remote kind: its `run` enqueues the jobs and hands back
+ * each job's result while workers on other machines execute them.
  */
 
 export interface WorkQueue<J> {
@@ -55,4 +55,18 @@ export class InProcessQueue<J> implements WorkQueue<J> {
     };
     await Promise.all(Array.from({ length: Math.max(1, this.concurrency) }, loop));
   }
+}
+
+/** Jobs run elsewhere (workers): each job's result, or its final failure, comes back. */
+export interface RemoteQueue<J, R> {
+  /** Resolves when every job has a result or has failed for good, or at once after stop(). */
+  run(
+    jobs: readonly J[],
+    onResult: (job: J, result: R) => void,
+    onError: (job: J, error: unknown) => void,
+  ): Promise<void>;
+  /** Stop waiting: the jobs stay queued. */
+  stop(): void;
+  /** Jobs without a result yet. */
+  readonly pending: number;
 }

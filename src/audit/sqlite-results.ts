@@ -102,7 +102,8 @@ export function openResultStore(path: string): ResultStore {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
     throw new AutodiscoError(
       'ADK_ERR_STORE_URL',
-      `--db ${path}: the results store is an SQLite file in this version (PostgreSQL comes with the job queue)`,
+      // The URL is shown without its password.
+      `--db ${path.replace(/:[^:@/]*@/, ':***@')}: the results store is an SQLite file in this version (audit results in PostgreSQL are not there yet); give a file path, default data/audit.sqlite, or --no-db`,
     );
   }
   let db: Database.Database;

@@ -8,6 +8,7 @@ import { registerLabCommands } from './commands/lab.js';
 import { registerPlanCommands } from './commands/plan.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerWatchCommand } from './commands/watch.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { EXIT, stopQuietlyWhenOutputCloses } from './output.js';
 
 const program = new Command()
@@ -28,6 +29,7 @@ registerPlanCommands(program);
 registerLabCommands(program);
 registerAuditCommand(program);
 registerWatchCommand(program);
+registerWorkerCommand(program);
 registerAdminCommands(program);
 
 await program.parseAsync(process.argv);

@@ -4,12 +4,14 @@
  * handshakes), streaming NDJSON, CSV or JSON, with a progress line and a summary; --resume continues an
  * interrupted --out file. `audit history DOMAIN` reads the results store.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { startAudit } from '../../audit/execute.js';
 import { type Journal, readCsvJournal, readNdjsonJournal } from '../../audit/journal.js';
 import { type AuditFormat, type AuditWriter, createWriter, fdSink, stdoutSink } from '../../audit/outputs.js';
 import { Progress } from '../../audit/progress.js';
+import { BullmqAuditQueue, DeadLetterError, printableQueueUrl, redisConnection } from '../../audit/queue/bullmq.js';
 import { renderSummary } from '../../audit/render.js';
 import type { ResultStore } from '../../audit/results.js';
 import { openResultStore } from '../../audit/sqlite-results.js';
@@ -27,6 +29,8 @@ interface AuditCommandOptions extends AuditCliOptions {
   out?: string;
   resume?: boolean;
   progress: boolean;
+  queue?: string;
+  queueRun?: string;
 }
 
 /** Exit status of an interrupted audit (Ctrl-C): 128 + SIGINT, as shells report it. */
@@ -51,7 +55,21 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
   if (opts.out !== undefined && !opts.resume && existsSync(opts.out) && statSync(opts.out).size > 0) {
     throw usage(`--out ${opts.out}: the file exists; add --resume to continue it, or remove it to start again`);
   }
+  if (opts.queueRun !== undefined && opts.queue === undefined) {
+    throw usage(`--queue-run ${opts.queueRun}: give --queue redis://HOST:PORT too (the Redis of that run)`);
+  }
+  const remote = opts.queue !== undefined ? openRemoteQueue(opts) : undefined;
   const input = await readAuditInput(file, opts.fromConfig);
+  if (remote && opts.queue !== undefined) {
+    try {
+      await remote.connect(printableQueueUrl(opts.queue));
+    } catch (error) {
+      // BullMQ's own duplicate connections keep retrying a Redis that never answered, and close() would wait for
+      // it: nothing has started, so the process ends here.
+      await remote.close(true);
+      process.exit(reportError(error));
+    }
+  }
   for (const s of input.skipped) process.stderr.write(`autodisco: line ${s.line} skipped: ${s.reason}\n`);
 
   const summary = new SummaryBuilder(parsed.clients);
@@ -91,9 +109,12 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
       ...(journal ? { done: journal.done } : {}),
       ...(writer ? { writer } : {}),
       ...(store ? { store } : {}),
+      ...(remote ? { remote } : {}),
       onError: (target, error) =>
         process.stderr.write(
-          `autodisco: the lookup for ${target.domain} (line ${target.line}) crashed: ${String(error)}\n`,
+          error instanceof DeadLetterError
+            ? `autodisco: the lookup for ${target.domain} (line ${target.line}) ${error.message}\n`
+            : `autodisco: the lookup for ${target.domain} (line ${target.line}) crashed: ${String(error)}\n`,
         ),
     },
     summary,
@@ -116,9 +137,14 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
     writer?.finish(built);
     if (run.runId !== null) store?.finishRun(run.runId, interrupted);
     store?.close();
-    const extra = [stored, interrupted && opts.out ? `Continue with the same command and --resume.` : ''].filter(
-      Boolean,
-    );
+    const extra = [
+      stored,
+      interrupted && opts.out ? `Continue with the same command and --resume.` : '',
+      // The jobs stay queued and the workers go on: their results can still be collected.
+      interrupted && remote
+        ? `The workers go on with the queued addresses; add --queue-run ${remote.runKey} to collect them.`
+        : '',
+    ].filter(Boolean);
     summaryStream.write(renderSummary(built, extra));
     if (interrupted) return EXIT_INTERRUPTED;
     return summary.anyWithoutSettings ? EXIT.failed : EXIT.ok;
@@ -131,13 +157,42 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
   };
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
+  // Said once Ctrl-C is handled: whoever reads it may interrupt at once.
+  if (remote && opts.queue !== undefined) {
+    process.stderr.write(
+      `autodisco: ${run.queue.pending} address(es) go to the workers of ${printableQueueUrl(opts.queue)} as run ${remote.runKey}; if this audit stops, the same command with --queue-run ${remote.runKey} picks their results up\n`,
+    );
+  }
   try {
     await run.finished;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    await remote?.close();
   }
   return finish(false);
+}
+
+/** --queue: the run's jobs go to workers through Redis; the lookup options are then the workers' own. */
+function openRemoteQueue(opts: AuditCommandOptions): BullmqAuditQueue {
+  const raw = opts.queue as string;
+  let connection: ReturnType<typeof redisConnection>;
+  try {
+    connection = redisConnection(raw);
+  } catch (cause) {
+    throw usage(`--queue "${raw.replace(/:[^:@/]*@/, ':***@')}": ${(cause as Error).message}`);
+  }
+  for (const [option, given] of [
+    ['--dns', opts.dns.length > 0],
+    ['--ca', opts.ca.length > 0],
+  ] as const) {
+    if (given) throw usage(`${option} with --queue: the workers make the lookups; give ${option} to autodisco worker`);
+  }
+  const runKey = opts.queueRun ?? `run-${randomBytes(6).toString('hex')}`;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(runKey)) {
+    throw usage(`--queue-run "${runKey}": expected 1 to 64 letters, digits, - or _ (as printed by an earlier audit)`);
+  }
+  return new BullmqAuditQueue(connection, runKey);
 }
 
 export function registerAuditCommand(program: Command): void {
@@ -156,6 +211,14 @@ export function registerAuditCommand(program: Command): void {
     .option('--out <path>', 'write the output there instead of stdout (NDJSON unless --csv or --json)')
     .option('--resume', 'continue the --out file of an interrupted run: what it holds is not done again')
     .option('--no-progress', 'no progress line on stderr')
+    .option(
+      '--queue <redis-url>',
+      'hand the lookups to `autodisco worker` processes through this Redis (redis://HOST:PORT); the workers’ --dns, --ca and --timeout apply',
+    )
+    .option(
+      '--queue-run <id>',
+      'with --queue: re-attach to the run an earlier audit printed (nothing is enqueued twice)',
+    )
     .action(async (file: string | undefined, opts: AuditCommandOptions) => {
       try {
         process.exitCode = await auditCommand(file, opts);

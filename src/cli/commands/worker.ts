@@ -1,0 +1,141 @@
+/**
+ * `autodisco worker --queue redis://HOST:PORT`: runs the jobs `audit --queue` enqueues, as many machines as
+ * wanted, each job one address through the same engine and diagnosis as an in-process audit (auditOne over the
+ * shared ports of this worker). The reports go back as the job's return value; the audit writes and stores them.
+ * SIGTERM or Ctrl-C: no new job is taken, the jobs in hand finish, then the worker exits (a second signal stops
+ * at once; BullMQ hands those jobs to another worker once their locks expire).
+ */
+import type { Command } from 'commander';
+import { parseDnsServer } from '../../adapters/node/dns.js';
+import { createAuditPorts } from '../../audit/ports.js';
+import { printableQueueUrl, redisClient, redisConnection, startAuditWorker } from '../../audit/queue/bullmq.js';
+import { auditOne } from '../../audit/run.js';
+import { collect, readCaFiles, usage } from '../options.js';
+import { EXIT, reportError } from '../output.js';
+
+interface WorkerCommandOptions {
+  queue?: string;
+  concurrency: string;
+  dns: string[];
+  ca: string[];
+  timeout: string;
+  perHost: string;
+  lockDuration: string;
+  stalledInterval: string;
+}
+
+function wholeNumber(option: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw usage(`${option} "${raw}": expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export async function workerCommand(opts: WorkerCommandOptions): Promise<number> {
+  if (opts.queue === undefined) throw usage('--queue is missing: give the Redis of the audits, e.g. redis://HOST:6379');
+  let connection: ReturnType<typeof redisConnection>;
+  try {
+    connection = redisConnection(opts.queue);
+  } catch (cause) {
+    throw usage(`--queue "${opts.queue.replace(/:[^:@/]*@/, ':***@')}": ${(cause as Error).message}`);
+  }
+  const concurrency = wholeNumber('--concurrency', opts.concurrency, 1, 10_000);
+  const timeoutMs = wholeNumber('--timeout', opts.timeout, 1, 600_000);
+  const perHost = wholeNumber('--per-host', opts.perHost, 1, 1_000);
+  const lockDurationMs = wholeNumber('--lock-duration', opts.lockDuration, 500, 3_600_000);
+  const stalledIntervalMs = wholeNumber('--stalled-interval', opts.stalledInterval, 200, 3_600_000);
+  const dnsServers = opts.dns.map((spec) => {
+    try {
+      return parseDnsServer(spec);
+    } catch {
+      throw usage(`--dns "${spec}": expected an IP address with an optional port, e.g. 127.0.0.53 or 127.0.0.53:5353`);
+    }
+  });
+  const ca = await readCaFiles(opts.ca);
+  const ports = createAuditPorts({ dnsServers, timeoutMs, perHost });
+  const engine = { timeoutMs, ca };
+
+  const client = redisClient(connection);
+  const worker = startAuditWorker(
+    client,
+    // The clients of one address run side by side, sharing DNS answers and handshakes, as in run.ts.
+    (job) => Promise.all(job.clients.map((client) => auditOne(job.target.email, client, engine, ports))),
+    { concurrency, lockDurationMs, stalledIntervalMs },
+  );
+  let lastError = '';
+  worker.on('error', (error) => {
+    // Redis away: ioredis reconnects by itself; say so once per distinct reason, not at every retry.
+    if (error.message === lastError) return;
+    lastError = error.message;
+    process.stderr.write(`autodisco worker: ${error.message} (retrying)\n`);
+  });
+  worker.on('failed', (job, error) => {
+    if (job) process.stderr.write(`autodisco worker: the job for ${job.data.target.domain} failed: ${error.message}\n`);
+  });
+  const where = printableQueueUrl(opts.queue);
+  const slow = setTimeout(
+    () => process.stderr.write(`autodisco worker: Redis at ${where} does not answer yet; still trying\n`),
+    10_000,
+  );
+  await worker.waitUntilReady().finally(() => clearTimeout(slow));
+  process.stderr.write(
+    `autodisco worker: taking audit jobs from ${where}, ${concurrency} at a time; SIGTERM or Ctrl-C finishes the jobs in hand and stops\n`,
+  );
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) {
+        process.stderr.write('autodisco worker: stopping now; the jobs in hand go to another worker\n');
+        void worker
+          .close(true)
+          .finally(() => client.disconnect())
+          .finally(() => resolve(130));
+        return;
+      }
+      stopping = true;
+      process.stderr.write('autodisco worker: stopping: finishing the jobs in hand (signal again to stop at once)\n');
+      void worker.close().then(
+        async () => {
+          await client.quit().catch(() => undefined);
+          process.stderr.write('autodisco worker: stopped\n');
+          resolve(EXIT.ok);
+        },
+        () => resolve(EXIT.failed),
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run the lookups of audits started with --queue, from a Redis job queue (as many as wanted)')
+    .option('--queue <redis-url>', 'the Redis the audits enqueue on: redis://[user:password@]HOST:PORT[/DB]')
+    .option('--concurrency <n>', 'addresses looked up at the same time by this worker', '8')
+    .option('--dns <ip[:port]>', 'resolve every name through this DNS server (repeatable, tried in order)', collect, [])
+    .option(
+      '--ca <pem-file>',
+      'extra trusted root certificates (repeatable; the system roots stay trusted)',
+      collect,
+      [],
+    )
+    .option('--timeout <ms>', 'deadline for each network step as a whole, as in discover', '10000')
+    .option('--per-host <n>', 'connections at the same time to any one server address, from this worker', '4')
+    .option(
+      '--lock-duration <ms>',
+      'a job is this worker’s for this long between renewals; a worker that dies outright loses its jobs to others after it',
+      '30000',
+    )
+    .option('--stalled-interval <ms>', 'how often this worker looks for jobs whose worker died', '30000')
+    .action(async (opts: WorkerCommandOptions) => {
+      try {
+        process.exitCode = await workerCommand(opts);
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+}
