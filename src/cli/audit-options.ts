@@ -1,12 +1,11 @@
 /** The options `audit` and `watch` share, checked the way `discover` checks its own: one line naming the value. */
 import type { Command } from 'commander';
-import { parseDnsServer } from '../adapters/node/dns.js';
 import { type AuditInput, readAddressList, readConfigDomains } from '../audit/input.js';
 import type { AuditEngineOptions } from '../audit/run.js';
 import { DEFAULT_RESULTS_DB } from '../audit/sqlite-results.js';
 import { PROFILE_NAMES } from '../discover/profiles.js';
 import type { ProfileName } from '../discover/report.js';
-import { collect, readCaFiles, usage } from './options.js';
+import { collect, parseDnsServers, readCaFiles, usage } from './options.js';
 
 export interface AuditCliOptions {
   client: string;
@@ -80,13 +79,7 @@ export async function parseAuditOptions(opts: AuditCliOptions): Promise<ParsedAu
   const timeoutMs = wholeNumber('--timeout', opts.timeout, 1, 600_000);
   const concurrency = wholeNumber('--concurrency', opts.concurrency, 1, 10_000);
   const perHost = wholeNumber('--per-host', opts.perHost, 1, 1_000);
-  const dnsServers = opts.dns.map((spec) => {
-    try {
-      return parseDnsServer(spec);
-    } catch {
-      throw usage(`--dns "${spec}": expected an IP address with an optional port, e.g. 127.0.0.53 or 127.0.0.53:5353`);
-    }
-  });
+  const dnsServers = parseDnsServers(opts.dns);
   const ca = await readCaFiles(opts.ca);
   return {
     clients,

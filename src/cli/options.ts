@@ -1,5 +1,6 @@
 /** Option helpers shared by the commands: every usage mistake names the option, the value and what was expected. */
 import { readFile } from 'node:fs/promises';
+import { parseDnsServer } from '../adapters/node/dns.js';
 import { AutodiscoError } from '../errors.js';
 import { fileReason } from '../text/file-reason.js';
 
@@ -16,6 +17,19 @@ export function secretFromEnv(option: string, name: string | undefined): string 
   const value = process.env[name];
   if (value === undefined || value === '') throw usage(`${option} ${name}: that environment variable is not set`);
   return value;
+}
+
+/** `--dns` values (or another option's, named by `option`), each an IP address with an optional port. */
+export function parseDnsServers(specs: readonly string[], option = '--dns'): string[] {
+  return specs.map((spec) => {
+    try {
+      return parseDnsServer(spec);
+    } catch {
+      throw usage(
+        `${option} "${spec}": expected an IP address with an optional port, e.g. 127.0.0.53 or 127.0.0.53:5353`,
+      );
+    }
+  });
 }
 
 /** --ca files, checked to hold PEM certificates. */

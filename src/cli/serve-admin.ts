@@ -3,7 +3,6 @@
  * Kept out of serve.ts so the server's lifecycle there stays about listeners.
  */
 import type { Command } from 'commander';
-import { parseDnsServer } from '../adapters/node/dns.js';
 import { FleetSource } from '../audit/sqlite-fleet.js';
 import { DEFAULT_RESULTS_DB } from '../audit/sqlite-results.js';
 import type { AdminStore } from '../auth/admin-store.js';
@@ -18,7 +17,7 @@ import { guardPorts } from '../server/diagnoses/address-guard.js';
 import { Diagnoses } from '../server/diagnoses/diagnoses.js';
 import { isDatabaseUrl, maskUrl } from '../store/postgres/url.js';
 import type { ManagedStore } from '../store/store.js';
-import { collect, readCaFiles, usage } from './options.js';
+import { collect, parseDnsServers, readCaFiles, usage } from './options.js';
 import { importConfig } from './store.js';
 
 export interface AdminCliOptions {
@@ -101,15 +100,7 @@ export async function adminFromCli(
   const max = checkAdminOptions(opts);
   if (!opts.ui) return undefined;
   refuseDatabaseUrl(db);
-  const dnsServers = opts.diagnoseDns.map((spec) => {
-    try {
-      return parseDnsServer(spec);
-    } catch {
-      throw usage(
-        `--diagnose-dns "${spec}": expected an IP address with an optional port, e.g. 127.0.0.53 or 127.0.0.53:5353`,
-      );
-    }
-  });
+  const dnsServers = parseDnsServers(opts.diagnoseDns, '--diagnose-dns');
   const ca = await readCaFiles(opts.diagnoseCa);
   const fleet = new FleetSource(opts.auditDb ?? DEFAULT_RESULTS_DB, opts.auditDb === undefined);
   // A file that is there but is no results store is said now, not on the first visit of the fleet page.

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { parseDnsServer } from '../../adapters/node/dns.js';
 import { addCrossClientFindings } from '../../diagnose/cross-client.js';
 import { diagnose } from '../../diagnose/diagnose.js';
 import { checkAddress } from '../../discover/candidates.js';
@@ -8,7 +7,7 @@ import { createNodePorts } from '../../discover/node-ports.js';
 import { PROFILE_NAMES, PROFILES } from '../../discover/profiles.js';
 import type { DiscoveryReport, ProfileName, StepMethod } from '../../discover/report.js';
 import { compareReports, renderComparison, renderText } from '../../discover/text.js';
-import { collect, readCaFiles, secretFromEnv, usage } from '../options.js';
+import { collect, parseDnsServers, readCaFiles, secretFromEnv, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 
 export interface DiscoverCliOptions {
@@ -167,13 +166,7 @@ export async function discoverFromCli(email: string, opts: DiscoverCliOptions): 
       throw usage(`--budget "${opts.budget}": expected a whole number of milliseconds from 1 to 3600000`);
     }
   }
-  const dnsServers = opts.dns.map((spec) => {
-    try {
-      return parseDnsServer(spec);
-    } catch {
-      throw usage(`--dns "${spec}": expected an IP address with an optional port, e.g. 127.0.0.53 or 127.0.0.53:5353`);
-    }
-  });
+  const dnsServers = parseDnsServers(opts.dns);
   if (opts.ldap !== undefined && !/^ldaps?:\/\/[^/]+\/?$/i.test(opts.ldap)) {
     throw usage(`--ldap "${opts.ldap}": expected ldap://host[:port] or ldaps://host[:port]`);
   }

@@ -11,8 +11,8 @@ import { MAX_FLEET_DOMAINS } from '../../lab/fleet/plan.js';
 import { parseLabRange } from '../../lab/range.js';
 import { command, shellQuote } from '../invocation.js';
 import { usage } from '../options.js';
-import { EXIT, reportError } from '../output.js';
-import { withRangeHint } from './lab.js';
+import { reportError } from '../output.js';
+import { untilStopped, withRangeHint } from './lab.js';
 
 interface FleetCliOptions {
   domains?: string;
@@ -104,22 +104,4 @@ export function registerFleetCommand(lab: Command, program: Command): void {
         process.exitCode = reportError(err);
       }
     });
-}
-
-function untilStopped(fleet: RunningFleet): Promise<void> {
-  return new Promise((resolve) => {
-    let closing = false;
-    const stop = () => {
-      if (closing) return;
-      closing = true;
-      fleet.close().finally(resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    process.once('uncaughtException', (err) => {
-      process.stderr.write(`autodisco: ${err.message}\n`);
-      process.exitCode = EXIT.failed;
-      stop();
-    });
-  });
 }

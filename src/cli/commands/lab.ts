@@ -109,8 +109,8 @@ function printUp(lab: RunningLab): void {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-/** Closes the lab on Ctrl-C, SIGTERM, or an unexpected error, whichever comes first. */
-function untilStopped(lab: RunningLab): Promise<void> {
+/** Closes the lab (or fleet) on Ctrl-C, SIGTERM, or an unexpected error, whichever comes first. */
+export function untilStopped(lab: { close(): Promise<unknown> }): Promise<void> {
   return new Promise((resolve) => {
     let closing = false;
     const stop = () => {

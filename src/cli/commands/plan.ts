@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import type { Command } from 'commander';
-import { createNodeResolver, parseDnsServer } from '../../adapters/node/dns.js';
+import { createNodeResolver } from '../../adapters/node/dns.js';
 import type { KeyType } from '../../pki/keys.js';
 import { type CheckReport, checkPlan } from '../../plan/check.js';
 import { type CsrWritten, writePlanCsr } from '../../plan/csr.js';
@@ -16,7 +16,7 @@ import { buildPlan, type Plan } from '../../plan/plan.js';
 import { renderCheck, renderPlan } from '../../plan/render.js';
 import { loadConfigFile } from '../../settings/validate.js';
 import { command } from '../invocation.js';
-import { collect, readCaFiles, usage } from '../options.js';
+import { collect, parseDnsServers, readCaFiles, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 import { registerPublishCommand } from './publish.js';
 
@@ -115,13 +115,7 @@ export async function planFromCli(file: string | undefined, opts: PlanCliOptions
   }
   if (opts.includeInternal && opts.csr === undefined) throw usage('--include-internal goes with --csr <dir>');
   const timeoutMs = parseTimeout(opts.timeout);
-  const dnsServers = opts.dns.map((spec) => {
-    try {
-      return parseDnsServer(spec);
-    } catch {
-      throw usage(`--dns "${spec}": expected an IP address with an optional port, e.g. 127.0.0.53 or 127.0.0.53:5353`);
-    }
-  });
+  const dnsServers = parseDnsServers(opts.dns);
   if (!opts.check && (opts.dns.length > 0 || opts.ca.length > 0)) {
     throw usage(`${opts.dns.length > 0 ? '--dns' : '--ca'} is used by --check only; add --check`);
   }

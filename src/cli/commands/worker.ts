@@ -6,11 +6,10 @@
  * at once; BullMQ hands those jobs to another worker once their locks expire).
  */
 import type { Command } from 'commander';
-import { parseDnsServer } from '../../adapters/node/dns.js';
 import { createAuditPorts } from '../../audit/ports.js';
 import { printableQueueUrl, redisClient, redisConnection, startAuditWorker } from '../../audit/queue/bullmq.js';
 import { auditOne } from '../../audit/run.js';
-import { collect, readCaFiles, usage } from '../options.js';
+import { collect, parseDnsServers, readCaFiles, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 
 interface WorkerCommandOptions {
@@ -45,13 +44,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   const perHost = wholeNumber('--per-host', opts.perHost, 1, 1_000);
   const lockDurationMs = wholeNumber('--lock-duration', opts.lockDuration, 500, 3_600_000);
   const stalledIntervalMs = wholeNumber('--stalled-interval', opts.stalledInterval, 200, 3_600_000);
-  const dnsServers = opts.dns.map((spec) => {
-    try {
-      return parseDnsServer(spec);
-    } catch {
-      throw usage(`--dns "${spec}": expected an IP address with an optional port, e.g. 127.0.0.53 or 127.0.0.53:5353`);
-    }
-  });
+  const dnsServers = parseDnsServers(opts.dns);
   const ca = await readCaFiles(opts.ca);
   const ports = createAuditPorts({ dnsServers, timeoutMs, perHost });
   const engine = { timeoutMs, ca };
