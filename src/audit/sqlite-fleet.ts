@@ -5,9 +5,8 @@
  * is computed once: a finished run never changes.
  */
 import { existsSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import type { DiscoveryReport, Outcome, ProfileName } from '../discover/report.js';
+import type { ProfileName } from '../discover/report.js';
 import { AutodiscoError } from '../errors.js';
 import type {
   DomainDetail,
@@ -19,8 +18,8 @@ import type {
   Page,
   TrendPoint,
 } from './fleet.js';
-import type { AuditResult, ResultStore, RunInfo } from './results.js';
-import { openResultStore } from './sqlite-results.js';
+import type { ResultStore, RunInfo } from './results.js';
+import { decodeReport, fromRow, openResultStore, type ResultRow } from './sqlite-results.js';
 
 /**
  * Indexes the fleet queries need besides the store's own: filters on client and outcome, and the broken domains
@@ -31,31 +30,6 @@ CREATE INDEX IF NOT EXISTS audit_latest_by_client ON audit_latest (client, outco
 CREATE INDEX IF NOT EXISTS audit_latest_by_outcome ON audit_latest (outcome, domain);
 CREATE INDEX IF NOT EXISTS audit_results_by_run ON audit_results (run_id, domain, outcome);
 `;
-
-interface LatestRow {
-  domain: string;
-  client: string;
-  at: string;
-  outcome: string;
-  codes: string;
-  cert_not_after: string | null;
-  ms: number | null;
-}
-
-const fromRow = (row: LatestRow): AuditResult => ({
-  domain: row.domain,
-  client: row.client as ProfileName,
-  at: row.at,
-  outcome: row.outcome as Outcome,
-  codes: JSON.parse(row.codes) as string[],
-  certNotAfter: row.cert_not_after,
-  ms: row.ms,
-});
-
-function decode(data: Buffer, encoding: string): DiscoveryReport {
-  const text = encoding === 'json+gzip' ? gunzipSync(data).toString('utf8') : data.toString('utf8');
-  return JSON.parse(text) as DiscoveryReport;
-}
 
 /** The WHERE clause of a fleet query over audit_latest, with its parameters. */
 function where(q: FleetQuery): { sql: string; params: (string | number)[] } {
@@ -169,7 +143,7 @@ export class SqliteFleetReader implements FleetReader {
     const items = new Map<string, FleetDomain>(names.map((d) => [d, { domain: d, results: [] }]));
     if (names.length > 0) {
       const rows = this.#db
-        .prepare<string[], LatestRow>(
+        .prepare<string[], ResultRow>(
           `SELECT * FROM audit_latest WHERE domain IN (${names.map(() => '?').join(',')}) ORDER BY domain, client`,
         )
         .all(...names);
@@ -239,7 +213,8 @@ export class SqliteFleetReader implements FleetReader {
     const reports: KeptReport[] = [];
     for (const result of history.latest) {
       const row = kept.get(domain, result.client);
-      if (row) reports.push({ client: result.client, at: row.at, report: decode(row.report, row.report_encoding) });
+      if (row)
+        reports.push({ client: result.client, at: row.at, report: decodeReport(row.report, row.report_encoding) });
     }
     return { ...history, reports };
   }

@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { DiscoveryReport, Outcome, ProfileName } from '../discover/report.js';
 import { AutodiscoError } from '../errors.js';
@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS audit_events (
 CREATE INDEX IF NOT EXISTS audit_events_by_domain ON audit_events (domain, at);
 `;
 
-interface ResultRow {
+/** A row of audit_results or audit_latest (same columns). */
+export interface ResultRow {
   domain: string;
   client: string;
   at: string;
@@ -79,7 +80,7 @@ interface ResultRow {
   ms: number | null;
 }
 
-function fromRow(row: ResultRow): AuditResult {
+export function fromRow(row: ResultRow): AuditResult {
   return {
     domain: row.domain,
     client: row.client as ProfileName,
@@ -89,6 +90,12 @@ function fromRow(row: ResultRow): AuditResult {
     certNotAfter: row.cert_not_after,
     ms: row.ms,
   };
+}
+
+/** The stored report back: encodeReport's inverse. */
+export function decodeReport(data: Buffer, encoding: string): DiscoveryReport {
+  const text = encoding === 'json+gzip' ? gunzipSync(data).toString('utf8') : data.toString('utf8');
+  return JSON.parse(text) as DiscoveryReport;
 }
 
 export function encodeReport(report: DiscoveryReport): { data: Buffer; encoding: 'json' | 'json+gzip' } {
