@@ -5,7 +5,7 @@
  * rejection is printed with the seed that reproduces it (FUZZ_SEED=<seed> npm run fuzz), and the exit status is 1.
  */
 import fc from 'fast-check';
-import { check, TARGETS } from '../test/fuzz/targets.js';
+import { check, MACHINE_FACTOR, scaled, TARGETS } from '../test/fuzz/targets.js';
 
 const runs = Number(process.env['FUZZ_RUNS'] ?? 1000);
 const seconds = Number(process.env['FUZZ_SECONDS'] ?? 300);
@@ -18,7 +18,9 @@ if (!Number.isFinite(runs) || runs < 0 || !Number.isFinite(seconds) || seconds <
 const deadline = Date.now() + seconds * 1000;
 const perTarget = (seconds * 1000) / TARGETS.length;
 let failures = 0;
-console.log(`fuzz: seed ${seed}, up to ${runs} random cases per parser, ${seconds} s in all`);
+console.log(
+  `fuzz: seed ${seed}, up to ${runs} random cases per parser, ${seconds} s in all; budgets × ${MACHINE_FACTOR.toFixed(2)} for this machine (test/fuzz/targets.ts)`,
+);
 for (const [i, target] of TARGETS.entries()) {
   const until = Math.min(deadline, Date.now() + perTarget);
   let done = 0;
@@ -42,7 +44,7 @@ for (const [i, target] of TARGETS.entries()) {
   failures += problems.length;
   console.log(
     `${problems.length === 0 ? 'ok  ' : 'FAIL'} ${target.name}: ${target.corpus.length} extreme + ${done} random cases, ` +
-      `slowest random ${worst.toFixed(1)} ms (budget ${target.budgetMs} ms)`,
+      `slowest random ${worst.toFixed(1)} ms (budget ${scaled(target.budgetMs).toFixed(1)} ms)`,
   );
   for (const p of problems.slice(0, 5)) console.log(`     ${p}`);
 }
