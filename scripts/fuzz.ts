@@ -5,7 +5,8 @@
  * rejection is printed with the seed that reproduces it (FUZZ_SEED=<seed> npm run fuzz), and the exit status is 1.
  */
 import fc from 'fast-check';
-import { check, MACHINE_FACTOR, scaled, TARGETS } from '../test/fuzz/targets.js';
+import { check, TARGETS } from '../test/fuzz/targets.js';
+import { MACHINE_FACTOR, scaled } from '../test/helpers/cpu-budget.js';
 
 const runs = Number(process.env['FUZZ_RUNS'] ?? 1000);
 const seconds = Number(process.env['FUZZ_SECONDS'] ?? 300);
@@ -19,7 +20,7 @@ const deadline = Date.now() + seconds * 1000;
 const perTarget = (seconds * 1000) / TARGETS.length;
 let failures = 0;
 console.log(
-  `fuzz: seed ${seed}, up to ${runs} random cases per parser, ${seconds} s in all; budgets × ${MACHINE_FACTOR.toFixed(2)} for this machine (test/fuzz/targets.ts)`,
+  `fuzz: seed ${seed}, up to ${runs} random cases per parser, ${seconds} s in all; budgets × ${MACHINE_FACTOR.toFixed(2)} for this machine (test/helpers/cpu-budget.ts)`,
 );
 for (const [i, target] of TARGETS.entries()) {
   const until = Math.min(deadline, Date.now() + perTarget);

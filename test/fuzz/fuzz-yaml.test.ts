@@ -1,14 +1,15 @@
 /**
  * The bounded fuzzing run for the YAML readers (configuration files, lab scenarios): their extreme cases and
  * FUZZ_YAML_RUNS random ones (default 10), within the same 50 ms per 64 KiB as every other parser (scaled to a
- * slower machine, see targets.ts); and a plain,
+ * slower machine, see test/helpers/cpu-budget.ts); and a plain,
  * valid 64 KiB configuration (about a thousand users) read and validated within that budget too.
  * `npm run fuzz` runs many more.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseConfigText } from '../../src/settings/validate.js';
-import { BUDGET_MS, fuzzTarget, MACHINE_FACTOR, SIZE, scaled, TARGETS } from './targets.js';
+import { MACHINE_FACTOR, scaled } from '../helpers/cpu-budget.js';
+import { BUDGET_MS, fuzzTarget, SIZE, TARGETS } from './targets.js';
 
 const RUNS = Number(process.env['FUZZ_YAML_RUNS'] ?? 10);
 
@@ -48,6 +49,9 @@ describe('fuzz: YAML files stay within their budget', () => {
     cpu(); // the first read compiles the parser and the schema; the budget is for every read after it
     // The best of three, so a garbage collection on a shared machine is not taken for the parser's cost.
     const ms = Math.min(cpu(), cpu(), cpu());
-    assert.ok(ms <= scaled(BUDGET_MS), `${ms.toFixed(1)} ms for ${users} users (machine factor ${MACHINE_FACTOR.toFixed(2)})`);
+    assert.ok(
+      ms <= scaled(BUDGET_MS),
+      `${ms.toFixed(1)} ms for ${users} users (machine factor ${MACHINE_FACTOR.toFixed(2)})`,
+    );
   });
 });

@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import { parseAutodiscoverResponse } from '../../src/discover/parse-response.js';
 import { child, childText, parseXml } from '../../src/formats/xml.js';
 import { exampleApp } from '../helpers/app.js';
-import { BUDGET_MS, fuzzTarget, SIZE, scaled, TARGETS } from './targets.js';
+import { scaled } from '../helpers/cpu-budget.js';
+import { BUDGET_MS, fuzzTarget, SIZE, TARGETS } from './targets.js';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 10);
 

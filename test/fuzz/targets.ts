@@ -19,60 +19,12 @@ import { parseScenario } from '../../src/lab/scenario.js';
 import { LdapDecodeError } from '../../src/ldap/codes.js';
 import { decodeMessage, takeFrame } from '../../src/ldap/decode.js';
 import { parseConfigText } from '../../src/settings/validate.js';
+import { MACHINE_FACTOR, scaled } from '../helpers/cpu-budget.js';
 
 /** The size every case is built to: the server's body limit. */
 export const SIZE = 64 * 1024;
 /** CPU a 64 KiB input may cost (issue 9, Done when), on the machine the goal was set on. */
 export const BUDGET_MS = 50;
-
-/**
- * CPU of the reference workload (below) on that machine, best of five: what "50 ms" was measured against.
- * CI machines are slower per core (the YAML readers' worst case, 32 ms here, took 54 ms there), so the budget
- * scales by how much slower this machine runs the same pure-JavaScript work, measured in the same run, never
- * below 1. A quadratic parser is over by far more than any machine's factor.
- */
-export const REFERENCE_MS = 2.4;
-
-/** Tokenising, indexing and serialising 64 KiB of `key: value` lines: the kind of work a parser does. */
-function referenceWorkload(): number {
-  const lines: string[] = [];
-  for (let i = 0, length = 0; length < SIZE; i++) {
-    const line = `  key${i % 997}_${i}: value number ${i}`;
-    lines.push(line);
-    length += line.length + 1;
-  }
-  const text = lines.join('\n');
-  const map = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const match = /^(\s*)([^:]+):\s(.*)$/.exec(line);
-    if (match) map.set(match[2] as string, (match[3] as string).toUpperCase());
-  }
-  return Object.keys(JSON.parse(JSON.stringify(Object.fromEntries(map)))).length;
-}
-
-function cpuMs(run: () => unknown): number {
-  const start = process.cpuUsage();
-  run();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1000;
-}
-
-/** CPU of the reference workload on this machine now: best of five after a warm-up. */
-export function referenceMs(): number {
-  const fourTimes = () => {
-    for (let i = 0; i < 4; i++) referenceWorkload();
-  };
-  fourTimes();
-  return Math.min(...Array.from({ length: 5 }, () => cpuMs(fourTimes))) / 4;
-}
-
-/** How much slower than the reference machine this one is (≥ 1). */
-export const MACHINE_FACTOR = Math.max(1, referenceMs() / REFERENCE_MS);
-
-/** A budget set on the reference machine, scaled to this one. */
-export function scaled(budgetMs: number): number {
-  return budgetMs * MACHINE_FACTOR;
-}
 
 export type Input = string | Buffer;
 
