@@ -74,8 +74,10 @@ function migrate(db: Database.Database): void {
  * Domains are few and read on every request, so they are kept parsed (and frozen: every caller shares them) in
  * a name → settings map. The map is dropped when the database changes: by this store's own writes, and by any
  * other connection or process (`autodisco import` while `serve` runs), which `PRAGMA data_version` reveals.
- * That pragma is checked before each use of the map; it costs about a microsecond. Users are not cached: they
- * can be millions, and their indexed lookup is cheap.
+ * That pragma is checked once per turn of the event loop, at the first use of the map in it: about 5% of a
+ * request's CPU under load when it ran per request (bench/profile-issue-12.md). A commit by another process is
+ * therefore seen from the next turn on: every request that arrives after the commit starts in a later turn.
+ * Users are not cached: they can be millions, and their indexed lookup is cheap.
  */
 export class SqliteStore implements ManagedStore {
   readonly path: string;
@@ -85,6 +87,11 @@ export class SqliteStore implements ManagedStore {
   #domains: Map<string, DomainSettings> | undefined;
   /** `PRAGMA data_version` when #domains was loaded. */
   #domainsVersion = -1;
+  /** The version was checked in this turn of the event loop (cleared by a setImmediate at the turn's end). */
+  #checkedThisTurn = false;
+  readonly #endTurn = () => {
+    this.#checkedThisTurn = false;
+  };
 
   constructor(path: string) {
     this.path = path;
@@ -146,7 +153,12 @@ export class SqliteStore implements ManagedStore {
 
   /** The cached name → settings map, reloaded when the database changed since it was loaded. */
   #domainMap(): Map<string, DomainSettings> {
+    if (this.#domains && this.#checkedThisTurn) return this.#domains;
     const version = this.#statements.dataVersion.get() as number;
+    if (!this.#checkedThisTurn) {
+      this.#checkedThisTurn = true;
+      setImmediate(this.#endTurn).unref();
+    }
     if (this.#domains && version === this.#domainsVersion) return this.#domains;
     // A commit between the pragma and this read only makes the map newer than `version`: the next call reloads.
     const parsed = new Map<string, DomainSettings>();

@@ -59,6 +59,9 @@ describe('serve hot path', () => {
     const renamed = exampleDocument();
     ((renamed.domains ?? [])[0] as { displayName?: string }).displayName = 'Renamed Mail';
     await importing.replaceAll(validateConfig(renamed, 'example'));
+    // The serving store checks for other connections' commits once per turn of the event loop; a request from the
+    // network always arrives in a later turn than the commit it follows (here: the next turn).
+    await new Promise((resolve) => setImmediate(resolve));
     // The compiled answer of the old settings is not used for the new ones.
     assert.match(await ask(), /<displayName>Renamed Mail<\/displayName>/);
     await app.close();
