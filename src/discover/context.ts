@@ -101,8 +101,21 @@ export class Lookup {
   /** Set once a step was cut short by the budget, so that the stop is explained by a step already. */
   budgetReported = false;
 
+  /** A step's wait was ended by the budget's deadline (see budgetCut). */
+  #cutByBudget = false;
+
+  /**
+   * Says that a wait bounded by the budget ran out: the budget is spent from here on, even if the clock says a
+   * millisecond is left (a timer fires by the event loop's cached time and limits are whole milliseconds, so the
+   * clock can lag the timer; a step started in that millisecond would run after the budget's stop was reported).
+   */
+  budgetCut(): void {
+    this.#cutByBudget = true;
+  }
+
   /** Milliseconds left of the lookup's budget (0 or less: spent). */
   budgetLeft(): number {
+    if (this.#cutByBudget) return 0;
     return this.budgetMs - (this.ports.now() - this.started);
   }
 
@@ -154,6 +167,7 @@ export class Lookup {
     const spent = new Promise<AddressResult>((resolve) => {
       timer = setTimeout(() => {
         this.budgetReported = true;
+        this.budgetCut();
         resolve({
           name,
           status: 'error',

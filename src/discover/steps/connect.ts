@@ -95,7 +95,10 @@ export async function connect(
   const cutShort = (limit: StepLimit, stage: 'connect' | 'tls'): ConnectOutcome => {
     step.result = 'timeout';
     step.phase = stage;
-    if (limit.by === 'budget') lookup.budgetReported = true;
+    if (limit.by === 'budget') {
+      lookup.budgetReported = true;
+      lookup.budgetCut();
+    }
     step.detail = describeDeadline(target, stage, { by: limit.by, timeoutMs, budgetMs: lookup.budgetMs });
     return finished();
   };
@@ -222,7 +225,10 @@ export async function send(
       delete step.httpMethod;
       delete step.credentialsSent;
     }
-    if (limit.by === 'budget') lookup.budgetReported = true;
+    if (limit.by === 'budget') {
+      lookup.budgetReported = true;
+      lookup.budgetCut();
+    }
     step.detail = describeDeadline(request.url.host, response.stage, {
       by: limit.by,
       timeoutMs: lookup.options.timeoutMs,

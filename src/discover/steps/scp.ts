@@ -56,6 +56,8 @@ export async function scpSteps(
     now: () => lookup.ports.now(),
   });
   for (const search of found.searches) record({ ...search, round });
+  // A search that timed out under a budget-bound limit was cut by the budget: nothing starts after it.
+  if (limit.by === 'budget' && found.searches.some((s) => s.result === 'timeout')) lookup.budgetCut();
 
   for (const scp of found.urls) {
     let url: URL;
