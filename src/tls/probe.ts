@@ -95,9 +95,10 @@ type Handshake =
       cipher: string | null;
       authorized: boolean;
       authorizationError: string | null;
-      chain: X509Certificate[];
       /** The certificates as the server sent them, in its order; empty when Node could not say. */
       sent: X509Certificate[];
+      /** Node's detailed peer chain (see ServedChainMethod), read only when `sent` is empty: it costs more. */
+      linked: X509Certificate[] | null;
     }
   | { ok: false; failedAt: 'connect' | 'handshake'; code: string; message: string };
 
@@ -230,14 +231,15 @@ function handshake(
     socket.once('secureConnect', () => {
       const cipher = socket.getCipher();
       const error = socket.authorizationError;
+      const sent = sentCertificates(socket);
       finish({
         ok: true,
         protocol: socket.getProtocol(),
         cipher: cipher?.standardName ?? cipher?.name ?? null,
         authorized: socket.authorized,
         authorizationError: error === undefined || error === null ? null : String(error),
-        chain: walkPeerChain(socket.getPeerCertificate(true)),
-        sent: sentCertificates(socket),
+        sent,
+        linked: sent.length > 0 ? null : walkPeerChain(socket.getPeerCertificate(true)),
       });
     });
     // Stays attached after the outcome is known: a reset while closing must not become an uncaught error.
@@ -252,10 +254,31 @@ function handshake(
   });
 }
 
-/** Resolves which of the linked certificates the server really sent (see ServedChainMethod). */
+/** The chain linked from the leaf: from the sent certificates when Node gave them, else Node's detailed chain. */
+function linkedChain(h: Extract<Handshake, { ok: true }>): X509Certificate[] {
+  return h.sent.length > 0 ? linkSent(h.sent) : (h.linked ?? []);
+}
+
+/**
+ * The served chain from the certificates sent (see ServedChainMethod): the linked chain itself, whatever the
+ * store holds. The method says what Node's detailed chain would have needed: `handshake` when it would have
+ * ended outside the trust store, else `sent` (Node appends store issuers while the chain's top is not
+ * self-issued, as X509_check_issued(top, top) says).
+ */
+function servedChainFromSent(
+  sent: X509Certificate[],
+  trust: X509Certificate[],
+): { chain: X509Certificate[]; method: ServedChainMethod } {
+  const chain = linkSent(sent);
+  const top = chain[chain.length - 1] as X509Certificate;
+  const appended = !top.checkIssued(top) && trust.some((t) => top.checkIssued(t));
+  const endsInStore = appended || (chain.length > 1 && trust.some((t) => sameCertificate(t, top)));
+  return { chain, method: endsInStore ? 'sent' : 'handshake' };
+}
+
+/** Resolves which of Node's linked certificates the server really sent, when the sent ones could not be read. */
 async function servedChainOf(
   first: X509Certificate[],
-  sent: X509Certificate[],
   trust: X509Certificate[],
   second: () => Promise<Handshake> | null,
 ): Promise<{ chain: X509Certificate[]; method: ServedChainMethod }> {
@@ -263,13 +286,10 @@ async function servedChainOf(
   const tail = first[first.length - 1];
   // The leaf is always sent; only certificates after it can have come from our own store.
   if (first.length < 2 || tail === undefined || !inStore(tail)) return { chain: first, method: 'handshake' };
-  const linked = linkSent(sent);
-  if (linked[0] !== undefined && first[0] !== undefined && sameCertificate(linked[0], first[0])) {
-    return { chain: linked, method: 'sent' };
-  }
   const look = await second();
-  if (look?.ok && look.chain[0] !== undefined && first[0] !== undefined && sameCertificate(look.chain[0], first[0])) {
-    return { chain: look.chain, method: 'second-look' };
+  const looked = look?.ok ? linkedChain(look) : [];
+  if (looked[0] !== undefined && first[0] !== undefined && sameCertificate(looked[0], first[0])) {
+    return { chain: looked, method: 'second-look' };
   }
   const chain = [...first];
   while (chain.length > 1 && inStore(chain[chain.length - 1] as X509Certificate)) chain.pop();
@@ -332,15 +352,18 @@ export async function probeTls(options: TlsProbeOptions): Promise<TlsProbeResult
 
   const trust = trustStore(extraCerts);
   const secondLook = options.secondLook ?? true;
-  const { chain, method } = await servedChainOf(first.chain, first.sent, trust, () =>
-    // The second look shares the probe's deadline; with no time left the chain is `assumed`, not waited for.
-    secondLook && timeoutMs - (performance.now() - started) >= 1
-      ? handshake(
-          { ...target, secureContext: trustContext([], { bundled: false }) },
-          Math.floor(timeoutMs - (performance.now() - started)),
-        )
-      : null,
-  );
+  const { chain, method } =
+    first.sent.length > 0
+      ? servedChainFromSent(first.sent, trust)
+      : await servedChainOf(first.linked ?? [], trust, () =>
+          // The second look shares the probe's deadline; with no time left the chain is `assumed`, not waited for.
+          secondLook && timeoutMs - (performance.now() - started) >= 1
+            ? handshake(
+                { ...target, secureContext: trustContext([], { bundled: false }) },
+                Math.floor(timeoutMs - (performance.now() - started)),
+              )
+            : null,
+        );
   const leaf = chain[0];
   const names = leaf === undefined ? null : matchName(host, leaf);
   const identityError = names === null || names.node.ok ? null : (names.node.reason ?? null);
