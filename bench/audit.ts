@@ -102,7 +102,8 @@ async function run(domains: number, concurrency: number, perHost: number, worker
     });
     await output(audit);
     // 1 is the audit's verdict (some lookup got no settings: the fleet has such domains), anything else a failure.
-    if (audit.exitCode !== 0 && audit.exitCode !== 1) throw new Error(`${label}: audit exit ${audit.exitCode}: ${errors}`);
+    if (audit.exitCode !== 0 && audit.exitCode !== 1)
+      throw new Error(`${label}: audit exit ${audit.exitCode}: ${errors}`);
     const fleetRssMB = peakRssOf(fleet.process.pid);
     for (const w of started) w.kill('SIGTERM');
     await Promise.all(started.map(exited));
