@@ -9,7 +9,8 @@
  * BENCH_DOMAINS (default 1000,10000), BENCH_CONCURRENCY (default 32,128: addresses at a time), BENCH_PER_HOST
  * (default 256), BENCH_CLIENTS (default outlook,outlook-2013: the goal is counted with two clients per domain),
  * BENCH_TIMEOUT (per-step deadline, ms, default 10000), BENCH_QUEUE (default 1: the queue rows, at the smallest
- * fleet and the highest concurrency; 0 leaves them out). The whole fleet answers on ONE address, standing for many
+ * fleet and the highest concurrency; 0 leaves them out), BENCH_DEFAULTS (default 1: a row with the command's own
+ * --concurrency 32 and --per-host 4; 0 leaves it out). The whole fleet answers on ONE address, standing for many
  * providers: the audit's default --per-host 4 is politeness towards one real host and would measure the limiter
  * rather than the audit here, so the runs use BENCH_PER_HOST, and one extra row shows the command's defaults.
  *
@@ -44,6 +45,7 @@ const PER_HOST = Number(process.env['BENCH_PER_HOST'] ?? '256');
 const CLIENTS = list('BENCH_CLIENTS', 'outlook,outlook-2013').join(',');
 const TIMEOUT = process.env['BENCH_TIMEOUT'] ?? '10000';
 const QUEUE = process.env['BENCH_QUEUE'] !== '0';
+const DEFAULTS = process.env['BENCH_DEFAULTS'] !== '0';
 const RANGE = '127.73.0.0/24';
 const GOAL = 200;
 /** Peak memory at the largest fleet within this factor of the smallest's counts as flat. */
@@ -175,7 +177,7 @@ const smallest = Math.min(...DOMAINS);
 const largest = Math.max(...DOMAINS);
 const top = Math.max(...CONCURRENCY);
 // The command as a user runs it without options: --concurrency 32, --per-host 4.
-print(await run(smallest, 32, 4, 0, 'command defaults'));
+if (DEFAULTS) print(await run(smallest, 32, 4, 0, 'command defaults'));
 const queued: Row[] = [];
 if (QUEUE) {
   for (const workers of [1, 2]) {
@@ -207,7 +209,7 @@ if (largest > smallest) {
 const [one, two] = queued;
 if (one && two) {
   say(
-    `queue (BullMQ on redis-server), ${one.domains} domains, concurrency ${top} per worker: one worker ${rate(one).toFixed(1)} domains/s, two workers ${rate(two).toFixed(1)} domains/s (${(rate(two) / rate(one)).toFixed(2)}×)${PINNED ? '; both workers share core 0 with the audit, the fleet has core 1: on this machine a second worker adds no core' : ''}`,
+    `queue (BullMQ on redis-server), ${one.domains} domains, concurrency ${top} per worker: one worker ${rate(one).toFixed(1)} domains/s, two workers ${rate(two).toFixed(1)} domains/s (${(rate(two) / rate(one)).toFixed(2)}×)${PINNED ? '; the workers and the audit share core 0, the fleet has core 1: a second worker adds concurrency here, not a core' : ''}`,
   );
 }
 say(`load average after: ${load()}`);
