@@ -92,6 +92,8 @@ export interface Cost {
   seconds: number;
   cpuSeconds: number;
   peakRssMB: number;
+  /** The most a full garbage collection left (NaN when none ran). */
+  peakLiveMB: number;
   exitCode: number;
 }
 
