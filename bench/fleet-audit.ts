@@ -1,8 +1,9 @@
 /**
- * The one place that runs many lookups at once for the fleet proof test (test/lab/fleet.test.ts) and
- * `npm run bench:audit`: every (address, client) through the same engine and diagnosis as `discover`, with a
- * global concurrency limit, each report handed to `onReport` as it comes and then dropped (nothing holds every
- * report). When `autodisco audit` lands, this function is the one to switch to it.
+ * The lookups of the fleet proof test (test/lab/fleet.test.ts): every (address, client) through the same engine
+ * and diagnosis as `discover`, with a global concurrency limit, each report handed to `onReport` as it comes and
+ * then dropped (nothing holds every report). `npm run bench:audit` runs the real `autodisco audit` instead
+ * (bench/audit.ts); the proof stays on `discover`'s lookups, whose expected findings are per client (an audit
+ * adds the cross-client ones).
  */
 import { discoverFromCli } from '../src/cli/commands/discover.js';
 import type { DiscoveryReport, ProfileName } from '../src/discover/report.js';

@@ -4,7 +4,9 @@
  * - one DNS cache for the run, honouring TTLs (dns-cache.ts);
  * - TLS evidence reused per (address, port, SNI name, name checked): the outlook and outlook-2013 lookups of an
  *   address, and every domain on the same provider host and name, share one handshake (a bounded memo: the
- *   `tlsMemo` most recently used handshakes, so memory stays flat over 10,000 domains);
+ *   `tlsMemo` most recently used handshakes, so memory stays flat over 10,000 domains); below it, every
+ *   certificate is parsed once per DER for the whole process (src/tls/der-cache.ts), so the intermediate and
+ *   root that come with every domain's handshake are not parsed again;
  * - at most `perHost` connections at a time to any one destination address, handshakes and requests alike.
  * Time spent waiting for a per-host slot is not charged to a step's --timeout (the probe and the exchange start
  * their clocks once connected), but it does count against the lookup's --budget.

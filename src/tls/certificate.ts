@@ -6,6 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { AutodiscoError } from '../errors.js';
 import * as x509 from '../pki/x509.js';
+import { factsOf } from './der-cache.js';
 
 /** A certificate as node:crypto object, DER bytes, or PEM text. */
 export type CertificateInput = X509Certificate | Uint8Array | string;
@@ -138,12 +139,18 @@ export function commonNames(cert: x509.X509Certificate): string[] {
  * demands keyCertSign and so says "no" for a self-signed server certificate whose key usage is digitalSignature.
  */
 export function isSelfSigned(cert: X509Certificate): boolean {
-  if (cert.subject !== cert.issuer) return false;
-  try {
-    return cert.verify(cert.publicKey);
-  } catch {
-    return false;
+  const facts = factsOf(cert);
+  if (facts.selfSigned !== undefined) return facts.selfSigned;
+  let selfSigned = false;
+  if (cert.subject === cert.issuer) {
+    try {
+      selfSigned = cert.verify(cert.publicKey);
+    } catch {
+      selfSigned = false;
+    }
   }
+  facts.selfSigned = selfSigned;
+  return selfSigned;
 }
 
 /**
@@ -151,14 +158,29 @@ export function isSelfSigned(cert: X509Certificate): boolean {
  * certificates) plus the signature itself. This is how OpenSSL links a chain, so our paths match Node's.
  */
 export function isIssuedBy(child: X509Certificate, parent: X509Certificate): boolean {
+  // Only a positive name check is worth remembering: the signature verification behind it is the cost.
   try {
-    return child.checkIssued(parent) && child.verify(parent.publicKey);
+    if (!child.checkIssued(parent)) return false;
   } catch {
     return false;
   }
+  const facts = factsOf(child);
+  facts.issuedBy ??= new Map();
+  const known = facts.issuedBy.get(parent.fingerprint256);
+  if (known !== undefined) return known;
+  let issued: boolean;
+  try {
+    issued = child.verify(parent.publicKey);
+  } catch {
+    issued = false;
+  }
+  facts.issuedBy.set(parent.fingerprint256, issued);
+  return issued;
 }
 
 /** The same certificate parsed by `@peculiar/x509`, for what node:crypto 20 does not expose (dates, names). */
 export function parsed(cert: X509Certificate): x509.X509Certificate {
-  return new x509.X509Certificate(new Uint8Array(cert.raw));
+  const facts = factsOf(cert);
+  facts.parsed ??= new x509.X509Certificate(new Uint8Array(cert.raw));
+  return facts.parsed as x509.X509Certificate;
 }

@@ -2,13 +2,14 @@
  * The TLS probe: one handshake (sometimes two), no application data ever (never a request, let alone
  * credentials), and every piece of certificate evidence captured even when the certificate is rejected. This is the only file in src/tls that touches the network.
  */
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import tls, { type DetailedPeerCertificate, type SecureContext } from 'node:tls';
+import tls, { type DetailedPeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
 import { AutodiscoError } from '../errors.js';
 import { sameCertificate, toX509List } from './certificate.js';
 import { analyzeChain, type ChainAnalysis } from './chain.js';
 import { verifyErrorMessage } from './codes.js';
+import { certificateCache } from './der-cache.js';
 import { matchName, type NameMatch } from './names.js';
 import { type CertificateSummary, summarizeCertificate } from './summary.js';
 import { trustContext } from './trust.js';
@@ -27,20 +28,25 @@ export interface TlsProbeOptions {
   timeoutMs?: number;
   /** Reference time for the chain analysis (default: now). */
   now?: Date;
-  /** Allow the second handshake that resolves the served chain when the first is ambiguous (default true). */
+  /** Allow a second handshake to resolve the served chain when the first is ambiguous and its sent certificates
+   * cannot be read (default true; see ServedChainMethod). */
   secondLook?: boolean;
 }
 
 /**
- * How `servedChain` was obtained. Node only exposes the chain OpenSSL linked from the leaf, with the local
- * trust-store root appended when the server did not send it, so:
+ * How `servedChain` was obtained. Node's detailed peer certificate is the chain linked from the leaf, with the
+ * local trust-store root appended when the server did not send it, so:
  * - `handshake`: the linked chain does not end in a trust-store certificate, so nothing was appended: exact.
- * - `second-look`: it did; a second handshake with an empty trust store (which appends nothing) and the same
- *   leaf gave the chain as sent.
- * - `assumed`: the second look failed or saw another leaf (load balancer); trailing trust-store certificates
- *   were dropped on the assumption the server did not send its root (the common case; sending it is harmless).
+ * - `sent`: it did; the certificates the server sent in that same handshake (OpenSSL's peer chain, which holds
+ *   nothing from our store), linked from the leaf the way Node links them, gave the chain as sent: exact, and
+ *   what a second handshake with an empty trust store would give, without making one.
+ * - `second-look`: the sent certificates could not be read; a second handshake with an empty trust store (which
+ *   appends nothing) and the same leaf gave the chain as sent.
+ * - `assumed`: neither worked (the second look failed, was not allowed, or saw another leaf: a load balancer);
+ *   trailing trust-store certificates were dropped on the assumption the server did not send its root (the
+ *   common case; sending it is harmless).
  */
-export type ServedChainMethod = 'handshake' | 'second-look' | 'assumed';
+export type ServedChainMethod = 'handshake' | 'sent' | 'second-look' | 'assumed';
 
 export interface TlsProbeResult {
   address: string;
@@ -89,7 +95,10 @@ type Handshake =
       cipher: string | null;
       authorized: boolean;
       authorizationError: string | null;
-      chain: X509Certificate[];
+      /** The certificates as the server sent them, in its order; empty when Node could not say. */
+      sent: X509Certificate[];
+      /** Node's detailed peer chain (see ServedChainMethod), read only when `sent` is empty: it costs more. */
+      linked: X509Certificate[] | null;
     }
   | { ok: false; failedAt: 'connect' | 'handshake'; code: string; message: string };
 
@@ -105,13 +114,23 @@ function trustStore(extra: readonly X509Certificate[]): X509Certificate[] {
   return [...bundledRoots, ...extra];
 }
 
+/** The extra roots of recent probes, parsed (a run's --ca is the same for every probe). */
+const parsedExtraRoots = new Map<string, X509Certificate[]>();
+
 /** Parses the extra roots up front, so a bad `ca` is the caller's error rather than a failed probe. */
 function extraRoots(ca: readonly string[]): X509Certificate[] {
-  return ca.flatMap((pem, i) => {
+  const key = ca.join('\u0000');
+  const known = parsedExtraRoots.get(key);
+  if (known !== undefined) return known;
+  const roots = ca.flatMap((pem, i) => {
     const certs = toX509List([pem]);
     if (certs.length === 0) throw new AutodiscoError('ADK_ERR_INVALID_ARGUMENT', `ca[${i}] holds no PEM certificate`);
     return certs;
   });
+  // As small and bounded as trust.ts's secure contexts: a process rarely sees more than a few --ca sets.
+  if (parsedExtraRoots.size >= 16) parsedExtraRoots.clear();
+  parsedExtraRoots.set(key, roots);
+  return roots;
 }
 const CLOSE_GRACE_MS = 1_000;
 
@@ -131,10 +150,43 @@ export function walkPeerChain(peer: DetailedPeerCertificate): X509Certificate[] 
   let current: DetailedPeerCertificate | undefined = peer;
   while (current?.raw !== undefined && !seen.has(current.fingerprint256)) {
     seen.add(current.fingerprint256);
-    chain.push(new X509Certificate(current.raw));
+    // The same intermediate and root come with every handshake: parsed once per DER (der-cache.ts).
+    chain.push(certificateCache.fromDer(current.raw, current.fingerprint256));
     current = current.issuerCertificate;
   }
   return chain;
+}
+
+/**
+ * The certificates the server sent, in its order: OpenSSL's peer chain, which Node hands out as the peer
+ * X509Certificate and its `issuerCertificate` links (unlike getPeerCertificate(true), nothing from the trust store).
+ */
+function sentCertificates(socket: TLSSocket): X509Certificate[] {
+  const sent: X509Certificate[] = [];
+  const seen = new Set<string>();
+  for (let cert = socket.getPeerX509Certificate(); cert !== undefined; cert = cert.issuerCertificate) {
+    if (seen.has(cert.fingerprint256)) break;
+    seen.add(cert.fingerprint256);
+    sent.push(certificateCache.fromDer(cert.raw, cert.fingerprint256));
+  }
+  return sent;
+}
+
+/**
+ * The sent certificates linked from the leaf as Node links the detailed peer certificate: each step takes the
+ * first remaining sent certificate that issued the current one (X509_check_issued), until none does.
+ */
+export function linkSent(sent: readonly X509Certificate[]): X509Certificate[] {
+  const [leaf, ...rest] = sent;
+  if (leaf === undefined) return [];
+  const chain = [leaf];
+  const left = [...rest];
+  for (let current = leaf; ; ) {
+    const at = left.findIndex((candidate) => current.checkIssued(candidate));
+    if (at < 0) return chain;
+    current = left.splice(at, 1)[0] as X509Certificate;
+    chain.push(current);
+  }
 }
 
 function handshake(
@@ -179,13 +231,15 @@ function handshake(
     socket.once('secureConnect', () => {
       const cipher = socket.getCipher();
       const error = socket.authorizationError;
+      const sent = sentCertificates(socket);
       finish({
         ok: true,
         protocol: socket.getProtocol(),
         cipher: cipher?.standardName ?? cipher?.name ?? null,
         authorized: socket.authorized,
         authorizationError: error === undefined || error === null ? null : String(error),
-        chain: walkPeerChain(socket.getPeerCertificate(true)),
+        sent,
+        linked: sent.length > 0 ? null : walkPeerChain(socket.getPeerCertificate(true)),
       });
     });
     // Stays attached after the outcome is known: a reset while closing must not become an uncaught error.
@@ -200,7 +254,29 @@ function handshake(
   });
 }
 
-/** Resolves which of the linked certificates the server really sent (see ServedChainMethod). */
+/** The chain linked from the leaf: from the sent certificates when Node gave them, else Node's detailed chain. */
+function linkedChain(h: Extract<Handshake, { ok: true }>): X509Certificate[] {
+  return h.sent.length > 0 ? linkSent(h.sent) : (h.linked ?? []);
+}
+
+/**
+ * The served chain from the certificates sent (see ServedChainMethod): the linked chain itself, whatever the
+ * store holds. The method says what Node's detailed chain would have needed: `handshake` when it would have
+ * ended outside the trust store, else `sent` (Node appends store issuers while the chain's top is not
+ * self-issued, as X509_check_issued(top, top) says).
+ */
+function servedChainFromSent(
+  sent: X509Certificate[],
+  trust: X509Certificate[],
+): { chain: X509Certificate[]; method: ServedChainMethod } {
+  const chain = linkSent(sent);
+  const top = chain[chain.length - 1] as X509Certificate;
+  const appended = !top.checkIssued(top) && trust.some((t) => top.checkIssued(t));
+  const endsInStore = appended || (chain.length > 1 && trust.some((t) => sameCertificate(t, top)));
+  return { chain, method: endsInStore ? 'sent' : 'handshake' };
+}
+
+/** Resolves which of Node's linked certificates the server really sent, when the sent ones could not be read. */
 async function servedChainOf(
   first: X509Certificate[],
   trust: X509Certificate[],
@@ -211,8 +287,9 @@ async function servedChainOf(
   // The leaf is always sent; only certificates after it can have come from our own store.
   if (first.length < 2 || tail === undefined || !inStore(tail)) return { chain: first, method: 'handshake' };
   const look = await second();
-  if (look?.ok && look.chain[0] !== undefined && first[0] !== undefined && sameCertificate(look.chain[0], first[0])) {
-    return { chain: look.chain, method: 'second-look' };
+  const looked = look?.ok ? linkedChain(look) : [];
+  if (looked[0] !== undefined && first[0] !== undefined && sameCertificate(looked[0], first[0])) {
+    return { chain: looked, method: 'second-look' };
   }
   const chain = [...first];
   while (chain.length > 1 && inStore(chain[chain.length - 1] as X509Certificate)) chain.pop();
@@ -275,15 +352,18 @@ export async function probeTls(options: TlsProbeOptions): Promise<TlsProbeResult
 
   const trust = trustStore(extraCerts);
   const secondLook = options.secondLook ?? true;
-  const { chain, method } = await servedChainOf(first.chain, trust, () =>
-    // The second look shares the probe's deadline; with no time left the chain is `assumed`, not waited for.
-    secondLook && timeoutMs - (performance.now() - started) >= 1
-      ? handshake(
-          { ...target, secureContext: trustContext([], { bundled: false }) },
-          Math.floor(timeoutMs - (performance.now() - started)),
-        )
-      : null,
-  );
+  const { chain, method } =
+    first.sent.length > 0
+      ? servedChainFromSent(first.sent, trust)
+      : await servedChainOf(first.linked ?? [], trust, () =>
+          // The second look shares the probe's deadline; with no time left the chain is `assumed`, not waited for.
+          secondLook && timeoutMs - (performance.now() - started) >= 1
+            ? handshake(
+                { ...target, secureContext: trustContext([], { bundled: false }) },
+                Math.floor(timeoutMs - (performance.now() - started)),
+              )
+            : null,
+        );
   const leaf = chain[0];
   const names = leaf === undefined ? null : matchName(host, leaf);
   const identityError = names === null || names.node.ok ? null : (names.node.reason ?? null);

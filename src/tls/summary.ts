@@ -9,6 +9,7 @@ import {
   parsed,
   toX509,
 } from './certificate.js';
+import { factsOf } from './der-cache.js';
 
 /**
  * Exactly the contract's certificate object. Names are RFC 4514 strings, most specific RDN first
@@ -53,6 +54,14 @@ export interface CertificateDetails extends CertificateSummary {
 
 export function summarizeCertificate(input: CertificateInput): CertificateSummary {
   const cert = toX509(input);
+  const facts = factsOf(cert);
+  facts.summary ??= summarize(cert);
+  // A copy: reports are the caller's to change, the remembered summary is not.
+  const known = facts.summary as CertificateSummary;
+  return { ...known, dnsNames: [...known.dnsNames] };
+}
+
+function summarize(cert: X509Certificate): CertificateSummary {
   const p = parsed(cert);
   return {
     subject: formatName(p.subjectName),

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { createServer as createTlsServer, rootCertificates, type TLSSocket } from 'node:tls';
+import { connect, createServer as createTlsServer, rootCertificates, type TLSSocket } from 'node:tls';
 import { isAutodiscoError } from '../../src/errors.js';
 import {
   type Authority,
@@ -11,7 +12,15 @@ import {
   type IssuedCertificate,
   issueCertificate,
 } from '../../src/pki/index.js';
-import { probeTls, stepTls, summarizeCertificate, type TlsProbeResult } from '../../src/tls/index.js';
+import {
+  probeTls,
+  stepTls,
+  summarizeCertificate,
+  type TlsProbeResult,
+  trustContext,
+  walkPeerChain,
+} from '../../src/tls/index.js';
+import { linkSent } from '../../src/tls/probe.js';
 
 /** Every server a test starts, closed at the end even when an assertion fails. */
 const servers: Array<() => Promise<void>> = [];
@@ -121,22 +130,23 @@ describe('certificate accepted', () => {
       r.chain.map((c) => c.subject),
       ['CN=www.contoso.test', 'CN=Contoso Issuing CA, O=Contoso'],
     );
-    // getPeerCertificate(true) appended our trusted root; the second look established the server did not send it.
-    assert.equal(r.chainMethod, 'second-look');
+    // getPeerCertificate(true) appended our trusted root; the certificates sent in the same handshake show the
+    // server did not send it, without a second handshake.
+    assert.equal(r.chainMethod, 'sent');
     assert.equal(r.chainAnalysis?.verdict, 'trusted');
     assert.equal(r.chainAnalysis?.ok, true);
     assert.equal(r.chainAnalysis?.path.at(-1)?.source, 'trust-store');
     // Our root sits after Node's bundled roots: `ca` adds to them, it does not replace them.
     assert.equal(r.chainAnalysis?.path.at(-1)?.index, rootCertificates.length);
     assert.deepEqual([r.names?.strict.ok, r.names?.node.ok, r.names?.outlook.ok], [true, true, true]);
-    assert.deepEqual(await handshakesSeen(server, 2), ['www.contoso.test', 'www.contoso.test']);
+    assert.deepEqual(await handshakesSeen(server, 2), ['www.contoso.test']);
     assert.deepEqual(stepTls(r), { protocol: 'TLSv1.3', error: null, certificate: r.certificate, chain: r.chain });
   });
 
   test('no application data is ever sent on a probe socket', async () => {
     const server = await tlsServer({ cert: leaf.fullChainPem, key: leaf.keyPem });
     await probeTls({ address: server.address, port: server.port, servername: 'www.contoso.test', ca: [root.certPem] });
-    assert.equal((await handshakesSeen(server, 2)).length, 2);
+    assert.equal((await handshakesSeen(server, 1)).length, 1);
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(server.bytes(), 0);
   });
@@ -146,16 +156,16 @@ describe('certificate accepted', () => {
     const target = { address: server.address, port: server.port, servername: 'www.contoso.test', ca: [root.certPem] };
     const r = await probeTls(target);
     assert.equal(r.code, null);
-    assert.equal(r.chainMethod, 'second-look');
+    assert.equal(r.chainMethod, 'sent');
     assert.equal(r.chain.length, 3);
     assert.deepEqual(
       r.chainAnalysis?.problems.map((p) => p.code),
       ['root-sent'],
     );
-    // Without the second look the root is assumed to be ours: the documented limit of a single handshake.
+    // The sent certificates make the second look unnecessary: the same answer with it forbidden.
     const single = await probeTls({ ...target, secondLook: false });
-    assert.equal(single.chainMethod, 'assumed');
-    assert.equal(single.chain.length, 2);
+    assert.equal(single.chainMethod, 'sent');
+    assert.equal(single.chain.length, 3);
   });
 
   test('an RSA leaf on 127.0.0.2', async () => {
@@ -200,11 +210,61 @@ describe('certificate accepted', () => {
       assert.equal(r.host, '127.0.0.1');
       assert.equal(r.code, null);
       assert.equal(r.names?.kind, 'ip');
-      assert.deepEqual(await handshakesSeen(server, 2), [null, null]);
+      assert.deepEqual(await handshakesSeen(server, 1), [null]);
     } finally {
       process.off('warning', onWarning);
     }
     assert.deepEqual(warnings, []);
+  });
+});
+
+describe('the chain as sent, from one handshake', () => {
+  test('out of order and with a stranger: linked from the leaf as a second look with an empty store links it', async () => {
+    const stranger = await createAuthority({ name: 'Unrelated Root', organization: 'Elsewhere' });
+    // Sent: leaf, a certificate that issued nothing here, then the intermediate, then our trusted root.
+    const served = leaf.certPem + stranger.certPem + mid.certPem + root.certPem;
+    const server = await tlsServer({ cert: served, key: leaf.keyPem });
+    const r = await probeTls({
+      address: server.address,
+      port: server.port,
+      servername: 'www.contoso.test',
+      ca: [root.certPem],
+    });
+    assert.equal(r.chainMethod, 'sent');
+    assert.deepEqual(await handshakesSeen(server, 1), ['www.contoso.test']);
+    // What the second handshake used to give: Node's linked chain when our store holds nothing.
+    const lookedTwice = await new Promise<string[]>((resolve, reject) => {
+      const socket = connect({
+        host: server.address,
+        port: server.port,
+        servername: 'www.contoso.test',
+        secureContext: trustContext([], { bundled: false }),
+        rejectUnauthorized: false,
+      });
+      socket.once('secureConnect', () => {
+        resolve(walkPeerChain(socket.getPeerCertificate(true)).map((c) => c.fingerprint256));
+        socket.end();
+      });
+      socket.once('error', reject);
+    });
+    assert.deepEqual(
+      r.servedChain.map((c) => c.fingerprint256),
+      lookedTwice,
+    );
+    assert.deepEqual(
+      r.chain.map((c) => c.subject),
+      ['CN=www.contoso.test', 'CN=Contoso Issuing CA, O=Contoso', 'CN=Contoso Test Root CA, O=Contoso'],
+    );
+  });
+
+  test('linkSent: each step takes the first remaining certificate that issued the current one', () => {
+    const [l, m, r] = [leaf.x509, mid.x509, root.x509];
+    const subjects = (chain: X509Certificate[]) => chain.map((c) => c.subject);
+    assert.deepEqual(linkSent([]), []);
+    assert.deepEqual(subjects(linkSent([l])), subjects([l]));
+    assert.deepEqual(subjects(linkSent([l, r, m])), subjects([l, m, r]));
+    // A second copy of the leaf issued nothing: left out, as Node leaves it.
+    assert.deepEqual(subjects(linkSent([l, new X509Certificate(leaf.certPem), m])), subjects([l, m]));
   });
 });
 
