@@ -7,18 +7,18 @@ import { FleetSource } from '../audit/sqlite-fleet.js';
 import { DEFAULT_RESULTS_DB } from '../audit/sqlite-results.js';
 import type { AdminStore } from '../auth/admin-store.js';
 import { Auth } from '../auth/auth.js';
+import { openAdminStoreAt } from '../auth/open-admin-store.js';
 import { hashPassword } from '../auth/password.js';
 import { newSecret } from '../auth/secrets.js';
-import { SqliteAdminStore } from '../auth/sqlite-admin-store.js';
 import { createNodePorts } from '../discover/node-ports.js';
 import { auditCommand } from '../server/api/audits-query.js';
 import type { AdminDeps } from '../server/api/context.js';
 import { guardPorts } from '../server/diagnoses/address-guard.js';
 import { Diagnoses } from '../server/diagnoses/diagnoses.js';
-import { isDatabaseUrl, maskUrl } from '../store/postgres/url.js';
 import type { ManagedStore } from '../store/store.js';
+import { shellQuote } from './invocation.js';
 import { collect, parseDnsServers, readCaFiles, usage } from './options.js';
-import { importConfig } from './store.js';
+import { displayDb, importConfig } from './store.js';
 
 export interface AdminCliOptions {
   ui?: boolean;
@@ -79,19 +79,10 @@ export function checkAdminOptions(opts: AdminCliOptions): number {
   return max;
 }
 
-/** The admin layer of `serve --ui`, or undefined without --ui. */
 /**
- * The web UI's accounts, sessions, tokens and stored diagnoses live in the SQLite file beside the settings (an
- * AdminStore); there is no PostgreSQL AdminStore yet, so a database URL is refused before anything opens.
+ * The admin layer of `serve --ui`, or undefined without --ui. Its accounts, sessions, tokens and stored diagnoses
+ * live where the settings do (`--db`: the SQLite file or the PostgreSQL database), in tables of their own.
  */
-export function refuseDatabaseUrl(db: string): void {
-  if (isDatabaseUrl(db)) {
-    throw usage(
-      `--db ${maskUrl(db)}: the web UI and its accounts keep their data in an SQLite file, not yet in PostgreSQL; serve the UI from an instance with --db <file>, or run this instance without --ui`,
-    );
-  }
-}
-
 export async function adminFromCli(
   opts: AdminCliOptions,
   db: string,
@@ -99,13 +90,12 @@ export async function adminFromCli(
 ): Promise<{ deps: AdminDeps; store: AdminStore } | undefined> {
   const max = checkAdminOptions(opts);
   if (!opts.ui) return undefined;
-  refuseDatabaseUrl(db);
   const dnsServers = parseDnsServers(opts.diagnoseDns, '--diagnose-dns');
   const ca = await readCaFiles(opts.diagnoseCa);
   const fleet = new FleetSource(opts.auditDb ?? DEFAULT_RESULTS_DB, opts.auditDb === undefined);
   // A file that is there but is no results store is said now, not on the first visit of the fleet page.
   fleet.reader();
-  const store = new SqliteAdminStore(db);
+  const store = await openAdminStoreAt(db);
   const diagnoses = new Diagnoses(store, {
     ports: () => {
       const ports = createNodePorts({ dnsServers, timeoutMs: DIAGNOSE_TIMEOUT_MS });
@@ -149,7 +139,7 @@ export async function loginLines(
     }
   }
   if (accounts === 0) {
-    return `Web UI: ${baseUrl ?? ''}/ui/ — no account yet; create one with:\n  ${cmd(`admin add-user <name> --db ${db}`)}\n`;
+    return `Web UI: ${baseUrl ?? ''}/ui/ — no account yet; create one with:\n  ${cmd(`admin add-user <name> --db ${shellQuote(displayDb(db))}`)}\n`;
   }
   return `Web UI: ${baseUrl ?? ''}/ui/\n`;
 }
