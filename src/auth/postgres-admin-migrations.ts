@@ -64,6 +64,27 @@ export const PG_ADMIN_MIGRATIONS: readonly { version: number; description: strin
       );
     `,
   },
+  {
+    version: 2,
+    description: 'running diagnoses and their events, shared by the workers of serve --workers N',
+    sql: `
+      CREATE TABLE autodisco_admin_runs (
+        id text PRIMARY KEY,                -- the diagnosis id
+        requester_hash text NOT NULL,       -- SHA-256 of the account or client address (rate limit key)
+        started_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,    -- the last event: a run silent too long is not running
+        finished_at timestamptz
+      );
+      CREATE INDEX autodisco_admin_runs_requester ON autodisco_admin_runs (requester_hash, started_at);
+      CREATE INDEX autodisco_admin_runs_started ON autodisco_admin_runs (started_at);
+      CREATE TABLE autodisco_admin_run_events (
+        id text NOT NULL REFERENCES autodisco_admin_runs(id) ON DELETE CASCADE,
+        seq integer NOT NULL,
+        event json NOT NULL,                -- as sent to the browser (never credentials)
+        PRIMARY KEY (id, seq)
+      );
+    `,
+  },
 ];
 
 /** Any constant, not the settings' one: the advisory lock that serialises admin migrations. */

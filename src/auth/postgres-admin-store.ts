@@ -11,7 +11,20 @@ import postgres, { type Sql } from 'postgres';
 import { AutodiscoError } from '../errors.js';
 import { connectionReason, isConnectionError, openError } from '../store/postgres/errors.js';
 import { maskUrl } from '../store/postgres/url.js';
-import type { Account, AdminStore, ApiToken, AuditEntry, Page, Session, StoredDiagnosis } from './admin-store.js';
+import {
+  type Account,
+  type AdminStore,
+  type ApiToken,
+  type AuditEntry,
+  type DiagnosisRun,
+  type Page,
+  RUN_KEEP_MS,
+  type RunClaim,
+  type RunEvents,
+  type RunLimits,
+  type Session,
+  type StoredDiagnosis,
+} from './admin-store.js';
 import { migrateAdmin } from './postgres-admin-migrations.js';
 
 /** A request the admin layer cannot serve while the database is away: the API answers 503 with this message. */
@@ -31,6 +44,9 @@ interface TokenRow {
   created_at: Date;
   last_used_at: Date | null;
 }
+
+/** Any constant: the advisory lock that makes claiming a diagnosis place atomic across workers. */
+const RUN_CLAIM_LOCK = 0x61647372; // "adsr"
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
@@ -273,6 +289,63 @@ export class PostgresAdminStore implements AdminStore {
     return r
       ? { id: r.id, createdAt: r.created_at.toISOString(), account: r.account, request: r.request, reports: r.reports }
       : undefined;
+  }
+
+  async startRun(run: DiagnosisRun, limits: RunLimits): Promise<RunClaim> {
+    const at = run.at.getTime();
+    return this.#q((sql) =>
+      sql.begin(async (tx): Promise<RunClaim> => {
+        // One claim at a time across every worker and instance: the count and the insert see the same rows.
+        await tx`SELECT pg_advisory_xact_lock(${RUN_CLAIM_LOCK})`;
+        await tx`DELETE FROM autodisco_admin_runs WHERE started_at < ${new Date(at - RUN_KEEP_MS)}`;
+        const [busy] = await tx<{ n: number }[]>`SELECT count(*)::int AS n FROM autodisco_admin_runs
+          WHERE finished_at IS NULL AND updated_at > ${new Date(at - limits.staleMs)}`;
+        const running = busy?.n ?? 0;
+        if (running >= limits.maxRunning) return { ok: false, reason: 'busy', running };
+        const recent = await tx<{ started_at: Date }[]>`SELECT started_at FROM autodisco_admin_runs
+          WHERE requester_hash = ${run.requesterHash} AND started_at > ${new Date(at - limits.windowMs)}
+          ORDER BY started_at`;
+        if (recent.length >= limits.perRequester) {
+          const oldest = recent[recent.length - limits.perRequester]?.started_at.getTime() ?? at;
+          const retryAfterS = Math.max(1, Math.ceil((oldest + limits.windowMs - at) / 1000));
+          return { ok: false, reason: 'rate-limited', retryAfterS };
+        }
+        await tx`INSERT INTO autodisco_admin_runs (id, requester_hash, started_at, updated_at)
+          VALUES (${run.id}, ${run.requesterHash}, ${run.at}, ${run.at})`;
+        return { ok: true };
+      }),
+    );
+  }
+
+  async appendRunEvent(id: string, seq: number, event: unknown, at: Date): Promise<void> {
+    await this.#q((sql) =>
+      sql.begin(async (tx) => {
+        await tx`INSERT INTO autodisco_admin_run_events (id, seq, event)
+          VALUES (${id}, ${seq}, ${JSON.stringify(event)}::text::json)`;
+        await tx`UPDATE autodisco_admin_runs SET updated_at = ${at} WHERE id = ${id}`;
+      }),
+    );
+  }
+
+  async finishRun(id: string, at: Date): Promise<void> {
+    await this.#q(
+      (sql) => sql`UPDATE autodisco_admin_runs SET finished_at = ${at}, updated_at = ${at} WHERE id = ${id}`,
+    );
+  }
+
+  async runEvents(id: string, afterSeq: number): Promise<RunEvents | undefined> {
+    return this.#q(async (sql) => {
+      const [run] = await sql<{ updated_at: Date; finished_at: Date | null }[]>`
+        SELECT updated_at, finished_at FROM autodisco_admin_runs WHERE id = ${id}`;
+      if (!run) return undefined;
+      const events = await sql<{ seq: number; event: unknown }[]>`
+        SELECT seq, event FROM autodisco_admin_run_events WHERE id = ${id} AND seq > ${afterSeq} ORDER BY seq`;
+      return {
+        finished: run.finished_at !== null,
+        updatedAt: run.updated_at.toISOString(),
+        events: events.map((r) => ({ seq: r.seq, event: r.event })),
+      };
+    });
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
  * Kept out of serve.ts so the server's lifecycle there stays about listeners.
  */
 import type { Command } from 'commander';
+import type { FastifyBaseLogger } from 'fastify';
 import { FleetSource } from '../audit/sqlite-fleet.js';
 import { DEFAULT_RESULTS_DB } from '../audit/sqlite-results.js';
 import type { AdminStore } from '../auth/admin-store.js';
@@ -87,6 +88,7 @@ export async function adminFromCli(
   opts: AdminCliOptions,
   db: string,
   settings: ManagedStore,
+  logger?: FastifyBaseLogger,
 ): Promise<{ deps: AdminDeps; store: AdminStore } | undefined> {
   const max = checkAdminOptions(opts);
   if (!opts.ui) return undefined;
@@ -106,6 +108,11 @@ export async function adminFromCli(
     maxConcurrent: max,
     perRequester: DIAGNOSES_PER_MINUTE,
     windowMs: 60_000,
+    onStoreError: (err) =>
+      logger?.error(
+        { err },
+        "a diagnosis event could not be written to the admin store; other workers' followers miss it",
+      ),
   });
   const deps: AdminDeps = {
     adminStore: store,

@@ -205,6 +205,61 @@ for (const [name, start] of backends) {
       assert.equal(await store.findDiagnosis('BBBBBBBBBBBBBBBBBBBBBB'), undefined);
     });
 
+    test('runs: the cap on running diagnoses and the per-requester limit hold across stores; silent runs stop counting', async () => {
+      const location = await backend.location();
+      const one = await open(location);
+      const two = await open(location);
+      const limits = { maxRunning: 2, perRequester: 3, windowMs: 60_000, staleMs: 10_000 };
+      const run = (id: string, requester: string, ms: number) => ({ id, requesterHash: requester, at: later(ms) });
+      assert.deepEqual(await one.startRun(run('r1', 'alice', 0), limits), { ok: true });
+      assert.deepEqual(await two.startRun(run('r2', 'bob', 1000), limits), { ok: true });
+      assert.deepEqual(await one.startRun(run('r3', 'carol', 2000), limits), { ok: false, reason: 'busy', running: 2 });
+      await two.finishRun('r1', later(3000));
+      assert.deepEqual(await one.startRun(run('r4', 'alice', 4000), limits), { ok: true });
+      await one.finishRun('r4', later(5000));
+      assert.deepEqual(await two.startRun(run('r5', 'alice', 6000), limits), { ok: true });
+      await one.finishRun('r5', later(6500));
+      // alice started three in the window: the fourth waits until the first of them (at 0 s) leaves it (at 60 s).
+      assert.deepEqual(await two.startRun(run('r6', 'alice', 7000), limits), {
+        ok: false,
+        reason: 'rate-limited',
+        retryAfterS: 53,
+      });
+      // r2 (bob) wrote nothing for longer than staleMs: its worker died; it no longer holds a place.
+      assert.deepEqual(await one.startRun(run('r7', 'dave', 12_000), limits), { ok: true });
+      assert.deepEqual(await one.startRun(run('r8', 'erin', 13_000), limits), { ok: true });
+      assert.deepEqual(await one.startRun(run('r9', 'fay', 14_000), limits), { ok: false, reason: 'busy', running: 2 });
+    });
+
+    test('run events: written in order by one store, read after a sequence number by another, then finished', async () => {
+      const location = await backend.location();
+      const writer = await open(location);
+      const reader = await open(location);
+      const limits = { maxRunning: 5, perRequester: 5, windowMs: 60_000, staleMs: 60_000 };
+      assert.equal(await reader.runEvents('nope', 0), undefined);
+      await writer.startRun({ id: 'run', requesterHash: 'h', at: T0 }, limits);
+      assert.deepEqual(await reader.runEvents('run', 0), { finished: false, updatedAt: T0.toISOString(), events: [] });
+      const events = [
+        { type: 'start', client: 'outlook' },
+        { type: 'step', client: 'outlook', step: { method: 'srv', detail: 'ünïcødé "quoted"', z: 1, a: 2 } },
+        { type: 'done', id: 'run' },
+      ];
+      for (const [i, e] of events.entries()) await writer.appendRunEvent('run', i + 1, e, later((i + 1) * 1000));
+      const all = await reader.runEvents('run', 0);
+      assert.deepEqual(
+        all?.events,
+        events.map((event, i) => ({ seq: i + 1, event })),
+      );
+      assert.equal(JSON.stringify(all?.events[1]?.event), JSON.stringify(events[1]), 'key order kept');
+      assert.equal(all?.updatedAt, later(3000).toISOString());
+      assert.deepEqual((await reader.runEvents('run', 2))?.events, [{ seq: 3, event: events[2] }]);
+      await writer.finishRun('run', later(4000));
+      assert.equal((await reader.runEvents('run', 3))?.finished, true);
+      // Runs are swept an hour after they start, when another starts.
+      await writer.startRun({ id: 'later', requesterHash: 'h', at: later(61 * 60_000) }, limits);
+      assert.equal(await reader.runEvents('run', 0), undefined);
+    });
+
     test('two stores on one location share accounts and sessions (two workers); reopening migrates nothing twice', async () => {
       const location = await backend.location();
       const one = await open(location);
@@ -247,6 +302,8 @@ describe('admin store: PostgreSQL specifics', () => {
           'autodisco_admin_audit',
           'autodisco_admin_diagnoses',
           'autodisco_admin_login_links',
+          'autodisco_admin_run_events',
+          'autodisco_admin_runs',
           'autodisco_admin_schema_migrations',
           'autodisco_admin_sessions',
           'autodisco_admin_tokens',
@@ -258,7 +315,7 @@ describe('admin store: PostgreSQL specifics', () => {
     }
     await assert.rejects(PostgresAdminStore.open(url), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'ADK_ERR_STORE_NEWER_SCHEMA');
-      assert.match(err.message, /has admin schema version 99; this autodisco knows versions up to 1/);
+      assert.match(err.message, /has admin schema version 99; this autodisco knows versions up to 2/);
       assert.doesNotMatch(err.message, new RegExp(cluster.password));
       return true;
     });

@@ -100,7 +100,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: AdminContext): Promise
       : undefined;
     const id = request.params.id;
     if (!stored) {
-      const running = ctx.diagnoses.isRunning(id);
+      const running = await ctx.diagnoses.isRunning(id);
       reply.code(running ? 200 : 404);
       return send(
         request,
