@@ -18,7 +18,7 @@ import { guardPorts } from '../server/diagnoses/address-guard.js';
 import { Diagnoses } from '../server/diagnoses/diagnoses.js';
 import type { ManagedStore } from '../store/store.js';
 import { shellQuote } from './invocation.js';
-import { collect, parseDnsServers, readCaFiles, usage } from './options.js';
+import { checkLdapUrl, collect, parseDnsServers, readCaFiles, secretFromEnv, usage } from './options.js';
 import { displayDb, importConfig } from './store.js';
 
 export interface AdminCliOptions {
@@ -30,6 +30,9 @@ export interface AdminCliOptions {
   maxDiagnoses: string;
   devAdmin?: boolean;
   auditDb?: string;
+  diagnoseLdap?: string;
+  diagnoseLdapBindDn?: string;
+  diagnoseLdapPasswordEnv?: string;
 }
 
 /** Each network step of a web diagnosis gets this long, as `discover --timeout`. */
@@ -55,6 +58,15 @@ export function registerAdminOptions(command: Command): Command {
       [],
     )
     .option('--diagnose-ca <pem-file>', 'with --ui: extra trusted roots for diagnoses (repeatable)', collect, [])
+    .option(
+      '--diagnose-ldap <url>',
+      "with --ui and --allow-private: diagnoses of Outlook search this domain controller for SCPs, as a domain-joined client does (the form's site field)",
+    )
+    .option('--diagnose-ldap-bind-dn <dn>', 'with --diagnose-ldap: bind DN for the SCP search (anonymous when absent)')
+    .option(
+      '--diagnose-ldap-password-env <VAR>',
+      'with --diagnose-ldap-bind-dn: environment variable holding its password',
+    )
     .option('--max-diagnoses <n>', 'with --ui: diagnoses running at once, at most', '4')
     .option(
       '--audit-db <path>',
@@ -68,10 +80,26 @@ export function registerAdminOptions(command: Command): Command {
 
 /** Checks the admin options that need no file (before anything is opened); returns --max-diagnoses. */
 export function checkAdminOptions(opts: AdminCliOptions): number {
-  const needsUi = (['publicDiagnose', 'allowPrivate', 'devAdmin', 'auditDb'] as const).find((k) => opts[k]);
+  const needsUi = (['publicDiagnose', 'allowPrivate', 'devAdmin', 'auditDb', 'diagnoseLdap'] as const).find(
+    (k) => opts[k],
+  );
   if (!opts.ui) {
     if (needsUi) throw usage(`--${needsUi.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --ui`);
     if (opts.diagnoseDns.length || opts.diagnoseCa.length) throw usage('--diagnose-dns and --diagnose-ca go with --ui');
+  }
+  if (opts.diagnoseLdap !== undefined) {
+    checkLdapUrl('--diagnose-ldap', opts.diagnoseLdap);
+    if (!opts.allowPrivate) {
+      throw usage(
+        '--diagnose-ldap needs --allow-private: a domain controller and the SCP URLs it holds are inside the network, where the diagnose guard does not connect',
+      );
+    }
+  }
+  if ((opts.diagnoseLdapBindDn === undefined) !== (opts.diagnoseLdapPasswordEnv === undefined)) {
+    throw usage('--diagnose-ldap-bind-dn and --diagnose-ldap-password-env go together');
+  }
+  if (opts.diagnoseLdapBindDn !== undefined && opts.diagnoseLdap === undefined) {
+    throw usage('--diagnose-ldap-bind-dn goes with --diagnose-ldap');
   }
   const max = Number(opts.maxDiagnoses);
   if (!Number.isInteger(max) || max < 1 || max > 100) {
@@ -94,6 +122,13 @@ export async function adminFromCli(
   if (!opts.ui) return undefined;
   const dnsServers = parseDnsServers(opts.diagnoseDns, '--diagnose-dns');
   const ca = await readCaFiles(opts.diagnoseCa);
+  const ldapPassword = secretFromEnv('--diagnose-ldap-password-env', opts.diagnoseLdapPasswordEnv);
+  const ldap = opts.diagnoseLdap
+    ? {
+        url: opts.diagnoseLdap,
+        ...(opts.diagnoseLdapBindDn && ldapPassword ? { bindDN: opts.diagnoseLdapBindDn, password: ldapPassword } : {}),
+      }
+    : undefined;
   const fleet = new FleetSource(opts.auditDb ?? DEFAULT_RESULTS_DB, opts.auditDb === undefined);
   // A file that is there but is no results store is said now, not on the first visit of the fleet page.
   fleet.reader();
@@ -104,6 +139,7 @@ export async function adminFromCli(
       return opts.allowPrivate ? ports : guardPorts(ports);
     },
     ca,
+    ...(ldap ? { ldap } : {}),
     timeoutMs: DIAGNOSE_TIMEOUT_MS,
     maxConcurrent: max,
     perRequester: DIAGNOSES_PER_MINUTE,
@@ -118,7 +154,7 @@ export async function adminFromCli(
     adminStore: store,
     auth: new Auth(store),
     diagnoses,
-    options: { ui: true, publicDiagnose: opts.publicDiagnose === true },
+    options: { ui: true, publicDiagnose: opts.publicDiagnose === true, directory: ldap !== undefined },
     fleet,
     importer: (config, allowEmpty) =>
       importConfig(settings, config, { db, source: 'the uploaded configuration', allowEmpty }),

@@ -39,6 +39,16 @@ export async function diagnoseRoutes(app: FastifyInstance, ctx: AdminContext): P
       );
       return reply.code(422).send({ error: 'invalid', message: `${problems.length} problem(s)`, problems });
     }
+    if (parsed.data.site !== undefined && !ctx.options.directory) {
+      const problems = [
+        {
+          path: 'site',
+          message:
+            'this server searches no directory (it was started without --diagnose-ldap), so no SCP is read and a site would change nothing; leave it empty',
+        },
+      ];
+      return reply.code(422).send({ error: 'invalid', message: '1 problem(s)', problems });
+    }
     const requester = request.principal?.account ?? `ip:${request.ip}`;
     const started = await ctx.diagnoses.start(parsed.data, requester, request.principal?.account ?? null);
     if (!started.ok) {

@@ -47,6 +47,8 @@ export interface DiagnosesOptions {
   /** Ports for one diagnosis (DNS servers, TLS, HTTP); the address guard is applied here unless allowPrivate. */
   ports: () => DiscoverPorts;
   ca: readonly string[];
+  /** The domain controller of `serve --diagnose-ldap`: Outlook's SCP step searches it (with the request's site). */
+  ldap?: { url: string; bindDN?: string; password?: string };
   timeoutMs: number;
   maxConcurrent: number;
   /** Diagnoses each requester may start per window. */
@@ -144,6 +146,7 @@ export class Diagnoses {
           },
           timeoutMs: this.options.timeoutMs,
           ca: this.options.ca,
+          ...(this.options.ldap ? { ldap: this.options.ldap } : {}),
           ...(request.site ? { site: request.site } : {}),
           ...(request.user && request.password
             ? { credentials: { user: request.user, password: request.password } }
