@@ -64,7 +64,11 @@ describe('diagnose: the client site (SCP site affinity)', () => {
       assert.equal(r.settings.method, 'scp');
       assert.equal(r.settings.url, url, String(site));
       const stored = await joined.adminStore.findDiagnosis(id);
-      assert.equal((stored?.request as { site?: string } | undefined)?.site, site, 'the site is kept with the permalink');
+      assert.equal(
+        (stored?.request as { site?: string } | undefined)?.site,
+        site,
+        'the site is kept with the permalink',
+      );
     }
   });
 
