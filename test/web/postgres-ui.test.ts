@@ -150,6 +150,26 @@ describe('web UI and admin API on PostgreSQL', () => {
     } finally {
       await sql.end();
     }
+
+    // PostgreSQL away: the admin layer answers 503 with the reason, Autodiscover answers from memory, then both resume.
+    const autoconfigUrl = `${base}/mail/config-v1.1.xml?emailaddress=sam@example.test`;
+    assert.equal((await fetch(autoconfigUrl)).status, 200);
+    cluster.stopServer();
+    try {
+      const away = await fetch(`${base}/api/v1/audit`, { headers: { cookie: session } });
+      assert.equal(away.status, 503);
+      assert.equal(away.headers.get('retry-after'), '5');
+      const body = (await away.json()) as { error: string; message: string };
+      assert.equal(body.error, 'unavailable');
+      assert.match(body.message, /^the accounts database is away \(/);
+      assert.ok(!JSON.stringify(body).includes(cluster.password));
+      const autoconfig = await fetch(autoconfigUrl);
+      assert.equal(autoconfig.status, 200, 'Autodiscover keeps answering an address it read (degraded mode)');
+    } finally {
+      cluster.startServer();
+    }
+    const back = await fetch(`${base}/api/v1/audit?limit=1`, { headers: { cookie: session } });
+    assert.equal(back.status, 200);
     child.kill('SIGTERM');
   });
 });
