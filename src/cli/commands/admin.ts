@@ -54,7 +54,7 @@ export function registerAdminCommands(program: Command): void {
     .command('add-user')
     .description('create an account (the password is asked without echo, or read from --password-env)')
     .argument('<name>', 'account name')
-    .option('--db <path>', 'the settings database: an SQLite file or a postgres:// URL (must exist)', DEFAULT_DB)
+    .option('--db <path|url>', 'the settings database: an SQLite file or a postgres:// URL (must exist)', DEFAULT_DB)
     .option('--password-env <VAR>', 'environment variable holding the password (never give it on the command line)')
     .option('--reset', 'set a new password for an existing account (and end its sessions)')
     .action(async (name: string, opts: { db: string; passwordEnv?: string; reset?: boolean }) => {
@@ -100,7 +100,7 @@ export function registerAdminCommands(program: Command): void {
     .description('create an API token for an account (printed once; only its hash is kept)')
     .argument('<name>', 'account name')
     .requiredOption('--label <text>', 'what the token is for, e.g. deploy-script')
-    .option('--db <path>', 'the settings database: an SQLite file or a postgres:// URL (must exist)', DEFAULT_DB)
+    .option('--db <path|url>', 'the settings database: an SQLite file or a postgres:// URL (must exist)', DEFAULT_DB)
     .action(async (name: string, opts: { db: string; label: string }) => {
       try {
         const store = await openAdminStore(opts.db);
