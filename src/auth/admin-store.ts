@@ -77,8 +77,50 @@ export interface AdminStore {
   /** A finished diagnosis, kept for its permalink. */
   saveDiagnosis(d: StoredDiagnosis): Promise<void>;
   findDiagnosis(id: string): Promise<StoredDiagnosis | undefined>;
+
+  /**
+   * Claims a place for a new diagnosis under limits every worker and instance sharing the store obey: at most
+   * `maxRunning` running at once (a run silent for `staleMs` no longer counts: its process died), at most
+   * `perRequester` started by one requester per `windowMs`. Atomic: two workers cannot both take the last place.
+   */
+  startRun(run: DiagnosisRun, limits: RunLimits): Promise<RunClaim>;
+  /** Records an event of a running diagnosis (`seq` counts from 1) and keeps the run alive. */
+  appendRunEvent(id: string, seq: number, event: unknown, at: Date): Promise<void>;
+  /** The run ended (its last event is written): it no longer counts as running. */
+  finishRun(id: string, at: Date): Promise<void>;
+  /** The run's state and its events after `afterSeq`, in order; undefined for an unknown (or swept) run. */
+  runEvents(id: string, afterSeq: number): Promise<RunEvents | undefined>;
   close(): Promise<void>;
 }
+
+export interface DiagnosisRun {
+  id: string;
+  /** secretHash of the account or client address: the rate limit's key, never the address itself. */
+  requesterHash: string;
+  at: Date;
+}
+
+export interface RunLimits {
+  maxRunning: number;
+  perRequester: number;
+  windowMs: number;
+  staleMs: number;
+}
+
+export type RunClaim =
+  | { ok: true }
+  | { ok: false; reason: 'busy'; running: number }
+  | { ok: false; reason: 'rate-limited'; retryAfterS: number };
+
+export interface RunEvents {
+  finished: boolean;
+  /** When the run last wrote an event (or started): a follower gives up on a run silent for too long. */
+  updatedAt: string;
+  events: { seq: number; event: unknown }[];
+}
+
+/** Runs and their events are kept this long after they start (the stored diagnosis stays): then swept. */
+export const RUN_KEEP_MS = 60 * 60_000;
 
 export interface StoredDiagnosis {
   id: string;

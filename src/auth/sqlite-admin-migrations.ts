@@ -54,4 +54,25 @@ export const ADMIN_MIGRATIONS: readonly { version: number; description: string; 
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'running diagnoses and their events, shared by the workers of serve --workers N',
+    sql: `
+      CREATE TABLE admin_runs (
+        id TEXT PRIMARY KEY,                -- the diagnosis id
+        requester_hash TEXT NOT NULL,       -- SHA-256 of the account or client address (rate limit key)
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,           -- the last event: a run silent too long is not running
+        finished_at TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX admin_runs_requester ON admin_runs(requester_hash, started_at);
+      CREATE INDEX admin_runs_started ON admin_runs(started_at);
+      CREATE TABLE admin_run_events (
+        id TEXT NOT NULL REFERENCES admin_runs(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        event TEXT NOT NULL,                -- JSON, as sent to the browser (never credentials)
+        PRIMARY KEY (id, seq)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

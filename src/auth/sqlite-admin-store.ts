@@ -3,7 +3,20 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AutodiscoError } from '../errors.js';
-import type { Account, AdminStore, ApiToken, AuditEntry, Page, Session, StoredDiagnosis } from './admin-store.js';
+import {
+  type Account,
+  type AdminStore,
+  type ApiToken,
+  type AuditEntry,
+  type DiagnosisRun,
+  type Page,
+  RUN_KEEP_MS,
+  type RunClaim,
+  type RunEvents,
+  type RunLimits,
+  type Session,
+  type StoredDiagnosis,
+} from './admin-store.js';
 import { ADMIN_MIGRATIONS } from './sqlite-admin-migrations.js';
 
 function migrate(db: Database.Database): void {
@@ -241,6 +254,69 @@ export class SqliteAdminStore implements AdminStore {
           reports: JSON.parse(r.reports),
         }
       : undefined;
+  }
+
+  async startRun(run: DiagnosisRun, limits: RunLimits): Promise<RunClaim> {
+    const at = run.at.getTime();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    // IMMEDIATE: the write lock is taken before counting, so two workers cannot both count the same free place.
+    return this.#db
+      .transaction((): RunClaim => {
+        this.#db.prepare('DELETE FROM admin_runs WHERE started_at < ?').run(iso(at - RUN_KEEP_MS));
+        const running = this.#db
+          .prepare('SELECT count(*) FROM admin_runs WHERE finished_at IS NULL AND updated_at > ?')
+          .pluck()
+          .get(iso(at - limits.staleMs)) as number;
+        if (running >= limits.maxRunning) return { ok: false, reason: 'busy', running };
+        const recent = this.#db
+          .prepare<[string, string], string>(
+            'SELECT started_at FROM admin_runs WHERE requester_hash = ? AND started_at > ? ORDER BY started_at',
+          )
+          .pluck()
+          .all(run.requesterHash, iso(at - limits.windowMs));
+        if (recent.length >= limits.perRequester) {
+          const frees = Date.parse(recent[recent.length - limits.perRequester] ?? iso(at)) + limits.windowMs;
+          return { ok: false, reason: 'rate-limited', retryAfterS: Math.max(1, Math.ceil((frees - at) / 1000)) };
+        }
+        this.#db
+          .prepare('INSERT INTO admin_runs (id, requester_hash, started_at, updated_at) VALUES (?, ?, ?, ?)')
+          .run(run.id, run.requesterHash, iso(at), iso(at));
+        return { ok: true };
+      })
+      .immediate();
+  }
+
+  async appendRunEvent(id: string, seq: number, event: unknown, at: Date): Promise<void> {
+    this.#db
+      .transaction(() => {
+        this.#db
+          .prepare('INSERT INTO admin_run_events (id, seq, event) VALUES (?, ?, ?)')
+          .run(id, seq, JSON.stringify(event));
+        this.#db.prepare('UPDATE admin_runs SET updated_at = ? WHERE id = ?').run(at.toISOString(), id);
+      })
+      .immediate();
+  }
+
+  async finishRun(id: string, at: Date): Promise<void> {
+    this.#db
+      .prepare('UPDATE admin_runs SET finished_at = ?, updated_at = ? WHERE id = ?')
+      .run(at.toISOString(), at.toISOString(), id);
+  }
+
+  async runEvents(id: string, afterSeq: number): Promise<RunEvents | undefined> {
+    const run = this.#db
+      .prepare<[string], { updated_at: string; finished_at: string | null }>(
+        'SELECT updated_at, finished_at FROM admin_runs WHERE id = ?',
+      )
+      .get(id);
+    if (!run) return undefined;
+    const events = this.#db
+      .prepare<[string, number], { seq: number; event: string }>(
+        'SELECT seq, event FROM admin_run_events WHERE id = ? AND seq > ? ORDER BY seq',
+      )
+      .all(id, afterSeq)
+      .map((r) => ({ seq: r.seq, event: JSON.parse(r.event) as unknown }));
+    return { finished: run.finished_at !== null, updatedAt: run.updated_at, events };
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,13 @@ export function secretFromEnv(option: string, name: string | undefined): string 
   return value;
 }
 
+/** An LDAP URL option (`--ldap`, `--diagnose-ldap`): a domain controller, ldap:// or ldaps://, nothing after the host. */
+export function checkLdapUrl(option: string, value: string): void {
+  if (!/^ldaps?:\/\/[^/]+\/?$/i.test(value)) {
+    throw usage(`${option} "${value}": expected ldap://host[:port] or ldaps://host[:port]`);
+  }
+}
+
 /** `--dns` values (or another option's, named by `option`), each an IP address with an optional port. */
 export function parseDnsServers(specs: readonly string[], option = '--dns'): string[] {
   return specs.map((spec) => {

@@ -3,22 +3,23 @@
  * Kept out of serve.ts so the server's lifecycle there stays about listeners.
  */
 import type { Command } from 'commander';
+import type { FastifyBaseLogger } from 'fastify';
 import { FleetSource } from '../audit/sqlite-fleet.js';
 import { DEFAULT_RESULTS_DB } from '../audit/sqlite-results.js';
 import type { AdminStore } from '../auth/admin-store.js';
 import { Auth } from '../auth/auth.js';
+import { openAdminStoreAt } from '../auth/open-admin-store.js';
 import { hashPassword } from '../auth/password.js';
 import { newSecret } from '../auth/secrets.js';
-import { SqliteAdminStore } from '../auth/sqlite-admin-store.js';
 import { createNodePorts } from '../discover/node-ports.js';
 import { auditCommand } from '../server/api/audits-query.js';
 import type { AdminDeps } from '../server/api/context.js';
 import { guardPorts } from '../server/diagnoses/address-guard.js';
 import { Diagnoses } from '../server/diagnoses/diagnoses.js';
-import { isDatabaseUrl, maskUrl } from '../store/postgres/url.js';
 import type { ManagedStore } from '../store/store.js';
-import { collect, parseDnsServers, readCaFiles, usage } from './options.js';
-import { importConfig } from './store.js';
+import { shellQuote } from './invocation.js';
+import { checkLdapUrl, collect, parseDnsServers, readCaFiles, secretFromEnv, usage } from './options.js';
+import { displayDb, importConfig } from './store.js';
 
 export interface AdminCliOptions {
   ui?: boolean;
@@ -29,6 +30,9 @@ export interface AdminCliOptions {
   maxDiagnoses: string;
   devAdmin?: boolean;
   auditDb?: string;
+  diagnoseLdap?: string;
+  diagnoseLdapBindDn?: string;
+  diagnoseLdapPasswordEnv?: string;
 }
 
 /** Each network step of a web diagnosis gets this long, as `discover --timeout`. */
@@ -54,6 +58,15 @@ export function registerAdminOptions(command: Command): Command {
       [],
     )
     .option('--diagnose-ca <pem-file>', 'with --ui: extra trusted roots for diagnoses (repeatable)', collect, [])
+    .option(
+      '--diagnose-ldap <url>',
+      "with --ui and --allow-private: diagnoses of Outlook search this domain controller for SCPs, as a domain-joined client does (the form's site field)",
+    )
+    .option('--diagnose-ldap-bind-dn <dn>', 'with --diagnose-ldap: bind DN for the SCP search (anonymous when absent)')
+    .option(
+      '--diagnose-ldap-password-env <VAR>',
+      'with --diagnose-ldap-bind-dn: environment variable holding its password',
+    )
     .option('--max-diagnoses <n>', 'with --ui: diagnoses running at once, at most', '4')
     .option(
       '--audit-db <path>',
@@ -67,10 +80,26 @@ export function registerAdminOptions(command: Command): Command {
 
 /** Checks the admin options that need no file (before anything is opened); returns --max-diagnoses. */
 export function checkAdminOptions(opts: AdminCliOptions): number {
-  const needsUi = (['publicDiagnose', 'allowPrivate', 'devAdmin', 'auditDb'] as const).find((k) => opts[k]);
+  const needsUi = (['publicDiagnose', 'allowPrivate', 'devAdmin', 'auditDb', 'diagnoseLdap'] as const).find(
+    (k) => opts[k],
+  );
   if (!opts.ui) {
     if (needsUi) throw usage(`--${needsUi.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --ui`);
     if (opts.diagnoseDns.length || opts.diagnoseCa.length) throw usage('--diagnose-dns and --diagnose-ca go with --ui');
+  }
+  if (opts.diagnoseLdap !== undefined) {
+    checkLdapUrl('--diagnose-ldap', opts.diagnoseLdap);
+    if (!opts.allowPrivate) {
+      throw usage(
+        '--diagnose-ldap needs --allow-private: a domain controller and the SCP URLs it holds are inside the network, where the diagnose guard does not connect',
+      );
+    }
+  }
+  if ((opts.diagnoseLdapBindDn === undefined) !== (opts.diagnoseLdapPasswordEnv === undefined)) {
+    throw usage('--diagnose-ldap-bind-dn and --diagnose-ldap-password-env go together');
+  }
+  if (opts.diagnoseLdapBindDn !== undefined && opts.diagnoseLdap === undefined) {
+    throw usage('--diagnose-ldap-bind-dn goes with --diagnose-ldap');
   }
   const max = Number(opts.maxDiagnoses);
   if (!Number.isInteger(max) || max < 1 || max > 100) {
@@ -79,49 +108,53 @@ export function checkAdminOptions(opts: AdminCliOptions): number {
   return max;
 }
 
-/** The admin layer of `serve --ui`, or undefined without --ui. */
 /**
- * The web UI's accounts, sessions, tokens and stored diagnoses live in the SQLite file beside the settings (an
- * AdminStore); there is no PostgreSQL AdminStore yet, so a database URL is refused before anything opens.
+ * The admin layer of `serve --ui`, or undefined without --ui. Its accounts, sessions, tokens and stored diagnoses
+ * live where the settings do (`--db`: the SQLite file or the PostgreSQL database), in tables of their own.
  */
-export function refuseDatabaseUrl(db: string): void {
-  if (isDatabaseUrl(db)) {
-    throw usage(
-      `--db ${maskUrl(db)}: the web UI and its accounts keep their data in an SQLite file, not yet in PostgreSQL; serve the UI from an instance with --db <file>, or run this instance without --ui`,
-    );
-  }
-}
-
 export async function adminFromCli(
   opts: AdminCliOptions,
   db: string,
   settings: ManagedStore,
+  logger?: FastifyBaseLogger,
 ): Promise<{ deps: AdminDeps; store: AdminStore } | undefined> {
   const max = checkAdminOptions(opts);
   if (!opts.ui) return undefined;
-  refuseDatabaseUrl(db);
   const dnsServers = parseDnsServers(opts.diagnoseDns, '--diagnose-dns');
   const ca = await readCaFiles(opts.diagnoseCa);
+  const ldapPassword = secretFromEnv('--diagnose-ldap-password-env', opts.diagnoseLdapPasswordEnv);
+  const ldap = opts.diagnoseLdap
+    ? {
+        url: opts.diagnoseLdap,
+        ...(opts.diagnoseLdapBindDn && ldapPassword ? { bindDN: opts.diagnoseLdapBindDn, password: ldapPassword } : {}),
+      }
+    : undefined;
   const fleet = new FleetSource(opts.auditDb ?? DEFAULT_RESULTS_DB, opts.auditDb === undefined);
   // A file that is there but is no results store is said now, not on the first visit of the fleet page.
   fleet.reader();
-  const store = new SqliteAdminStore(db);
+  const store = await openAdminStoreAt(db);
   const diagnoses = new Diagnoses(store, {
     ports: () => {
       const ports = createNodePorts({ dnsServers, timeoutMs: DIAGNOSE_TIMEOUT_MS });
       return opts.allowPrivate ? ports : guardPorts(ports);
     },
     ca,
+    ...(ldap ? { ldap } : {}),
     timeoutMs: DIAGNOSE_TIMEOUT_MS,
     maxConcurrent: max,
     perRequester: DIAGNOSES_PER_MINUTE,
     windowMs: 60_000,
+    onStoreError: (err) =>
+      logger?.error(
+        { err },
+        "a diagnosis event could not be written to the admin store; other workers' followers miss it",
+      ),
   });
   const deps: AdminDeps = {
     adminStore: store,
     auth: new Auth(store),
     diagnoses,
-    options: { ui: true, publicDiagnose: opts.publicDiagnose === true },
+    options: { ui: true, publicDiagnose: opts.publicDiagnose === true, directory: ldap !== undefined },
     fleet,
     importer: (config, allowEmpty) =>
       importConfig(settings, config, { db, source: 'the uploaded configuration', allowEmpty }),
@@ -149,7 +182,7 @@ export async function loginLines(
     }
   }
   if (accounts === 0) {
-    return `Web UI: ${baseUrl ?? ''}/ui/ — no account yet; create one with:\n  ${cmd(`admin add-user <name> --db ${db}`)}\n`;
+    return `Web UI: ${baseUrl ?? ''}/ui/ — no account yet; create one with:\n  ${cmd(`admin add-user <name> --db ${shellQuote(displayDb(db))}`)}\n`;
   }
   return `Web UI: ${baseUrl ?? ''}/ui/\n`;
 }

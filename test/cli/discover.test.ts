@@ -31,6 +31,14 @@ describe('autodisco discover: usage', () => {
     ],
     [['--ldap', 'http://dc1'], /--ldap "http:\/\/dc1": expected ldap:\/\/host\[:port\] or ldaps:\/\/host\[:port\]/],
     [['--sequential', '--prefetch-requests'], /--sequential and --prefetch-requests exclude each other/],
+    [
+      ['--ldap', 'ldap://127.0.0.1:9', '--site', 'Munich HQ'],
+      /--site "Munich HQ": expected a directory site name: 1-63 letters, digits, "-" or "_", starting with a letter or digit/,
+    ],
+    [
+      ['--site', 'Munich'],
+      /--site goes with --ldap: the site only orders the SCPs, which are read from a domain controller/,
+    ],
   ];
   for (const [args, message] of cases) {
     test(`exit 2 for ${args.join(' ')}`, async () => {

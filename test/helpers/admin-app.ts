@@ -41,6 +41,8 @@ export async function adminApp(
     ports?: () => DiscoverPorts;
     transport?: 'http' | 'https';
     fleet?: FleetSource;
+    /** A directory for the SCP step (serve --diagnose-ldap); sets the `directory` option. */
+    ldap?: { url: string };
   } = {},
 ): Promise<AdminApp> {
   const store = await exampleStore();
@@ -56,6 +58,7 @@ export async function adminApp(
   const diagnoses = new Diagnoses(adminStore, {
     ports,
     ca: options.ca ?? [],
+    ...(options.ldap ? { ldap: options.ldap } : {}),
     timeoutMs: 2000,
     maxConcurrent: options.maxConcurrent ?? 4,
     perRequester: 10,
@@ -72,7 +75,11 @@ export async function adminApp(
         adminStore,
         auth,
         diagnoses,
-        options: { ui: options.ui ?? true, publicDiagnose: options.publicDiagnose ?? false },
+        options: {
+          ui: options.ui ?? true,
+          publicDiagnose: options.publicDiagnose ?? false,
+          directory: options.ldap !== undefined,
+        },
         ...(options.fleet ? { fleet: options.fleet } : {}),
         // Snapshots of API imports go to a temporary folder, as if the database were there.
         importer: (config, allowEmpty) =>

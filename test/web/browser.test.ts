@@ -54,6 +54,9 @@ describe('web UI in a browser', { skip: missing }, () => {
   let lab: RunningLab;
   let open: { child: ChildProcess; base: string; out: string };
   let guarded: { child: ChildProcess; base: string; out: string };
+  // A domain-joined client's network (a directory with SCPs in three sites) and a serve that searches it.
+  let siteLab: RunningLab;
+  let joined: { child: ChildProcess; base: string; out: string };
   let auditDb: string;
   let browser: Browser;
   let context: BrowserContext;
@@ -89,6 +92,18 @@ describe('web UI in a browser', { skip: missing }, () => {
     assert.ok(audited.code === 0 || audited.code === 1, audited.stderr);
     open = await serve(db, [...diagnose, '--allow-private', '--audit-db', auditDb]);
     guarded = await serve(db, [...diagnose, '--audit-db', join(dir, 'none.sqlite')]);
+    siteLab = await startLab(loadBuiltinScenario('scp-site-affinity'), { range: '127.116.0.0/24', dnsPort: 0 });
+    joined = await serve(db, [
+      '--diagnose-dns',
+      siteLab.dns,
+      '--diagnose-ca',
+      siteLab.caFile,
+      '--allow-private',
+      '--diagnose-ldap',
+      siteLab.ldap ?? '',
+      '--audit-db',
+      join(dir, 'none.sqlite'),
+    ]);
     browser = await launch();
     context = await browser.newContext({ acceptDownloads: true });
     page = await logIn(context, open.base);
@@ -97,7 +112,9 @@ describe('web UI in a browser', { skip: missing }, () => {
     await browser?.close();
     open?.child.kill('SIGTERM');
     guarded?.child.kill('SIGTERM');
+    joined?.child.kill('SIGTERM');
     await lab?.close();
+    await siteLab?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -219,6 +236,31 @@ describe('web UI in a browser', { skip: missing }, () => {
       return r.status;
     });
     assert.equal(status, 403);
+  });
+
+  test('with a directory: the labelled site field, its error next to it, then the SCP of that site', async () => {
+    const other = await browser.newContext();
+    try {
+      const p = await logIn(other, joined.base);
+      await noSeriousViolations(p, 'diagnose with the site field');
+      const site = p.getByLabel('Directory site (optional)');
+      await p.getByLabel('E-mail address').fill(siteLab.scenario.email);
+      await p.getByLabel('Client').selectOption('outlook');
+      await site.fill('Munich HQ');
+      await p.getByRole('button', { name: 'Diagnose' }).click();
+      const error = p.locator('#f-site-error');
+      await error.waitFor();
+      assert.match((await error.textContent()) ?? '', /^site: expected a directory site name/);
+      assert.equal(await site.getAttribute('aria-invalid'), 'true');
+      await site.fill('Munich');
+      await p.getByRole('button', { name: 'Diagnose' }).click();
+      await p.getByRole('link', { name: /Open the full report/ }).click({ timeout: 60_000 });
+      await p.waitForURL(/\/ui\/diagnoses\//);
+      const text = (await p.locator('main').textContent()) ?? '';
+      assert.match(text, /ex-munich\.contoso\.test/);
+    } finally {
+      await other.close();
+    }
   });
 
   test('without --allow-private the diagnosis refuses the lab at 127.x', async () => {

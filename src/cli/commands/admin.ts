@@ -2,13 +2,12 @@
 import type { Command } from 'commander';
 import type { AdminStore } from '../../auth/admin-store.js';
 import { Auth } from '../../auth/auth.js';
+import { openAdminStoreAt } from '../../auth/open-admin-store.js';
 import { hashPassword, passwordProblem } from '../../auth/password.js';
-import { SqliteAdminStore } from '../../auth/sqlite-admin-store.js';
 import { usage } from '../options.js';
 import { reportError } from '../output.js';
 import { promptPassword } from '../password-prompt.js';
-import { refuseDatabaseUrl } from '../serve-admin.js';
-import { DEFAULT_DB, openStore } from '../store.js';
+import { DEFAULT_DB, displayDb, openStore } from '../store.js';
 
 /** Account names: what a person types in a login form and reads in the audit log. */
 export const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -21,12 +20,14 @@ export function checkAccountName(name: string): void {
   }
 }
 
-/** The admin store inside an existing settings database (a mistyped --db must not create a second one). */
+/**
+ * The admin store inside an existing settings database, an SQLite file or a PostgreSQL URL (a mistyped --db must
+ * not create a second one).
+ */
 export async function openAdminStore(db: string): Promise<AdminStore> {
-  refuseDatabaseUrl(db);
   const { store } = await openStore(db, { create: false });
   await store.close();
-  return new SqliteAdminStore(db);
+  return openAdminStoreAt(db);
 }
 
 async function readNewPassword(env: string | undefined): Promise<string> {
@@ -53,7 +54,7 @@ export function registerAdminCommands(program: Command): void {
     .command('add-user')
     .description('create an account (the password is asked without echo, or read from --password-env)')
     .argument('<name>', 'account name')
-    .option('--db <path>', 'SQLite database file (must exist)', DEFAULT_DB)
+    .option('--db <path|url>', 'the settings database: an SQLite file or a postgres:// URL (must exist)', DEFAULT_DB)
     .option('--password-env <VAR>', 'environment variable holding the password (never give it on the command line)')
     .option('--reset', 'set a new password for an existing account (and end its sessions)')
     .action(async (name: string, opts: { db: string; passwordEnv?: string; reset?: boolean }) => {
@@ -84,7 +85,9 @@ export function registerAdminCommands(program: Command): void {
             before: null,
             after: null,
           });
-          process.stdout.write(`${existing ? 'new password set for' : 'created'} account ${name} in ${opts.db}\n`);
+          process.stdout.write(
+            `${existing ? 'new password set for' : 'created'} account ${name} in ${displayDb(opts.db)}\n`,
+          );
         } finally {
           await store.close();
         }
@@ -97,7 +100,7 @@ export function registerAdminCommands(program: Command): void {
     .description('create an API token for an account (printed once; only its hash is kept)')
     .argument('<name>', 'account name')
     .requiredOption('--label <text>', 'what the token is for, e.g. deploy-script')
-    .option('--db <path>', 'SQLite database file (must exist)', DEFAULT_DB)
+    .option('--db <path|url>', 'the settings database: an SQLite file or a postgres:// URL (must exist)', DEFAULT_DB)
     .action(async (name: string, opts: { db: string; label: string }) => {
       try {
         const store = await openAdminStore(opts.db);

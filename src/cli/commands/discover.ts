@@ -6,8 +6,9 @@ import { runDiscovery } from '../../discover/engine.js';
 import { createNodePorts } from '../../discover/node-ports.js';
 import { PROFILE_NAMES, PROFILES } from '../../discover/profiles.js';
 import type { DiscoveryReport, ProfileName, StepMethod } from '../../discover/report.js';
+import { siteProblem } from '../../discover/site.js';
 import { compareReports, renderComparison, renderText } from '../../discover/text.js';
-import { collect, parseDnsServers, readCaFiles, secretFromEnv, usage } from '../options.js';
+import { checkLdapUrl, collect, parseDnsServers, readCaFiles, secretFromEnv, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 
 export interface DiscoverCliOptions {
@@ -167,11 +168,16 @@ export async function discoverFromCli(email: string, opts: DiscoverCliOptions): 
     }
   }
   const dnsServers = parseDnsServers(opts.dns);
-  if (opts.ldap !== undefined && !/^ldaps?:\/\/[^/]+\/?$/i.test(opts.ldap)) {
-    throw usage(`--ldap "${opts.ldap}": expected ldap://host[:port] or ldaps://host[:port]`);
-  }
+  if (opts.ldap !== undefined) checkLdapUrl('--ldap', opts.ldap);
   if ((opts.ldapBindDn === undefined) !== (opts.ldapPasswordEnv === undefined)) {
     throw usage('--ldap-bind-dn and --ldap-password-env go together');
+  }
+  if (opts.site !== undefined) {
+    const problem = siteProblem(opts.site);
+    if (problem) throw usage(`--site "${opts.site}": ${problem}`);
+    if (opts.ldap === undefined) {
+      throw usage('--site goes with --ldap: the site only orders the SCPs, which are read from a domain controller');
+    }
   }
   if ((opts.user === undefined) !== (opts.passwordEnv === undefined))
     throw usage('--user and --password-env go together');

@@ -119,7 +119,7 @@ export function registerServeCommand(program: Command): void {
     .option('--no-soap', 'do not serve SOAP Autodiscover (/autodiscover/autodiscover.svc) nor advertise it; POX only')
     .option(
       '--workers <n>',
-      `processes sharing the listeners (default: the number of cores, here ${availableParallelism()}, or 1 with --ui; 1: a single process)`,
+      `processes sharing the listeners (default: the number of cores, here ${availableParallelism()}; 1: a single process)`,
     )
     .option('--trust-proxy <list>', 'comma list of proxy addresses whose X-Forwarded-* headers are believed');
   registerAdminOptions(program.commands.at(-1) as Command).action(async (opts: ServeOptions) => {
@@ -148,19 +148,11 @@ export function parseWorkers(value: string | undefined): number {
 }
 
 /**
- * The number of processes: --workers, else the number of cores. The web UI runs in one process (its live
- * diagnoses, their event streams and its rate limits live in that process), so --ui defaults to 1 and refuses more.
+ * The number of processes: --workers, else the number of cores. With --ui too: the accounts, sessions and the
+ * diagnoses' events and limits live in the admin store every worker opens (see diagnoses.ts).
  */
 function workersFor(opts: ServeOptions): number {
-  if (!opts.ui) return parseWorkers(opts.workers);
-  const workers = parseWorkers(opts.workers ?? '1');
-  if (workers > 1) {
-    throw new AutodiscoError(
-      'ADK_ERR_INVALID_ARGUMENT',
-      `--workers ${workers} with --ui: the web UI runs in one process (its live diagnoses and rate limits live there); run it with --workers 1, or serve the UI from a second serve on another port`,
-    );
-  }
-  return workers;
+  return parseWorkers(opts.workers);
 }
 
 /** Whether the command line names this option (`--http X` or `--http=X`). */
@@ -287,7 +279,7 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
   } else {
     ({ store } = await openStore(opts.db, { create: false, ...storeOptions }));
   }
-  const admin = await adminFromCli(opts, opts.db, store).catch(async (err: unknown) => {
+  const admin = await adminFromCli(opts, opts.db, store, logger).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
@@ -345,6 +337,11 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
     const uiUrl = urls['https'] ?? (opts.httpMode === 'redirect' ? undefined : urls['http']);
     out.write(await loginLines(admin.deps, opts, uiUrl, opts.db, command));
     out.write(fleetLine(admin.deps.fleet));
+    if (workers > 1) {
+      // The workers serve the UI from their own admin stores; the primary only needed this one to say the above.
+      await admin.store.close();
+      admin.deps.fleet?.close();
+    }
   }
   out.write(
     urls['https'] ? 'Ctrl-C stops; SIGHUP (kill -HUP <pid>) reloads the TLS certificate and key.\n' : 'Ctrl-C stops.\n',
@@ -417,12 +414,18 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
   const logger = createLogger({ level: opts.logLevel }).child({ worker: process.pid });
   // The primary imported --config already: a worker only opens the store.
   const { store } = await openStore(opts.db, { create: false, ...servingStoreOptions(logger) });
+  // The primary created the admin tables and said how to log in; each worker serves the UI from its own connection.
+  const admin = await adminFromCli(opts, opts.db, store, logger).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const metrics = new ServerMetrics({ processMetrics: true });
   const running = await startServer(
-    { store, logger, metrics, ...(signer ? { signer } : {}) },
+    { store, logger, metrics, ...(signer ? { signer } : {}), ...(admin ? { admin: admin.deps } : {}) },
     listenOptions(opts, false),
   ).catch(async (err: unknown) => {
     await store.close();
+    await admin?.store.close();
     throw err;
   });
   let stopping: Promise<void> | undefined;
@@ -430,6 +433,8 @@ async function serveWorker(opts: ServeOptions): Promise<void> {
     stopping ??= (async () => {
       await running.close();
       await store.close();
+      await admin?.store.close();
+      admin?.deps.fleet?.close();
       process.exit(0);
     })();
     return stopping;

@@ -11,6 +11,8 @@ export interface AdminOptions {
   ui: boolean;
   /** Anyone may run diagnoses without logging in (still rate-limited per client address). */
   publicDiagnose: boolean;
+  /** Diagnoses search a directory for SCPs (serve --diagnose-ldap): the form offers the client's site. */
+  directory?: boolean;
 }
 
 export interface AdminDeps {

@@ -39,8 +39,18 @@ export async function diagnoseRoutes(app: FastifyInstance, ctx: AdminContext): P
       );
       return reply.code(422).send({ error: 'invalid', message: `${problems.length} problem(s)`, problems });
     }
+    if (parsed.data.site !== undefined && !ctx.options.directory) {
+      const problems = [
+        {
+          path: 'site',
+          message:
+            'this server searches no directory (it was started without --diagnose-ldap), so no SCP is read and a site would change nothing; leave it empty',
+        },
+      ];
+      return reply.code(422).send({ error: 'invalid', message: '1 problem(s)', problems });
+    }
     const requester = request.principal?.account ?? `ip:${request.ip}`;
-    const started = ctx.diagnoses.start(parsed.data, requester, request.principal?.account ?? null);
+    const started = await ctx.diagnoses.start(parsed.data, requester, request.principal?.account ?? null);
     if (!started.ok) {
       const status = started.reason === 'invalid-address' ? 422 : started.reason === 'busy' ? 503 : 429;
       if (started.retryAfterS) reply.header('retry-after', String(started.retryAfterS));
@@ -61,7 +71,7 @@ export async function diagnoseRoutes(app: FastifyInstance, ctx: AdminContext): P
     }
     const stored = await ctx.diagnoses.find(id);
     if (stored) return stored;
-    if (ctx.diagnoses.isRunning(id)) {
+    if (await ctx.diagnoses.isRunning(id)) {
       await reply.code(202).send({ id, status: 'running', events: `/api/v1/diagnoses/${id}/events` });
     } else {
       await reply.code(404).send({ error: 'not-found', message: 'no diagnosis has this id' });
@@ -137,6 +147,28 @@ export async function diagnoseRoutes(app: FastifyInstance, ctx: AdminContext): P
           for (const [type, e] of pending) send(type, e);
           if (subscription.done || pending.some(([t]) => t === 'done' || t === 'error')) reply.raw.end();
           request.raw.on('close', () => subscription?.unsubscribe());
+          return reply;
+        }
+        // Running in another worker (serve --workers N), or finished there a moment ago: follow it from the store.
+        let opened = false;
+        let gone = false;
+        request.raw.on('close', () => {
+          gone = true;
+        });
+        const followed = await ctx.diagnoses.followStored(
+          id,
+          (e) => {
+            if (!opened) {
+              open();
+              opened = true;
+            }
+            send(e.type, e);
+          },
+          () => gone,
+        );
+        if (followed) {
+          if (!opened) open();
+          reply.raw.end();
           return reply;
         }
         const stored = await ctx.diagnoses.find(id);

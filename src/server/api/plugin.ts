@@ -36,12 +36,23 @@ export async function adminPlugin(app: FastifyInstance, ctx: AdminContext): Prom
   app.addHook('onRequest', identify(ctx));
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    // 503: the accounts database is away (postgres-admin-store.ts); its message says so and names no secret.
+    const unavailable = error.statusCode === 503;
+    const status =
+      unavailable || (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) ? error.statusCode! : 500;
     if (status >= 500) request.log.error({ err: error }, 'admin request failed');
+    if (unavailable) reply.header('retry-after', '5');
     reply.code(status).send({
-      error: status === 415 ? 'unsupported-media-type' : status >= 500 ? 'internal' : 'bad-request',
+      error:
+        status === 415
+          ? 'unsupported-media-type'
+          : unavailable
+            ? 'unavailable'
+            : status >= 500
+              ? 'internal'
+              : 'bad-request',
       // The framework's 4xx messages name the problem (bad JSON, too large); they never echo the body.
-      message: status >= 500 ? 'the request failed; the server log has the details' : error.message,
+      message: status >= 500 && !unavailable ? 'the request failed; the server log has the details' : error.message,
     });
   });
 

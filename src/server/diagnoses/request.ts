@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { PROFILE_NAMES } from '../../discover/profiles.js';
 import type { ProfileName } from '../../discover/report.js';
+import { SITE_EXPECTED, SITE_NAME } from '../../discover/site.js';
 
 export const EXCLUDABLE = ['scp', 'root-domain', 'autodiscover-domain', 'http-redirect', 'srv'] as const;
 
@@ -14,7 +15,13 @@ export const diagnosisRequest = z
       .default([])
       .describe('answer prompts in advance, as --accept'),
     exclude: z.array(z.enum(EXCLUDABLE)).default([]).describe('steps to skip, as --exclude'),
-    site: z.string().min(1).max(64).optional().describe("the client's directory site"),
+    site: z
+      .string()
+      .regex(SITE_NAME, { message: SITE_EXPECTED })
+      .optional()
+      .describe(
+        "the client's directory site, as discover --site: Outlook prefers the SCPs of this site (needs a server started with --diagnose-ldap)",
+      ),
     user: z.string().min(1).max(256).optional().describe('user name for the POST (sent once, never stored or logged)'),
     password: z.string().min(1).max(1024).optional().describe('password (sent once, never stored or logged)'),
   })

@@ -14,6 +14,9 @@ import { page } from './layout.js';
 import { loginRoutes } from './login.js';
 import { reportFragment } from './report-html.js';
 
+/** The steps a web diagnosis may skip besides SCP (discover --exclude). */
+const NETWORK_STEPS = ['root-domain', 'autodiscover-domain', 'http-redirect', 'srv'];
+
 export const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -69,6 +72,17 @@ export async function uiRoutes(app: FastifyInstance, ctx: AdminContext): Promise
       .send(page(title, content(principal?.csrfToken ?? ''), { principal, section }));
   };
   const openDiagnose = ctx.options.publicDiagnose;
+  // The site and the SCP step only where the server searches a directory (serve --diagnose-ldap): elsewhere a site
+  // would change nothing, and the page says why there is no SCP step instead.
+  const directoryFields = (directory: boolean) => {
+    const skippable = directory ? ['scp', ...NETWORK_STEPS] : NETWORK_STEPS;
+    const skip = html`<fieldset><legend>Skip steps</legend>${skippable.map((s) => html`<label><input type="checkbox" name="exclude" value="${s}"> ${s}</label>`)}</fieldset>`;
+    if (!directory) {
+      return html`${skip}<p class="hint">No SCP (Active Directory) search: this server was started without --diagnose-ldap, so every client is diagnosed as a computer outside the domain.</p>`;
+    }
+    return html`<label for="f-site">Directory site (optional)</label><span class="hint" id="f-site-hint">The client computer's Active Directory site, as <code>discover --site</code>: Outlook tries the SCPs of this site first, then those without a site. Empty: no site.</span><input id="f-site" name="site" autocomplete="off" maxlength="63" aria-describedby="f-site-error f-site-hint"><p class="field-error" id="f-site-error" hidden></p>
+${skip}`;
+  };
   await fleetPages(app, ctx, send);
 
   app.get<{ Querystring: Record<string, unknown> }>('/ui/diagnose', (request, reply) =>
@@ -83,7 +97,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: AdminContext): Promise
 <fieldset><legend>Answer prompts in advance</legend>
 <label><input type="checkbox" name="accept" value="certificate"> Accept a certificate prompt (as a user who presses Yes)</label>
 <label><input type="checkbox" name="accept" value="redirect"> Accept a redirect prompt</label></fieldset>
-<fieldset><legend>Skip steps</legend>${['root-domain', 'autodiscover-domain', 'http-redirect', 'srv'].map((s) => html`<label><input type="checkbox" name="exclude" value="${s}"> ${s}</label>`)}</fieldset>
+${directoryFields(ctx.options.directory === true)}
 <fieldset><legend>Credentials (optional: used for this lookup only, never stored or logged)</legend><div class="row">
 <div><label for="f-user">User name</label><input id="f-user" name="user" autocomplete="off"></div>
 <div><label for="f-password">Password</label><input id="f-password" name="password" type="password" autocomplete="off" aria-describedby="f-password-error"><p class="field-error" id="f-password-error" hidden></p></div></div></fieldset>
@@ -100,7 +114,7 @@ export async function uiRoutes(app: FastifyInstance, ctx: AdminContext): Promise
       : undefined;
     const id = request.params.id;
     if (!stored) {
-      const running = ctx.diagnoses.isRunning(id);
+      const running = await ctx.diagnoses.isRunning(id);
       reply.code(running ? 200 : 404);
       return send(
         request,

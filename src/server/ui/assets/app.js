@@ -212,6 +212,7 @@ diagnoseForm?.addEventListener('submit', async (event) => {
     accept: checked('accept'),
     exclude: checked('exclude'),
   };
+  if (f.site?.value.trim()) request.site = f.site.value.trim();
   if (f.user.value) request.user = f.user.value;
   if (f.password.value) request.password = f.password.value;
   const { status, data } = await api('POST', '/api/v1/diagnoses', request);
