@@ -56,8 +56,8 @@ export function registerAdminOptions(command: Command): Command {
     .option('--diagnose-ca <pem-file>', 'with --ui: extra trusted roots for diagnoses (repeatable)', collect, [])
     .option('--max-diagnoses <n>', 'with --ui: diagnoses running at once, at most', '4')
     .option(
-      '--audit-db <path>',
-      `with --ui: the results store of \`autodisco audit\` and \`watch\` the fleet pages read (default: "${DEFAULT_RESULTS_DB}", read once an audit has made it)`,
+      '--audit-db <path|url>',
+      `with --ui: the results store of \`autodisco audit\` and \`watch\` the fleet pages read: an SQLite file (default: "${DEFAULT_RESULTS_DB}", read once an audit has made it) or postgres://USER@HOST:PORT/DB`,
     )
     .option(
       '--dev-admin',
@@ -103,8 +103,9 @@ export async function adminFromCli(
   const dnsServers = parseDnsServers(opts.diagnoseDns, '--diagnose-dns');
   const ca = await readCaFiles(opts.diagnoseCa);
   const fleet = new FleetSource(opts.auditDb ?? DEFAULT_RESULTS_DB, opts.auditDb === undefined);
-  // A file that is there but is no results store is said now, not on the first visit of the fleet page.
-  fleet.reader();
+  // A file that is there but is no results store (or a database that cannot be reached) is said now, not on the
+  // first visit of the fleet page.
+  await fleet.reader();
   const store = new SqliteAdminStore(db);
   const diagnoses = new Diagnoses(store, {
     ports: () => {
@@ -155,8 +156,8 @@ export async function loginLines(
 }
 
 /** Where the fleet pages read audit results, or how to produce the first ones. */
-export function fleetLine(fleet: FleetSource | undefined): string {
+export async function fleetLine(fleet: FleetSource | undefined): Promise<string> {
   if (!fleet) return '';
-  if (fleet.reader()) return `Fleet: audit results from ${fleet.path} (/ui/fleet)\n`;
-  return `Fleet: no audit results at ${fleet.path} yet; produce them with:\n  ${auditCommand(fleet)}\n`;
+  if (await fleet.reader()) return `Fleet: audit results from ${fleet.label} (/ui/fleet)\n`;
+  return `Fleet: no audit results at ${fleet.label} yet; produce them with:\n  ${auditCommand(fleet)}\n`;
 }

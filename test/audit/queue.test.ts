@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
+import { openResultStore } from '../../src/audit/open-results.js';
 import {
   AUDIT_QUEUE_NAME,
   BullmqAuditQueue,
@@ -19,7 +20,7 @@ import {
   redisClient,
   redisConnection,
 } from '../../src/audit/queue/bullmq.js';
-import { openResultStore } from '../../src/audit/sqlite-results.js';
+import type { AuditResult, ResultStore } from '../../src/audit/results.js';
 import { type RunningLab, startLab } from '../../src/lab/lab.js';
 import { parseScenario } from '../../src/lab/scenario.js';
 import { type CliResult, cli, spawnCli } from '../helpers/cli.js';
@@ -125,6 +126,12 @@ async function until(condition: () => Promise<boolean>, what: string, ms = 20_00
   }
 }
 
+async function latestOf(store: ResultStore): Promise<AuditResult[]> {
+  const all: AuditResult[] = [];
+  for await (const r of store.latest()) all.push(r);
+  return all;
+}
+
 const FAST = ['good.test', 'trap.test', 'nothing.test', 'a.many.test', 'b.many.test', 'c.many.test'];
 const SLOW = ['s1.slow.test', 's2.slow.test', 's3.slow.test', 's4.slow.test'];
 
@@ -149,12 +156,12 @@ describe('audit --queue with workers', () => {
     const expected = outcomes(local.stdout);
     assert.equal(expected.size, FAST.length * 2);
     assert.deepEqual(outcomes(queued.stdout), expected);
-    const store = openResultStore(db);
+    const store = await openResultStore(db);
     try {
-      assert.equal([...store.latest()].length, FAST.length * 2);
-      assert.equal(store.runs()[0]?.addresses, FAST.length);
+      assert.equal((await latestOf(store)).length, FAST.length * 2);
+      assert.equal((await store.runs())[0]?.addresses, FAST.length);
     } finally {
-      store.close();
+      await store.close();
     }
     for (const w of workers) assert.match(w.stderr(), /stopped/);
   });

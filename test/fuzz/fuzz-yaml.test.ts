@@ -48,6 +48,9 @@ describe('fuzz: YAML files stay within their budget', () => {
     cpu(); // the first read compiles the parser and the schema; the budget is for every read after it
     // The best of three, so a garbage collection on a shared machine is not taken for the parser's cost.
     const ms = Math.min(cpu(), cpu(), cpu());
-    assert.ok(ms <= scaled(BUDGET_MS), `${ms.toFixed(1)} ms for ${users} users (machine factor ${MACHINE_FACTOR.toFixed(2)})`);
+    assert.ok(
+      ms <= scaled(BUDGET_MS),
+      `${ms.toFixed(1)} ms for ${users} users (machine factor ${MACHINE_FACTOR.toFixed(2)})`,
+    );
   });
 });

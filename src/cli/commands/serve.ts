@@ -326,7 +326,7 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
       await running.close();
       await store.close();
       await admin?.store.close();
-      admin?.deps.fleet?.close();
+      await admin?.deps.fleet?.close();
       process.exit(0);
     };
     process.once('SIGINT', stop);
@@ -344,7 +344,7 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
   if (admin) {
     const uiUrl = urls['https'] ?? (opts.httpMode === 'redirect' ? undefined : urls['http']);
     out.write(await loginLines(admin.deps, opts, uiUrl, opts.db, command));
-    out.write(fleetLine(admin.deps.fleet));
+    out.write(await fleetLine(admin.deps.fleet));
   }
   out.write(
     urls['https'] ? 'Ctrl-C stops; SIGHUP (kill -HUP <pid>) reloads the TLS certificate and key.\n' : 'Ctrl-C stops.\n',

@@ -35,30 +35,30 @@ export const domainQuery = z.strictObject({ events: z.coerce.number().int().min(
 
 /** The command that fills the results store serve reads, as printed: runnable where the user is. */
 export function auditCommand(source: FleetSource): string {
-  return command(`audit <file>${source.isDefault ? '' : ` --db ${shellQuote(source.path)}`}`);
+  return command(`audit <file>${source.isDefault ? '' : ` --db ${shellQuote(source.label)}`}`);
 }
 
 export type FleetAccess =
   | { ok: true; reader: FleetReader }
   | { ok: false; status: 404 | 503; error: 'no-results' | 'results-store'; message: string };
 
-export function fleetAccess(source: FleetSource | undefined): FleetAccess {
+export async function fleetAccess(source: FleetSource | undefined): Promise<FleetAccess> {
   if (!source) {
     return {
       ok: false,
       status: 404,
       error: 'no-results',
-      message: 'this server reads no audit results (serve --ui --audit-db <path>)',
+      message: 'this server reads no audit results (serve --ui --audit-db <path or postgres:// URL>)',
     };
   }
   try {
-    const reader = source.reader();
+    const reader = await source.reader();
     if (reader) return { ok: true, reader };
     return {
       ok: false,
       status: 404,
       error: 'no-results',
-      message: `no audit results yet: ${source.path} does not exist. Produce them with: ${auditCommand(source)} (one domain or address per line)`,
+      message: `no audit results yet: ${source.missing}. Produce them with: ${auditCommand(source)} (one domain or address per line)`,
     };
   } catch (err) {
     return { ok: false, status: 503, error: 'results-store', message: (err as Error).message };

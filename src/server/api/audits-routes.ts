@@ -25,9 +25,9 @@ export async function auditsRoutes(app: FastifyInstance, ctx: AdminContext): Pro
           .code(422)
           .send({ error: 'invalid', message: `${problems.length} problem(s) in the query`, problems });
       }
-      const access = fleetAccess(ctx.fleet);
+      const access = await fleetAccess(ctx.fleet);
       if (!access.ok) return reply.code(access.status).send({ error: access.error, message: access.message });
-      const body = answer(access.reader, q.data, request);
+      const body = await answer(access.reader, q.data, request);
       return body === undefined
         ? reply.code(404).send({ error: 'not-found', message: 'no audit result of this domain is stored' })
         : body;
@@ -39,11 +39,11 @@ export async function auditsRoutes(app: FastifyInstance, ctx: AdminContext): Pro
   );
   app.get(
     '/api/v1/audits/latest',
-    serve(latestQuery, (reader, q) => ({ summary: reader.summary(), ...reader.domains(q) })),
+    serve(latestQuery, async (reader, q) => ({ summary: await reader.summary(), ...(await reader.domains(q)) })),
   );
   app.get(
     '/api/v1/audits/trend',
-    serve(trendQuery, (reader, q) => ({ points: reader.trend(q.runs) })),
+    serve(trendQuery, async (reader, q) => ({ points: await reader.trend(q.runs) })),
   );
   app.get(
     '/api/v1/audits/domains/:domain',
