@@ -130,7 +130,13 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
       ? `Results stored in ${resultsLabel(parsed.db)} (run ${run.runId}); see npx autodisco audit history DOMAIN --db ${resultsLabel(parsed.db)}`
       : '';
 
-  const finish = async (interrupted: boolean): Promise<number> => {
+  // Once: after Ctrl-C the waiting below ends too, and must not finish the run a second time as complete.
+  let finishing: Promise<number> | undefined;
+  const finish = (interrupted: boolean): Promise<number> => {
+    finishing ??= finishRun(interrupted);
+    return finishing;
+  };
+  const finishRun = async (interrupted: boolean): Promise<number> => {
     summary.interrupted = interrupted;
     progress?.stop();
     const built = summary.build();
