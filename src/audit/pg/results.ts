@@ -142,7 +142,8 @@ export class PostgresResultStore implements ResultStore {
       const previous = previousRow ? fromPgRow(previousRow) : null;
       const events = compareResults(previous, result, runId);
       const encoded = previous === null || events.length > 0 ? encodeReport(report) : null;
-      // sql.json: the driver encodes a json parameter itself (a JSON string would be encoded twice).
+      // The driver encodes a json(b)-typed parameter itself (a JSON string would be encoded twice); events go as
+      // text cast to json, which keeps their key order (a jsonb parameter would not).
       const codes = tx.json(result.codes);
       await tx`
         INSERT INTO autodisco_audit_results
@@ -162,10 +163,10 @@ export class PostgresResultStore implements ResultStore {
       for (const e of events) {
         await tx`
           INSERT INTO autodisco_audit_events (run_id, at, domain, client, kind, detail)
-          VALUES (${runId}, ${e.at}, ${e.domain}, ${e.client}, ${e.kind}, ${tx.json(e as never)})`;
+          VALUES (${runId}, ${e.at}, ${e.domain}, ${e.client}, ${e.kind}, ${JSON.stringify(e)}::text::json)`;
       }
       await tx`
-        UPDATE autodisco_audit_recorded SET events = ${tx.json(events as never)}
+        UPDATE autodisco_audit_recorded SET events = ${JSON.stringify(events)}::text::json
         WHERE run_id = ${runId} AND address = ${address} AND client = ${result.client}`;
       return events;
     });
