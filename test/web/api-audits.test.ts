@@ -267,6 +267,41 @@ describe('admin API: audits without a results store', () => {
     }
   });
 
+  test('postgres: a database that goes away answers 503 results-store (API and page), then answers again', async () => {
+    const url = await generateFleetStore(30, 2, await postgresLocation());
+    const fleet = new FleetSource(url, false);
+    const t = await adminApp({ fleet });
+    const get = (path: string) => t.app.inject({ url: path, headers: { cookie: t.session.cookie } });
+    try {
+      assert.equal((await get('/api/v1/audits/latest')).statusCode, 200);
+      cluster?.stopServer();
+      try {
+        const api = await get('/api/v1/audits/latest');
+        assert.equal(api.statusCode, 503, api.body);
+        assert.equal(api.json().error, 'results-store');
+        assert.match(
+          api.json().message,
+          /^--audit-db postgres:\/\/autodisco@127\.0\.0\.1:\d+\/\w+: cannot read the results store now/,
+        );
+        assert.doesNotMatch(api.body, new RegExp(cluster?.password ?? '-'));
+        const page = await get('/ui/fleet');
+        assert.equal(page.statusCode, 503);
+        assert.match(page.body, /cannot read the results store now/);
+      } finally {
+        cluster?.startServer();
+      }
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = (await get('/api/v1/audits/latest')).statusCode;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(status, 200);
+    } finally {
+      await t.app.close();
+      await fleet.close();
+    }
+  });
+
   test('postgres: a database without results tables is "no results yet"; one that does not answer is 503, no password shown', async () => {
     const url = await postgresLocation();
     const empty = await adminApp({ fleet: new FleetSource(url, false) });

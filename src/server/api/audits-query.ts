@@ -8,6 +8,7 @@ import type { FleetSource } from '../../audit/sqlite-fleet.js';
 import { command, shellQuote } from '../../cli/invocation.js';
 import { PROFILE_NAMES } from '../../discover/profiles.js';
 import type { ProfileName } from '../../discover/report.js';
+import { connectionReason, isConnectionError } from '../../store/postgres/errors.js';
 
 export const OUTCOME_FILTERS = ['settings', 'prompt', 'failed', 'broken'] as const;
 
@@ -63,4 +64,21 @@ export async function fleetAccess(source: FleetSource | undefined): Promise<Flee
   } catch (err) {
     return { ok: false, status: 503, error: 'results-store', message: (err as Error).message };
   }
+}
+
+/**
+ * A read that failed because the results database went away (PostgreSQL): HTTP 503 `results-store`, naming the
+ * store without its password, rather than a 500. Anything else is a fault: undefined, and it is thrown on.
+ */
+export function unavailable(
+  source: FleetSource | undefined,
+  err: unknown,
+): Exclude<FleetAccess, { ok: true }> | undefined {
+  if (!isConnectionError(err)) return undefined;
+  return {
+    ok: false,
+    status: 503,
+    error: 'results-store',
+    message: `--audit-db ${source?.label ?? ''}: cannot read the results store now (${connectionReason(err)}); the answers come back when the database does`,
+  };
 }

@@ -4,10 +4,10 @@
  * list is filtered and paged by the results store (sqlite-fleet.ts); the pages only render a page.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { FleetDomain, FleetQuery, FleetSummary, Page } from '../../audit/fleet.js';
+import type { DomainDetail, FleetDomain, FleetQuery, FleetSummary, Page, TrendPoint } from '../../audit/fleet.js';
 import type { AuditEvent } from '../../audit/results.js';
 import { PROFILE_NAMES } from '../../discover/profiles.js';
-import { type FleetAccess, fleetAccess, latestQuery, OUTCOME_FILTERS } from '../api/audits-query.js';
+import { type FleetAccess, fleetAccess, latestQuery, OUTCOME_FILTERS, unavailable } from '../api/audits-query.js';
 import type { AdminContext } from '../api/context.js';
 import { type Html, html } from './html.js';
 import { clientSection } from './report-html.js';
@@ -102,7 +102,7 @@ ${e.codes.length ? html`<p class="detail">${e.kind === 'fixed' ? 'gone: ' : 'new
 
 export async function fleetPages(app: FastifyInstance, ctx: AdminContext, send: SendPage): Promise<void> {
   app.get<{ Querystring: Record<string, unknown> }>('/ui/fleet', async (request, reply) => {
-    const access = request.principal ? await fleetAccess(ctx.fleet) : undefined;
+    let access = request.principal ? await fleetAccess(ctx.fleet) : undefined;
     const raw = Object.fromEntries(
       Object.entries(request.query).filter(
         ([k, v]) => ['client', 'outcome', 'code', 'search', 'offset'].includes(k) && typeof v === 'string' && v !== '',
@@ -112,13 +112,20 @@ export async function fleetPages(app: FastifyInstance, ctx: AdminContext, send: 
     if (!parsed.success && access?.ok) reply.code(400);
     const q: FleetQuery = parsed.success ? parsed.data : { offset: 0, limit: PAGE_SIZE };
     // Read before rendering: the reader answers asynchronously, the page is rendered in one go.
-    const read = access?.ok
-      ? {
-          summary: await access.reader.summary(),
-          trend: await access.reader.trend(TREND_RUNS),
-          page: await access.reader.domains(q),
-        }
-      : undefined;
+    let read: { summary: FleetSummary; trend: TrendPoint[]; page: Page<FleetDomain> } | undefined;
+    try {
+      read = access?.ok
+        ? {
+            summary: await access.reader.summary(),
+            trend: await access.reader.trend(TREND_RUNS),
+            page: await access.reader.domains(q),
+          }
+        : undefined;
+    } catch (err) {
+      access = unavailable(ctx.fleet, err);
+      if (!access) throw err;
+      reply.code(access.status);
+    }
     return send(
       request,
       reply,
@@ -142,8 +149,15 @@ ${domainTable(read.page, q, clients, params)}`;
   });
 
   app.get<{ Params: { domain: string } }>('/ui/fleet/:domain', async (request, reply) => {
-    const access = request.principal ? await fleetAccess(ctx.fleet) : undefined;
-    const detail = access?.ok ? await access.reader.domain(request.params.domain, 100) : undefined;
+    let access = request.principal ? await fleetAccess(ctx.fleet) : undefined;
+    let detail: DomainDetail | undefined;
+    try {
+      detail = access?.ok ? await access.reader.domain(request.params.domain, 100) : undefined;
+    } catch (err) {
+      access = unavailable(ctx.fleet, err);
+      if (!access) throw err;
+      reply.code(access.status);
+    }
     if (access?.ok && !detail) reply.code(404);
     const name = detail?.domain ?? request.params.domain;
     return send(
