@@ -128,6 +128,9 @@ async function until(condition: () => Promise<boolean>, what: string, ms = 20_00
   }
 }
 
+/** `text` matched literally inside a RegExp. */
+const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 async function latestOf(store: ResultStore): Promise<AuditResult[]> {
   const all: AuditResult[] = [];
   for await (const r of store.latest()) all.push(r);
@@ -230,7 +233,9 @@ describe('audit --queue with workers', () => {
       assert.deepEqual(outcomes(queued.stdout), outcomes(local.stdout));
       assert.match(
         queued.stdout + queued.stderr,
-        new RegExp(`Results stored in ${shown.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(run 2\\)`),
+        new RegExp(
+          `Results stored in ${esc(shown)} \\(run 2\\); see \\(with the password in PGPASSWORD\\) npx autodisco audit history DOMAIN --db ${esc(shown)}\n`,
+        ),
       );
       // The stored latest results equal the in-process run's, domain by domain and client by client.
       const facts = async (location: string) => {

@@ -16,6 +16,7 @@ import { BullmqAuditQueue, DeadLetterError, printableQueueUrl, redisConnection }
 import { renderSummary } from '../../audit/render.js';
 import type { ResultStore } from '../../audit/results.js';
 import { SummaryBuilder } from '../../audit/summary.js';
+import { isDatabaseUrl, urlHasPassword } from '../../store/postgres/url.js';
 import { type AuditCliOptions, parseAuditOptions, readAuditInput, registerAuditRunOptions } from '../audit-options.js';
 import { fileReason } from '../files.js';
 import { usage } from '../options.js';
@@ -127,7 +128,7 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
   const summaryStream = format !== null && opts.out === undefined ? process.stderr : process.stdout;
   const stored =
     parsed.db !== null && run.runId !== null
-      ? `Results stored in ${resultsLabel(parsed.db)} (run ${run.runId}); see npx autodisco audit history DOMAIN --db ${resultsLabel(parsed.db)}`
+      ? `Results stored in ${resultsLabel(parsed.db)} (run ${run.runId}); see${isDatabaseUrl(parsed.db) && urlHasPassword(parsed.db) ? ' (with the password in PGPASSWORD)' : ''} npx autodisco audit history DOMAIN --db ${resultsLabel(parsed.db)}`
       : '';
 
   // Once: after Ctrl-C the waiting below ends too, and must not finish the run a second time as complete.
