@@ -15,7 +15,7 @@ import { auditCommand } from '../server/api/audits-query.js';
 import type { AdminDeps } from '../server/api/context.js';
 import { guardPorts } from '../server/diagnoses/address-guard.js';
 import { Diagnoses } from '../server/diagnoses/diagnoses.js';
-import { isDatabaseUrl, maskUrl } from '../store/postgres/url.js';
+import { isDatabaseUrl, maskUrl, urlHasPassword } from '../store/postgres/url.js';
 import type { ManagedStore } from '../store/store.js';
 import { collect, parseDnsServers, readCaFiles, usage } from './options.js';
 import { importConfig } from './store.js';
@@ -159,5 +159,8 @@ export async function loginLines(
 export async function fleetLine(fleet: FleetSource | undefined): Promise<string> {
   if (!fleet) return '';
   if (await fleet.reader()) return `Fleet: audit results from ${fleet.label} (/ui/fleet)\n`;
-  return `Fleet: no audit results at ${fleet.label} yet; produce them with:\n  ${auditCommand(fleet)}\n`;
+  // The printed command carries no password: with one in the URL, say where it goes instead.
+  const password =
+    isDatabaseUrl(fleet.location) && urlHasPassword(fleet.location) ? ' (with the password in PGPASSWORD)' : '';
+  return `Fleet: no audit results at ${fleet.label} yet; produce them with${password}:\n  ${auditCommand(fleet)}\n`;
 }

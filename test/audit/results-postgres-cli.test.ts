@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
+import { FleetSource } from '../../src/audit/sqlite-fleet.js';
+import { fleetLine } from '../../src/cli/serve-admin.js';
 import { cli } from '../helpers/cli.js';
 import { generateFleetStore } from '../helpers/fleet-store.js';
 import { type PgCluster, startPostgres } from '../helpers/postgres.js';
@@ -53,6 +55,26 @@ describe('audit history --db postgres://', () => {
       assert.deepEqual([...tables], []);
     } finally {
       await sql.end();
+    }
+  });
+
+  test("serve's start line for --audit-db postgres://: where the results are, or the command that makes them, no password", async () => {
+    const filled = await generateFleetStore(5, 1, await cluster.createDatabase());
+    const empty = await cluster.createDatabase();
+    const shown = (url: string) => url.replace(`:${cluster.password}@`, '@');
+    for (const [url, expected] of [
+      [filled, `Fleet: audit results from ${shown(filled)} (/ui/fleet)\n`],
+      [
+        empty,
+        `Fleet: no audit results at ${shown(empty)} yet; produce them with (with the password in PGPASSWORD):\n  npx autodisco audit <file> --db ${shown(empty)}\n`,
+      ],
+    ] as const) {
+      const source = new FleetSource(url, false);
+      try {
+        assert.equal(await fleetLine(source), expected);
+      } finally {
+        await source.close();
+      }
     }
   });
 });
