@@ -4,6 +4,9 @@
  * makes them (exit 2), nothing created.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { FleetSource } from '../../src/audit/sqlite-fleet.js';
@@ -76,5 +79,37 @@ describe('audit history --db postgres://', () => {
         await source.close();
       }
     }
+  });
+
+  test('serve --audit-db with a bad URL (exit 2) or a database that does not answer (exit 1): one line, no password', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adk-serve-audit-db-'));
+    const serve = (url: string) =>
+      cli([
+        'serve',
+        '--config',
+        'examples/example.test.yaml',
+        '--db',
+        join(dir, `s${Math.random()}.sqlite`),
+        '--workers',
+        '1',
+        '--http',
+        '127.0.0.1:0',
+        '--ui',
+        '--audit-db',
+        url,
+      ]);
+    const bad = await serve('postgres://u:s3cret@h:port/x');
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.equal(
+      bad.stderr,
+      'autodisco: --audit-db postgres://u@h:port/x: not a valid URL; expected postgres://USER@HOST:PORT/DATABASE (the password in PGPASSWORD or in the URL), or the path of an SQLite file [ADK_ERR_STORE_URL]\n',
+    );
+    const away = await serve('postgres://u:s3cret@127.0.0.1:1/x');
+    assert.equal(away.code, 1, away.stderr);
+    assert.match(
+      away.stderr,
+      /^autodisco: --audit-db postgres:\/\/u@127\.0\.0\.1:1\/x: cannot reach PostgreSQL at 127\.0\.0\.1:1 \(connection refused\)[^\n]*\n$/,
+    );
+    rmSync(dir, { recursive: true, force: true });
   });
 });
