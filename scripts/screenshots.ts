@@ -36,7 +36,7 @@ const auditDb = join(dir, 'audit.sqlite');
 const labDomain = lab.scenario.email.split('@')[1] ?? '';
 await writeFile(join(dir, 'domains.txt'), `${labDomain}\n`);
 await cli(['audit', join(dir, 'domains.txt'), '--db', auditDb, '--dns', lab.dns, '--ca', lab.caFile, '--no-progress']);
-generateFleetStore(300, 3, auditDb);
+await generateFleetStore(300, 3, auditDb);
 const adminStore = new SqliteAdminStore(db);
 await adminStore.addAccount('admin', await hashPassword(PASSWORD), new Date());
 const diagnoses = new Diagnoses(adminStore, {

@@ -34,7 +34,7 @@ export const ERROR_CATALOGUE = {
   },
   ADK_ERR_RESULTS_STORE: {
     title: 'The audit results store could not be opened or written',
-    fix: 'Check that the --db path of audit, watch or audit history is a writable SQLite file (default data/audit.sqlite), not the settings database of serve.',
+    fix: 'Check that the --db of audit, watch or audit history is a writable SQLite file (default data/audit.sqlite), not the settings database of serve, or a postgres:// URL; a PostgreSQL database that does not answer is ADK_ERR_STORE_UNREACHABLE.',
   },
   ADK_ERR_QUEUE_UNREACHABLE: {
     title: 'The Redis job queue of --queue does not answer',

@@ -36,11 +36,17 @@ export interface AuditExecution {
   /** Addresses fully done so far (resumed ones included). */
   doneAddresses(): number;
   runId: number | null;
-  /** Resolves when every job is done, or after queue.stop() when the jobs in flight are. */
+  /**
+   * Resolves when every job is done and its results are stored, or after queue.stop() when the jobs in flight
+   * are. Rejects when the results store fails (the run stops then: results would be lost).
+   */
   finished: Promise<void>;
 }
 
-export function startAudit(options: ExecuteOptions, summary = new SummaryBuilder(options.clients)): AuditExecution {
+export async function startAudit(
+  options: ExecuteOptions,
+  summary = new SummaryBuilder(options.clients),
+): Promise<AuditExecution> {
   const jobs: AuditJob[] = [];
   let alreadyDone = 0;
   for (const target of options.targets) {
@@ -49,15 +55,35 @@ export function startAudit(options: ExecuteOptions, summary = new SummaryBuilder
     else jobs.push({ target, clients: [...clients] });
   }
   summary.addresses = options.targets.length;
-  const runId = options.store?.startRun(options.clients, options.targets.length) ?? null;
+  const runId = (await options.store?.startRun(options.clients, options.targets.length)) ?? null;
   let completed = alreadyDone;
+  // The store's writes in flight: the run is finished when they are; the first failure stops it.
+  const writes = new Set<Promise<void>>();
+  let writeError: { error: unknown } | undefined;
+  let stopQueue = () => {};
+  const stored = async (done: Promise<void>): Promise<void> => {
+    await done;
+    while (writes.size > 0) await Promise.all(writes);
+    if (writeError) throw writeError.error;
+  };
   const handlers: AuditRunHandlers = {
     report(target: AuditTarget, report: DiscoveryReport) {
       summary.add(essentials(target.domain, report));
       options.writer?.report(target, report);
       if (options.store && runId !== null) {
-        const events = options.store.record(runId, resultOf(target.domain, report, new Date().toISOString()), report);
-        if (events.length > 0) options.onEvents?.(events);
+        const write = options.store
+          .record(runId, resultOf(target.domain, report, new Date().toISOString()), report)
+          .then(
+            (events) => {
+              if (events.length > 0) options.onEvents?.(events);
+            },
+            (error: unknown) => {
+              writeError ??= { error };
+              stopQueue();
+            },
+          );
+        writes.add(write);
+        void write.finally(() => writes.delete(write));
       }
     },
     addressDone(target, reports) {
@@ -72,6 +98,8 @@ export function startAudit(options: ExecuteOptions, summary = new SummaryBuilder
   };
   const remote = options.remote;
   if (remote) {
+    if (options.store?.sharedId && runId !== null) remote.storeResultsIn?.({ id: options.store.sharedId, runId });
+    stopQueue = () => remote.stop();
     const finished = remote.run(
       jobs,
       ({ target }, reports) => {
@@ -80,7 +108,7 @@ export function startAudit(options: ExecuteOptions, summary = new SummaryBuilder
       },
       ({ target }, error) => handlers.error(target, error),
     );
-    return { summary, queue: remote, doneAddresses: () => completed, runId, finished };
+    return { summary, queue: remote, doneAddresses: () => completed, runId, finished: stored(finished) };
   }
   const queue = new InProcessQueue(jobs, options.concurrency);
   const ports = createAuditPorts({
@@ -88,6 +116,7 @@ export function startAudit(options: ExecuteOptions, summary = new SummaryBuilder
     timeoutMs: options.engine.timeoutMs,
     perHost: options.perHost,
   });
-  const finished = runAudit(queue, options.engine, ports, handlers);
+  stopQueue = () => queue.stop();
+  const finished = stored(runAudit(queue, options.engine, ports, handlers));
   return { summary, queue, doneAddresses: () => completed, runId, finished };
 }

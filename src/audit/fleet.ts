@@ -64,13 +64,14 @@ export interface Page<T> {
   limit: number;
 }
 
+/** Promise-returning: the SQLite reader (sqlite-fleet.ts) and the PostgreSQL one (pg/fleet.ts) answer alike. */
 export interface FleetReader {
-  summary(): FleetSummary;
-  domains(query: FleetQuery): Page<FleetDomain>;
-  runs(offset: number, limit: number): Page<RunInfo>;
+  summary(): Promise<FleetSummary>;
+  domains(query: FleetQuery): Promise<Page<FleetDomain>>;
+  runs(offset: number, limit: number): Promise<Page<RunInfo>>;
   /** Oldest first, the last `limit` runs. */
-  trend(limit: number): TrendPoint[];
+  trend(limit: number): Promise<TrendPoint[]>;
   /** undefined when the store has no result for the domain. */
-  domain(name: string, eventLimit: number): DomainDetail | undefined;
-  close(): void;
+  domain(name: string, eventLimit: number): Promise<DomainDetail | undefined>;
+  close(): Promise<void>;
 }

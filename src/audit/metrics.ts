@@ -53,10 +53,16 @@ export class WatchMetrics {
   });
 
   /** Replaces the per-domain series with the latest results of the domains watched. */
-  update(results: Iterable<AuditResult>, domains: ReadonlySet<string>, now = new Date()): void {
+  async update(
+    results: Iterable<AuditResult> | AsyncIterable<AuditResult>,
+    domains: ReadonlySet<string>,
+    now = new Date(),
+  ): Promise<void> {
+    // Read first, then swap the gauges at once: a scrape meanwhile sees the previous run whole, never half.
+    const watched: AuditResult[] = [];
+    for await (const r of results) if (domains.has(r.domain)) watched.push(r);
     for (const g of [this.#outcome, this.#settings, this.#findings, this.#daysLeft]) g.reset();
-    for (const r of results) {
-      if (!domains.has(r.domain)) continue;
+    for (const r of watched) {
       const labels = { domain: r.domain, client: r.client };
       this.#outcome.set(labels, OUTCOME_VALUE[r.outcome]);
       this.#settings.set(labels, r.outcome === 'settings' ? 1 : 0);

@@ -69,4 +69,9 @@ export interface RemoteQueue<J, R> {
   stop(): void;
   /** Jobs without a result yet. */
   readonly pending: number;
+  /**
+   * The results store the workers may write themselves (a shared database: its id and the run), carried by each
+   * job; set before run(). Workers whose own --db is that store record the results there.
+   */
+  storeResultsIn?(store: { id: string; runId: number }): void;
 }

@@ -56,17 +56,29 @@ export interface DomainHistory {
   events: AuditEvent[];
 }
 
+/**
+ * Promise-returning, so that a database server (PostgreSQL, pg-results.ts) is an adapter like SQLite
+ * (sqlite-results.ts). record() of one domain and client is serialised by the store: concurrent writers (the
+ * workers of a queue) compare each result with the one stored before it, never with a stale one.
+ */
 export interface ResultStore {
-  startRun(clients: readonly ProfileName[], addresses: number): number;
+  /** What messages name: the file path, or the URL without its password. */
+  readonly label: string;
+  /**
+   * Set when workers on other machines can write this store themselves (PostgreSQL): an id of the database's
+   * results schema, which queued jobs carry with the run id so that a worker writes only into the same store.
+   */
+  readonly sharedId?: string | undefined;
+  startRun(clients: readonly ProfileName[], addresses: number): Promise<number>;
   /** Stores a result and returns the events it raises against the previous result of the same domain and client. */
-  record(runId: number, result: AuditResult, report: DiscoveryReport): AuditEvent[];
-  finishRun(runId: number, interrupted: boolean): void;
-  history(domain: string, limit?: number): DomainHistory;
-  /** The latest result of every domain and client (for /metrics). */
-  latest(): Iterable<AuditResult>;
+  record(runId: number, result: AuditResult, report: DiscoveryReport): Promise<AuditEvent[]>;
+  finishRun(runId: number, interrupted: boolean): Promise<void>;
+  history(domain: string, limit?: number): Promise<DomainHistory>;
+  /** The latest result of every domain and client (for /metrics), streamed. */
+  latest(): AsyncIterable<AuditResult>;
   /** The most recent runs, newest first. */
-  runs(limit?: number): RunInfo[];
-  close(): void;
+  runs(limit?: number): Promise<RunInfo[]>;
+  close(): Promise<void>;
 }
 
 /** Days before expiry at which a certificate-expiring event is raised (once per threshold crossed). */

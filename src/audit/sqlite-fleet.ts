@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { ProfileName } from '../discover/report.js';
 import { AutodiscoError } from '../errors.js';
+import { isDatabaseUrl, isPostgresUrl } from '../store/postgres/url.js';
 import type {
   DomainDetail,
   FleetDomain,
@@ -18,8 +19,15 @@ import type {
   Page,
   TrendPoint,
 } from './fleet.js';
-import type { ResultStore, RunInfo } from './results.js';
-import { decodeReport, fromRow, openResultStore, type ResultRow } from './sqlite-results.js';
+import { resultsLabel } from './open-results.js';
+import type { RunInfo } from './results.js';
+import {
+  decodeReport,
+  fromRow,
+  openSqliteResultStore,
+  type ResultRow,
+  type SqliteResultStore,
+} from './sqlite-results.js';
 
 /**
  * Indexes the fleet queries need besides the store's own: filters on client and outcome, and the broken domains
@@ -59,7 +67,7 @@ function where(q: FleetQuery): { sql: string; params: (string | number)[] } {
 export class SqliteFleetReader implements FleetReader {
   readonly #db: Database.Database;
   readonly #path: string;
-  #history: ResultStore | undefined;
+  #history: SqliteResultStore | undefined;
   #summary: { version: number; value: FleetSummary } | undefined;
   readonly #finishedPoints = new Map<number, TrendPoint>();
 
@@ -90,7 +98,7 @@ export class SqliteFleetReader implements FleetReader {
     }
   }
 
-  summary(): FleetSummary {
+  async summary(): Promise<FleetSummary> {
     const version = this.#db.pragma('data_version', { simple: true }) as number;
     if (this.#summary?.version === version) return this.#summary.value;
     const totals = this.#db
@@ -128,7 +136,7 @@ export class SqliteFleetReader implements FleetReader {
     return value;
   }
 
-  domains(q: FleetQuery): Page<FleetDomain> {
+  async domains(q: FleetQuery): Promise<Page<FleetDomain>> {
     const { sql, params } = where(q);
     const total =
       this.#db
@@ -152,7 +160,7 @@ export class SqliteFleetReader implements FleetReader {
     return { items: [...items.values()], total, offset: q.offset, limit: q.limit };
   }
 
-  runs(offset: number, limit: number): Page<RunInfo> {
+  async runs(offset: number, limit: number): Promise<Page<RunInfo>> {
     const total = this.#db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM audit_runs').get()?.n ?? 0;
     const items = this.#db
       .prepare<
@@ -178,7 +186,7 @@ export class SqliteFleetReader implements FleetReader {
     return { items, total, offset, limit };
   }
 
-  trend(limit: number): TrendPoint[] {
+  async trend(limit: number): Promise<TrendPoint[]> {
     const runs = this.#db
       .prepare<[number], { id: number; started_at: string; finished_at: string | null }>(
         'SELECT id, started_at, finished_at FROM audit_runs ORDER BY id DESC LIMIT ?',
@@ -200,12 +208,12 @@ export class SqliteFleetReader implements FleetReader {
     });
   }
 
-  domain(name: string, eventLimit: number): DomainDetail | undefined {
+  async domain(name: string, eventLimit: number): Promise<DomainDetail | undefined> {
     const domain = name.toLowerCase().replace(/\.$/, '');
     const known = this.#db.prepare('SELECT 1 FROM audit_latest WHERE domain = ? LIMIT 1').get(domain);
     if (!known) return undefined;
-    this.#history ??= openResultStore(this.#path);
-    const history = this.#history.history(domain, eventLimit);
+    this.#history ??= openSqliteResultStore(this.#path);
+    const history = this.#history.historyNow(domain, eventLimit);
     const kept = this.#db.prepare<[string, string], { at: string; report: Buffer; report_encoding: string }>(
       `SELECT at, report, report_encoding FROM audit_results
        WHERE domain = ? AND client = ? AND report IS NOT NULL ORDER BY at DESC LIMIT 1`,
@@ -219,35 +227,59 @@ export class SqliteFleetReader implements FleetReader {
     return { ...history, reports };
   }
 
-  close(): void {
-    this.#history?.close();
+  async close(): Promise<void> {
+    await this.#history?.close();
     this.#db.close();
   }
 }
 
 /**
- * Where serve reads audit results: a path that may not exist yet (the first audit creates it). It is opened on
- * the first request after it appears, so a serve started before the first audit shows the results once there are.
+ * Where serve reads audit results: a file that may not exist yet, or a PostgreSQL database that may not hold the
+ * results tables yet (the first audit creates either). It is opened on the first request after it appears, so a
+ * serve started before the first audit shows the results once there are.
  */
 export class FleetSource {
   #reader: FleetReader | undefined;
+  /** What pages and messages show: the path, or the URL without its password. */
+  readonly label: string;
 
   constructor(
-    readonly path: string,
+    /** A file path or a postgres:// URL (with its password, if any: never shown). */
+    readonly location: string,
     /** Whether the path is the audit command's default (the printed command then needs no --db). */
     readonly isDefault: boolean,
-  ) {}
+  ) {
+    this.label = resultsLabel(location);
+  }
 
-  /** The reader, or undefined while the file does not exist. Throws when the file is not a results store. */
-  reader(): FleetReader | undefined {
+  /** Why there is no reader yet, in words: the file or the tables are missing. */
+  get missing(): string {
+    return isPostgresUrl(this.location)
+      ? `the database ${this.label} holds no audit results tables yet`
+      : `${this.location} does not exist`;
+  }
+
+  /** The reader, or undefined while the store does not exist. Throws when it is not a results store. */
+  async reader(): Promise<FleetReader | undefined> {
     if (this.#reader) return this.#reader;
-    if (!existsSync(this.path)) return undefined;
-    this.#reader = new SqliteFleetReader(this.path);
+    if (isPostgresUrl(this.location)) {
+      const { PostgresFleetReader } = await import('./pg/fleet.js');
+      this.#reader = await PostgresFleetReader.open(this.location, '--audit-db');
+      return this.#reader;
+    }
+    if (isDatabaseUrl(this.location)) {
+      throw new AutodiscoError(
+        'ADK_ERR_STORE_URL',
+        `--audit-db ${this.label}: only PostgreSQL URLs (postgres://USER@HOST:PORT/DATABASE) and SQLite file paths are supported`,
+      );
+    }
+    if (!existsSync(this.location)) return undefined;
+    this.#reader = new SqliteFleetReader(this.location);
     return this.#reader;
   }
 
-  close(): void {
-    this.#reader?.close();
+  async close(): Promise<void> {
+    await this.#reader?.close();
     this.#reader = undefined;
   }
 }

@@ -105,14 +105,8 @@ export function encodeReport(report: DiscoveryReport): { data: Buffer; encoding:
     : { data: json, encoding: 'json' };
 }
 
-export function openResultStore(path: string): ResultStore {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
-    throw new AutodiscoError(
-      'ADK_ERR_STORE_URL',
-      // The URL is shown without its password.
-      `--db ${path.replace(/:[^:@/]*@/, ':***@')}: the results store is an SQLite file in this version (audit results in PostgreSQL are not there yet); give a file path, default data/audit.sqlite, or --no-db`,
-    );
-  }
+/** The SQLite store at `path` (created if missing). Callers go through open-results.ts, which also takes URLs. */
+export function openSqliteResultStore(path: string): SqliteResultStore {
   let db: Database.Database;
   try {
     mkdirSync(dirname(path), { recursive: true });
@@ -130,17 +124,22 @@ export function openResultStore(path: string): ResultStore {
       },
     );
   }
-  return new SqliteResultStore(db);
+  return new SqliteResultStore(db, path);
 }
 
-class SqliteResultStore implements ResultStore {
+export class SqliteResultStore implements ResultStore {
+  readonly label: string;
   readonly #latest;
   readonly #insertResult;
   readonly #upsertLatest;
   readonly #insertEvent;
   readonly #record;
 
-  constructor(readonly db: Database.Database) {
+  constructor(
+    readonly db: Database.Database,
+    path: string,
+  ) {
+    this.label = path;
     this.#latest = db.prepare<[string, string], ResultRow>(
       'SELECT * FROM audit_latest WHERE domain = ? AND client = ?',
     );
@@ -175,24 +174,30 @@ class SqliteResultStore implements ResultStore {
     });
   }
 
-  startRun(clients: readonly ProfileName[], addresses: number): number {
+  // The methods are async for the interface's sake: better-sqlite3 answers at once, in order.
+  async startRun(clients: readonly ProfileName[], addresses: number): Promise<number> {
     const info = this.db
       .prepare('INSERT INTO audit_runs (started_at, clients, addresses) VALUES (?, ?, ?)')
       .run(new Date().toISOString(), clients.join(','), addresses);
     return Number(info.lastInsertRowid);
   }
 
-  record(runId: number, result: AuditResult, report: DiscoveryReport): AuditEvent[] {
+  async record(runId: number, result: AuditResult, report: DiscoveryReport): Promise<AuditEvent[]> {
     return this.#record(runId, result, report);
   }
 
-  finishRun(runId: number, interrupted: boolean): void {
+  async finishRun(runId: number, interrupted: boolean): Promise<void> {
     this.db
       .prepare('UPDATE audit_runs SET finished_at = ?, interrupted = ? WHERE id = ?')
       .run(new Date().toISOString(), interrupted ? 1 : 0, runId);
   }
 
-  history(domain: string, limit = 50): DomainHistory {
+  async history(domain: string, limit = 50): Promise<DomainHistory> {
+    return this.historyNow(domain, limit);
+  }
+
+  /** history() without the promise: the SQLite fleet reader answers from the same file. */
+  historyNow(domain: string, limit = 50): DomainHistory {
     const name = domain.toLowerCase().replace(/\.$/, '');
     const latest = this.db
       .prepare<[string], ResultRow>('SELECT * FROM audit_latest WHERE domain = ? ORDER BY client')
@@ -223,13 +228,13 @@ class SqliteResultStore implements ResultStore {
     return { domain: name, latest, brokenSince, events };
   }
 
-  *latest(): Iterable<AuditResult> {
+  async *latest(): AsyncIterable<AuditResult> {
     for (const row of this.db.prepare<[], ResultRow>('SELECT * FROM audit_latest ORDER BY domain, client').iterate()) {
       yield fromRow(row);
     }
   }
 
-  runs(limit = 20): RunInfo[] {
+  async runs(limit = 20): Promise<RunInfo[]> {
     return this.db
       .prepare<
         [number],
@@ -253,7 +258,7 @@ class SqliteResultStore implements ResultStore {
       }));
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }

@@ -37,7 +37,11 @@ export function registerAuditRunOptions(command: Command): Command {
       '--from-config <config>',
       'audit every domain of this serve/import configuration file (postmaster@<domain>)',
     )
-    .option('--db <path>', 'SQLite results store (runs, results, events)', DEFAULT_RESULTS_DB)
+    .option(
+      '--db <path|url>',
+      'results store (runs, results, events): an SQLite file, or postgres://USER@HOST:PORT/DB (the password in PGPASSWORD)',
+      DEFAULT_RESULTS_DB,
+    )
     .option('--no-db', 'keep no results (no history, no events)');
 }
 

@@ -16,6 +16,7 @@ import { auditCommand } from '../server/api/audits-query.js';
 import type { AdminDeps } from '../server/api/context.js';
 import { guardPorts } from '../server/diagnoses/address-guard.js';
 import { Diagnoses } from '../server/diagnoses/diagnoses.js';
+import { isDatabaseUrl, urlHasPassword } from '../store/postgres/url.js';
 import type { ManagedStore } from '../store/store.js';
 import { shellQuote } from './invocation.js';
 import { checkLdapUrl, collect, parseDnsServers, readCaFiles, secretFromEnv, usage } from './options.js';
@@ -69,8 +70,8 @@ export function registerAdminOptions(command: Command): Command {
     )
     .option('--max-diagnoses <n>', 'with --ui: diagnoses running at once, at most', '4')
     .option(
-      '--audit-db <path>',
-      `with --ui: the results store of \`autodisco audit\` and \`watch\` the fleet pages read (default: "${DEFAULT_RESULTS_DB}", read once an audit has made it)`,
+      '--audit-db <path|url>',
+      `with --ui: the results store of \`autodisco audit\` and \`watch\` the fleet pages read: an SQLite file (default: "${DEFAULT_RESULTS_DB}", read once an audit has made it) or postgres://USER@HOST:PORT/DB`,
     )
     .option(
       '--dev-admin',
@@ -130,8 +131,9 @@ export async function adminFromCli(
       }
     : undefined;
   const fleet = new FleetSource(opts.auditDb ?? DEFAULT_RESULTS_DB, opts.auditDb === undefined);
-  // A file that is there but is no results store is said now, not on the first visit of the fleet page.
-  fleet.reader();
+  // A file that is there but is no results store (or a database that cannot be reached) is said now, not on the
+  // first visit of the fleet page.
+  await fleet.reader();
   const store = await openAdminStoreAt(db);
   const diagnoses = new Diagnoses(store, {
     ports: () => {
@@ -188,8 +190,11 @@ export async function loginLines(
 }
 
 /** Where the fleet pages read audit results, or how to produce the first ones. */
-export function fleetLine(fleet: FleetSource | undefined): string {
+export async function fleetLine(fleet: FleetSource | undefined): Promise<string> {
   if (!fleet) return '';
-  if (fleet.reader()) return `Fleet: audit results from ${fleet.path} (/ui/fleet)\n`;
-  return `Fleet: no audit results at ${fleet.path} yet; produce them with:\n  ${auditCommand(fleet)}\n`;
+  if (await fleet.reader()) return `Fleet: audit results from ${fleet.label} (/ui/fleet)\n`;
+  // The printed command carries no password: with one in the URL, say where it goes instead.
+  const password =
+    isDatabaseUrl(fleet.location) && urlHasPassword(fleet.location) ? ' (with the password in PGPASSWORD)' : '';
+  return `Fleet: no audit results at ${fleet.label} yet; produce them with${password}:\n  ${auditCommand(fleet)}\n`;
 }

@@ -198,7 +198,14 @@ describe('usage', () => {
     [['--ndjson', '--csv'], /choose one output format/],
     [['--resume'], /--resume continues an --out file/],
     [['--per-host', '0'], /--per-host "0": expected a whole number from 1/],
-    [['--db', 'postgres://db/audit'], /results store is an SQLite file/],
+    [
+      ['--db', 'mysql://db/audit'],
+      /^autodisco: --db mysql:\/\/db\/audit: only PostgreSQL URLs \(postgres:\/\/USER@HOST:PORT\/DATABASE\) and SQLite file paths are supported \[ADK_ERR_STORE_URL\]\n$/,
+    ],
+    [
+      ['--db', 'postgres://chris:s3cret@db:port/audit'],
+      /^autodisco: --db postgres:\/\/chris@db:port\/audit: not a valid URL; expected postgres:\/\/USER@HOST:PORT\/DATABASE/,
+    ],
   ] as const) {
     test(`exit 2: ${args.join(' ')}`, async () => {
       const input = write('one.txt', 'good.test\n');

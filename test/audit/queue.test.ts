@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
+import postgres from 'postgres';
+import { openResultStore } from '../../src/audit/open-results.js';
 import {
   AUDIT_QUEUE_NAME,
   BullmqAuditQueue,
@@ -19,10 +21,11 @@ import {
   redisClient,
   redisConnection,
 } from '../../src/audit/queue/bullmq.js';
-import { openResultStore } from '../../src/audit/sqlite-results.js';
+import type { AuditResult, ResultStore } from '../../src/audit/results.js';
 import { type RunningLab, startLab } from '../../src/lab/lab.js';
 import { parseScenario } from '../../src/lab/scenario.js';
 import { type CliResult, cli, spawnCli } from '../helpers/cli.js';
+import { type PgCluster, startPostgres } from '../helpers/postgres.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 
 // The audit fixture's lab, moved to a range of its own; slow.test leads to a server that accepts and never answers.
@@ -125,6 +128,15 @@ async function until(condition: () => Promise<boolean>, what: string, ms = 20_00
   }
 }
 
+/** `text` matched literally inside a RegExp. */
+const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+async function latestOf(store: ResultStore): Promise<AuditResult[]> {
+  const all: AuditResult[] = [];
+  for await (const r of store.latest()) all.push(r);
+  return all;
+}
+
 const FAST = ['good.test', 'trap.test', 'nothing.test', 'a.many.test', 'b.many.test', 'c.many.test'];
 const SLOW = ['s1.slow.test', 's2.slow.test', 's3.slow.test', 's4.slow.test'];
 
@@ -149,14 +161,96 @@ describe('audit --queue with workers', () => {
     const expected = outcomes(local.stdout);
     assert.equal(expected.size, FAST.length * 2);
     assert.deepEqual(outcomes(queued.stdout), expected);
-    const store = openResultStore(db);
+    const store = await openResultStore(db);
     try {
-      assert.equal([...store.latest()].length, FAST.length * 2);
-      assert.equal(store.runs()[0]?.addresses, FAST.length);
+      assert.equal((await latestOf(store)).length, FAST.length * 2);
+      assert.equal((await store.runs())[0]?.addresses, FAST.length);
     } finally {
-      store.close();
+      await store.close();
     }
     for (const w of workers) assert.match(w.stderr(), /stopped/);
+  });
+
+  test('two workers with --db postgres:// record the results themselves: equal to an in-process run, each once, even with the audit gone', async () => {
+    const pg: PgCluster = await startPostgres();
+    try {
+      const url = await pg.createDatabase();
+      const shown = url.replace(`:${pg.password}@`, '@');
+      const input = write('pg.txt', FAST);
+      const localDb = join(dir, 'local.sqlite');
+      const local = await cli(['audit', input, '--ndjson', '--db', localDb, '--no-progress', ...LOOKUP()]);
+      assert.equal(local.code, 1, local.stderr);
+
+      // The audit enqueues under a run of the database, then is stopped before any worker runs: the workers
+      // still record every result there.
+      const args = ['audit', input, '--ndjson', '--db', url, '--no-progress', '--queue', redis.url];
+      const child = spawnCli([...args, '--queue-run', 'pg-gone']);
+      let stderr = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stderr?.on('data', (d: Buffer) => {
+          stderr += d;
+          if (/go to the workers/.test(stderr)) resolve();
+        });
+        child.on('close', (code) => reject(new Error(`audit exited with ${code}: ${stderr}`)));
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.kill('SIGINT');
+      assert.equal(await exited, 130, stderr);
+      const workers = await Promise.all([
+        startWorker(['--concurrency', '2', '--db', url]),
+        startWorker(['--concurrency', '2', '--db', url]),
+      ]);
+      const sql = postgres(url, { max: 1, onnotice: () => {} });
+      let queued: CliResult;
+      try {
+        for (const w of workers) {
+          assert.match(w.stderr(), new RegExp(`results recorded in ${shown.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')};`));
+          assert.doesNotMatch(w.stderr(), new RegExp(pg.password));
+        }
+        const count = async (run: number) =>
+          (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM autodisco_audit_results WHERE run_id = ${run}`)[0]
+            ?.n ?? 0;
+        await until(async () => (await count(1)) === FAST.length * 2, 'the workers to record run 1 without the audit');
+        // A whole audit with the workers: the audit records what they already did, and nothing twice.
+        queued = await cli(args);
+        assert.equal(queued.code, 1, queued.stderr);
+        assert.equal(await count(2), FAST.length * 2);
+        const [recorded] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM autodisco_audit_recorded`;
+        assert.equal(recorded?.n, FAST.length * 2 * 2, 'one row per run, address and client');
+        const runs = await sql<{ id: number; interrupted: boolean; finished: boolean }[]>`
+          SELECT id, interrupted, finished_at IS NOT NULL AS finished FROM autodisco_audit_runs ORDER BY id`;
+        assert.deepEqual(
+          runs.map((r) => [r.id, r.interrupted, r.finished]),
+          [
+            [1, true, true],
+            [2, false, true],
+          ],
+        );
+      } finally {
+        await sql.end();
+        await Promise.all(workers.map(stopWorker));
+      }
+      assert.deepEqual(outcomes(queued.stdout), outcomes(local.stdout));
+      assert.match(
+        queued.stdout + queued.stderr,
+        new RegExp(
+          `Results stored in ${esc(shown)} \\(run 2\\); see \\(with the password in PGPASSWORD\\) npx autodisco audit history DOMAIN --db ${esc(shown)}\n`,
+        ),
+      );
+      // The stored latest results equal the in-process run's, domain by domain and client by client.
+      const facts = async (location: string) => {
+        const store = await openResultStore(location);
+        try {
+          return (await latestOf(store)).map((r) => `${r.domain} ${r.client} ${r.outcome} ${r.codes.join(',')}`);
+        } finally {
+          await store.close();
+        }
+      };
+      assert.deepEqual(await facts(url), await facts(localDb));
+      assert.equal((await facts(url)).length, FAST.length * 2);
+    } finally {
+      await pg.stop();
+    }
   });
 
   test('a worker killed with SIGKILL mid-run loses no address: another worker takes its jobs', async () => {
@@ -293,10 +387,6 @@ describe('usage', () => {
     [['--queue', 'http://127.0.0.1:6379'], /--queue "http:\/\/127\.0\.0\.1:6379": expected redis:\/\/HOST:PORT/],
     [['--queue-run', 'run-1'], /--queue-run run-1: give --queue redis:\/\/HOST:PORT too/],
     [['--queue', 'redis://127.0.0.1:1', '--dns', '127.0.0.1'], /--dns with --queue: the workers make the lookups/],
-    [
-      ['--db', 'postgres://u:secret@127.0.0.1/db'],
-      /--db postgres:\/\/u:\*\*\*@127\.0\.0\.1\/db: the results store is an SQLite file in this version \(audit results in PostgreSQL are not there yet\)/,
-    ],
   ];
   for (const [args, message] of cases) {
     test(`audit ${args.join(' ')}: one line, exit 2`, async () => {
@@ -306,6 +396,29 @@ describe('usage', () => {
       assert.doesNotMatch(run.stderr, /secret/);
     });
   }
+
+  test('--db postgres:// that does not answer: audit and worker say so in one line, without the password, exit 1', async () => {
+    const url = 'postgres://u:secret@127.0.0.1:1/results';
+    const expected =
+      /^autodisco: --db postgres:\/\/u@127\.0\.0\.1:1\/results: cannot reach PostgreSQL at 127\.0\.0\.1:1 \(connection refused\); check that the server runs and listens there/;
+    const audit = await cli(['audit', write('one.txt', ['good.test']), '--no-progress', '--no-db', '--db', url]);
+    const worker = await cli(['worker', '--queue', 'redis://127.0.0.1:1', '--db', url]);
+    for (const run of [audit, worker]) {
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, expected);
+      assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+      assert.doesNotMatch(run.stderr, /secret/);
+    }
+  });
+
+  test('worker --db with a file: exit 2, a worker writes results only to PostgreSQL', async () => {
+    const run = await cli(['worker', '--queue', 'redis://127.0.0.1:1', '--db', 'data/audit.sqlite']);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(
+      run.stderr,
+      /^autodisco: --db data\/audit\.sqlite: a worker writes results only to PostgreSQL \(postgres:\/\/USER@HOST:PORT\/DB, the database the audit's --db names\)/,
+    );
+  });
 
   test('worker without --queue, or with a bad number: one line, exit 2', async () => {
     const missing = await cli(['worker']);

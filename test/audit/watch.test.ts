@@ -14,6 +14,7 @@ import { deliver, SIGNATURE_HEADER, type WebhookPayload } from '../../src/audit/
 import { type RunningLab, startLab } from '../../src/lab/lab.js';
 import { parseScenario } from '../../src/lab/scenario.js';
 import { cli, spawnCli } from '../helpers/cli.js';
+import { startPostgres } from '../helpers/postgres.js';
 
 const SECRET = 'correct horse battery staple';
 
@@ -199,6 +200,33 @@ describe('watch', () => {
       history.stdout,
       /new problem: prompt \(first audit\); new findings CERT_NAME_MISMATCH, ROOT_DOMAIN_BLOCKS_FALLBACK/,
     );
+  });
+
+  test('--db postgres://: two runs kept in PostgreSQL, events of the first only, the history from there', async () => {
+    const pg = await startPostgres();
+    try {
+      const url = await pg.createDatabase();
+      const input = join(dir, 'pg-domains.txt');
+      writeFileSync(input, 'good.test\ntrap.test\nnothing.test\n');
+      const lookup = ['--dns', lab.dns, '--ca', lab.caFile, '--timeout', '2000'];
+      const args = ['watch', input, '--every', '1s', '--jitter', '0', '--runs', '2', '--db', url, ...lookup];
+      const run = await cli([...args, '--metrics', '127.79.9.2:0'], { timeoutMs: 60_000 });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout.trimEnd().split('\n').length, 4, run.stdout);
+      assert.match(run.stderr, /run 1: 3 address\(es\).*; 4 event\(s\)/);
+      assert.match(run.stderr, /run 2: 3 address\(es\).*; 0 event\(s\)/);
+      assert.doesNotMatch(run.stderr, new RegExp(pg.password));
+      const history = await cli(['audit', 'history', 'trap.test', '--db', url, '--json']);
+      assert.equal(history.code, 0, history.stderr);
+      const parsed = JSON.parse(history.stdout) as { brokenSince: { client: string }[]; events: unknown[] };
+      assert.deepEqual(
+        parsed.brokenSince.map((b) => b.client),
+        ['outlook-2013'],
+      );
+      assert.equal(parsed.events.length, 2);
+    } finally {
+      await pg.stop();
+    }
   });
 
   test('usage: --webhook without a secret, a bad --every, --no-db', async () => {

@@ -1,13 +1,15 @@
 /**
  * A generated results store for the fleet tests: `domains` domains (d00001.test, ...), two clients, `runs` runs
  * through the store's own record() (so latest results, events and kept reports are the real ones). Each result's
- * outcome and codes follow `expected`, so that a test can count what the store must answer.
+ * outcome and codes follow `expected`, so that a test can count what the store must answer. `location`: an SQLite
+ * path (default: a new temporary file) or a PostgreSQL URL; a run's results are recorded a few at a time, as the
+ * workers of a queue record them.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openResultStore } from '../../src/audit/open-results.js';
 import type { AuditResult } from '../../src/audit/results.js';
-import { openResultStore } from '../../src/audit/sqlite-results.js';
 import type { DiscoveryReport, Outcome, ProfileName } from '../../src/discover/report.js';
 
 export const FLEET_CLIENTS: ProfileName[] = ['outlook', 'outlook-2013'];
@@ -35,25 +37,31 @@ const report = (domain: string, client: ProfileName, outcome: Outcome, codes: st
     findings: codes.map((code) => ({ code, severity: 'error', title: code, detail: '', fixes: [] })),
   }) as unknown as DiscoveryReport;
 
-export function generateFleetStore(
+export async function generateFleetStore(
   domains: number,
   runs: number,
-  path = join(mkdtempSync(join(tmpdir(), 'adk-fleet-')), 'audit.sqlite'),
-): string {
-  const store = openResultStore(path);
+  location = join(mkdtempSync(join(tmpdir(), 'adk-fleet-')), 'audit.sqlite'),
+): Promise<string> {
+  const store = await openResultStore(location);
+  const IN_FLIGHT = 16;
   for (let r = 1; r <= runs; r++) {
-    const run = store.startRun(FLEET_CLIENTS, domains);
+    const run = await store.startRun(FLEET_CLIENTS, domains);
     const at = `2026-03-${String(r).padStart(2, '0')}T10:00:00.000Z`;
-    for (let i = 1; i <= domains; i++) {
-      const domain = fleetDomain(i);
-      for (const client of FLEET_CLIENTS) {
-        const { outcome, codes } = expected(i, client, r);
-        const result: AuditResult = { domain, client, at, outcome, codes, certNotAfter: null, ms: 5 };
-        store.record(run, result, report(domain, client, outcome, codes));
+    let next = 1;
+    const writer = async () => {
+      while (next <= domains) {
+        const i = next++;
+        const domain = fleetDomain(i);
+        for (const client of FLEET_CLIENTS) {
+          const { outcome, codes } = expected(i, client, r);
+          const result: AuditResult = { domain, client, at, outcome, codes, certNotAfter: null, ms: 5 };
+          await store.record(run, result, report(domain, client, outcome, codes));
+        }
       }
-    }
-    store.finishRun(run, false);
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, writer));
+    await store.finishRun(run, false);
   }
-  store.close();
-  return path;
+  await store.close();
+  return location;
 }

@@ -8,7 +8,7 @@ import { generateFleetStore } from '../helpers/fleet-store.js';
 describe('fleet pages', () => {
   let t: AdminApp;
   before(async () => {
-    t = await adminApp({ fleet: new FleetSource(generateFleetStore(140, 2), false) });
+    t = await adminApp({ fleet: new FleetSource(await generateFleetStore(140, 2), false) });
   });
   after(async () => {
     await t.app.close();

@@ -5,6 +5,11 @@
  * return value rather than a shared results store: the audit that enqueued stays the only writer of its outputs
  * and of its --db, which then needs not be reachable from the workers.
  *
+ * With a shared results store (PostgreSQL: `audit --db postgres://…` and `worker --db postgres://…` on the same
+ * database), each job also names that store's id and the run: a worker whose --db is that store records the
+ * results there itself, so they land even if the audit is gone; the audit records them too, and the store keeps
+ * one result per run, address and client whoever comes first (a retried job is not stored twice).
+ *
  * A job is tried 3 times (exponential backoff from 1 s); one that keeps failing stays in the queue's failed set
  * (the dead-letter list) and the audit names its address. A worker killed outright leaves its jobs locked: once
  * the lock expires, BullMQ's stalled-job check of any other worker puts them back in the queue.
@@ -68,6 +73,11 @@ export function jobIdOf(runKey: string, email: string): string {
   return `${runKey}.${createHash('sha256').update(email).digest('hex').slice(0, 32)}`;
 }
 
+/** An audit job as queued: the address and clients, and the shared results store of its run, if any. */
+export interface QueuedAuditJob extends AuditJob {
+  results?: { store: string; runId: number };
+}
+
 /** A job that failed JOB_ATTEMPTS times: it stays in the failed set of the queue. */
 export class DeadLetterError extends Error {}
 
@@ -78,6 +88,7 @@ export class BullmqAuditQueue {
   #left = 0;
   #stopped = false;
   #stop: () => void = () => undefined;
+  #results: QueuedAuditJob['results'];
 
   constructor(
     connection: RedisOptions,
@@ -117,6 +128,10 @@ export class BullmqAuditQueue {
     }
   }
 
+  storeResultsIn(store: { id: string; runId: number }): void {
+    this.#results = { store: store.id, runId: store.runId };
+  }
+
   /** The audit stops waiting; its jobs stay queued (the workers go on; --queue-run picks their results up). */
   stop(): void {
     this.#stopped = true;
@@ -136,11 +151,11 @@ export class BullmqAuditQueue {
     const added: Job<AuditJob, DiscoveryReport[]>[] = [];
     // addBulk in slices: one Redis round trip per slice, not per address.
     for (let i = 0; i < jobs.length && !this.#stopped; i += 500) {
-      const slice = jobs.slice(i, i + 500).map((data) => ({
+      const slice = jobs.slice(i, i + 500).map((job) => ({
         name: 'address',
-        data,
+        data: (this.#results ? { ...job, results: this.#results } : job) as QueuedAuditJob,
         opts: {
-          jobId: jobIdOf(this.runKey, data.target.email),
+          jobId: jobIdOf(this.runKey, job.target.email),
           attempts: JOB_ATTEMPTS,
           backoff: { type: 'exponential', delay: 1000 },
           removeOnComplete: { age: KEEP_COMPLETED_S },
@@ -194,10 +209,10 @@ export interface AuditWorkerOptions {
 /** A BullMQ worker running `run` for each job; its return value is the job's result. Quit `client` after close(). */
 export function startAuditWorker(
   client: Redis,
-  run: (job: AuditJob) => Promise<DiscoveryReport[]>,
+  run: (job: QueuedAuditJob) => Promise<DiscoveryReport[]>,
   options: AuditWorkerOptions,
-): Worker<AuditJob, DiscoveryReport[]> {
-  return new Worker<AuditJob, DiscoveryReport[]>(AUDIT_QUEUE_NAME, (job) => run(job.data), {
+): Worker<QueuedAuditJob, DiscoveryReport[]> {
+  return new Worker<QueuedAuditJob, DiscoveryReport[]>(AUDIT_QUEUE_NAME, (job) => run(job.data), {
     connection: client,
     concurrency: options.concurrency,
     lockDuration: options.lockDurationMs,

@@ -1,9 +1,8 @@
 /** `autodisco audit history DOMAIN`: since when is this domain broken, and what changed then (the stored events). */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { openResultStore } from '../../audit/open-results.js';
 import type { AuditEvent, DomainHistory } from '../../audit/results.js';
-import { DEFAULT_RESULTS_DB, openResultStore } from '../../audit/sqlite-results.js';
-import { AutodiscoError } from '../../errors.js';
+import { DEFAULT_RESULTS_DB } from '../../audit/sqlite-results.js';
 import { usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 
@@ -42,10 +41,13 @@ export function registerHistoryCommand(audit: Command): void {
     .command('history')
     .description('since when is a domain broken, and what changed then (from the results store)')
     .argument('<domain>', 'the domain (e.g. contoso.com)')
-    .option('--db <path>', `SQLite results store (default: "${DEFAULT_RESULTS_DB}")`)
+    .option(
+      '--db <path|url>',
+      `results store: an SQLite file (default: "${DEFAULT_RESULTS_DB}") or postgres://USER@HOST:PORT/DB (the password in PGPASSWORD)`,
+    )
     .option('--json', 'the history as JSON')
     .option('--limit <n>', 'events shown at most', '50')
-    .action((domain: string, local: { db?: string; json?: boolean; limit: string }, command: Command) => {
+    .action(async (domain: string, local: { db?: string; json?: boolean; limit: string }, command: Command) => {
       // `audit` has --db and --json too, and commander gives them to it wherever they stand on the line.
       const opts = { ...local, ...(command.optsWithGlobals() as { db?: string; json?: boolean; limit: string }) };
       opts.db ??= DEFAULT_RESULTS_DB;
@@ -54,15 +56,13 @@ export function registerHistoryCommand(audit: Command): void {
         if (!Number.isInteger(limit) || limit < 1)
           throw usage(`--limit "${opts.limit}": expected a whole number from 1`);
         const db = opts.db ?? DEFAULT_RESULTS_DB;
-        if (!existsSync(db)) {
-          throw new AutodiscoError(
-            'ADK_ERR_STORE_NOT_FOUND',
-            `--db ${db}: no results store there; run npx autodisco audit FILE --db ${db} first`,
-          );
+        const store = await openResultStore(db, { mustExist: true });
+        let history: DomainHistory;
+        try {
+          history = await store.history(domain, limit);
+        } finally {
+          await store.close();
         }
-        const store = openResultStore(db);
-        const history = store.history(domain, limit);
-        store.close();
         process.stdout.write(opts.json ? `${JSON.stringify(history, null, 2)}\n` : renderHistory(history));
         process.exitCode = history.latest.length === 0 ? EXIT.failed : EXIT.ok;
       } catch (err) {

@@ -9,13 +9,14 @@ import { existsSync, openSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { startAudit } from '../../audit/execute.js';
 import { type Journal, readCsvJournal, readNdjsonJournal } from '../../audit/journal.js';
+import { openResultStore, resultsLabel } from '../../audit/open-results.js';
 import { type AuditFormat, type AuditWriter, createWriter, fdSink, stdoutSink } from '../../audit/outputs.js';
 import { Progress } from '../../audit/progress.js';
 import { BullmqAuditQueue, DeadLetterError, printableQueueUrl, redisConnection } from '../../audit/queue/bullmq.js';
 import { renderSummary } from '../../audit/render.js';
 import type { ResultStore } from '../../audit/results.js';
-import { openResultStore } from '../../audit/sqlite-results.js';
 import { SummaryBuilder } from '../../audit/summary.js';
+import { isDatabaseUrl, urlHasPassword } from '../../store/postgres/url.js';
 import { type AuditCliOptions, parseAuditOptions, readAuditInput, registerAuditRunOptions } from '../audit-options.js';
 import { fileReason } from '../files.js';
 import { usage } from '../options.js';
@@ -96,9 +97,9 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
     writer = createWriter(format, sink, parsed.clients, !journal?.existed);
   }
   let store: ResultStore | undefined;
-  if (parsed.db !== null) store = openResultStore(parsed.db);
+  if (parsed.db !== null) store = await openResultStore(parsed.db);
 
-  const run = startAudit(
+  const run = await startAudit(
     {
       targets: input.targets,
       clients: parsed.clients,
@@ -127,16 +128,22 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
   const summaryStream = format !== null && opts.out === undefined ? process.stderr : process.stdout;
   const stored =
     parsed.db !== null && run.runId !== null
-      ? `Results stored in ${parsed.db} (run ${run.runId}); see npx autodisco audit history DOMAIN --db ${parsed.db}`
+      ? `Results stored in ${resultsLabel(parsed.db)} (run ${run.runId}); see${isDatabaseUrl(parsed.db) && urlHasPassword(parsed.db) ? ' (with the password in PGPASSWORD)' : ''} npx autodisco audit history DOMAIN --db ${resultsLabel(parsed.db)}`
       : '';
 
-  const finish = (interrupted: boolean): number => {
+  // Once: after Ctrl-C the waiting below ends too, and must not finish the run a second time as complete.
+  let finishing: Promise<number> | undefined;
+  const finish = (interrupted: boolean): Promise<number> => {
+    finishing ??= finishRun(interrupted);
+    return finishing;
+  };
+  const finishRun = async (interrupted: boolean): Promise<number> => {
     summary.interrupted = interrupted;
     progress?.stop();
     const built = summary.build();
     writer?.finish(built);
-    if (run.runId !== null) store?.finishRun(run.runId, interrupted);
-    store?.close();
+    if (run.runId !== null) await store?.finishRun(run.runId, interrupted);
+    await store?.close();
     const extra = [
       stored,
       interrupted && opts.out ? `Continue with the same command and --resume.` : '',
@@ -153,7 +160,10 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
   const onSigint = () => {
     // The reports in flight are lost on purpose (--resume redoes them); everything written stays.
     run.queue.stop();
-    process.exit(finish(true));
+    void finish(true).then(
+      (code) => process.exit(code),
+      (error: unknown) => process.exit(reportError(error)),
+    );
   };
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
@@ -165,6 +175,12 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
   }
   try {
     await run.finished;
+  } catch (error) {
+    // The results store failed mid-run: what is written stays; the run is marked interrupted where possible.
+    progress?.stop();
+    if (run.runId !== null) await store?.finishRun(run.runId, true).catch(() => undefined);
+    await store?.close().catch(() => undefined);
+    throw error;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

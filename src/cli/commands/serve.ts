@@ -318,7 +318,7 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
       await running.close();
       await store.close();
       await admin?.store.close();
-      admin?.deps.fleet?.close();
+      await admin?.deps.fleet?.close();
       process.exit(0);
     };
     process.once('SIGINT', stop);
@@ -336,11 +336,11 @@ async function serve(opts: ServeOptions, argv: readonly string[]): Promise<void>
   if (admin) {
     const uiUrl = urls['https'] ?? (opts.httpMode === 'redirect' ? undefined : urls['http']);
     out.write(await loginLines(admin.deps, opts, uiUrl, opts.db, command));
-    out.write(fleetLine(admin.deps.fleet));
+    out.write(await fleetLine(admin.deps.fleet));
     if (workers > 1) {
       // The workers serve the UI from their own admin stores; the primary only needed this one to say the above.
       await admin.store.close();
-      admin.deps.fleet?.close();
+      await admin.deps.fleet?.close();
     }
   }
   out.write(

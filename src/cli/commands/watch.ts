@@ -8,8 +8,8 @@ import type { Server } from 'node:http';
 import type { Command } from 'commander';
 import { startAudit } from '../../audit/execute.js';
 import { listenMetrics, WatchMetrics } from '../../audit/metrics.js';
+import { openResultStore } from '../../audit/open-results.js';
 import type { AuditEvent } from '../../audit/results.js';
-import { openResultStore } from '../../audit/sqlite-results.js';
 import { WEBHOOK_SCHEMA_ID, WebhookQueue } from '../../audit/webhook.js';
 import { type AuditCliOptions, parseAuditOptions, readAuditInput, registerAuditRunOptions } from '../audit-options.js';
 import { secretFromEnv, usage } from '../options.js';
@@ -73,7 +73,7 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
   await readAuditInput(file, opts.fromConfig);
 
   const log = (line: string) => process.stderr.write(`autodisco watch: ${line}\n`);
-  const store = openResultStore(parsed.db);
+  const store = await openResultStore(parsed.db);
   const metrics = new WatchMetrics();
   const webhook =
     opts.webhook && secret ? new WebhookQueue({ url: opts.webhook, secret, log: (line) => log(line) }) : undefined;
@@ -88,7 +88,7 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
 
   let stopping = false;
   let wake: (() => void) | undefined;
-  let current: ReturnType<typeof startAudit> | undefined;
+  let current: Awaited<ReturnType<typeof startAudit>> | undefined;
   const stop = () => {
     if (stopping) {
       log('stopped at once: lookups in flight and pending webhook deliveries are dropped');
@@ -107,7 +107,7 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
       const startedAt = new Date();
       const input = await readAuditInput(file, opts.fromConfig);
       const events: AuditEvent[] = [];
-      current = startAudit({
+      current = await startAudit({
         targets: input.targets,
         clients: parsed.clients,
         engine: parsed.engine,
@@ -125,7 +125,7 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
       });
       await current.finished;
       const runId = current.runId ?? 0;
-      store.finishRun(runId, stopping);
+      await store.finishRun(runId, stopping);
       const finishedAt = new Date();
       const counts = current.summary.counts();
       log(
@@ -142,7 +142,7 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
       }
       metrics.runs.inc();
       metrics.lastRun.set(finishedAt.getTime() / 1000);
-      metrics.update(store.latest(), new Set(input.targets.map((t) => t.domain)));
+      await metrics.update(store.latest(), new Set(input.targets.map((t) => t.domain)));
       if (run >= runs || stopping) break;
       const waitMs = Math.max(0, startedAt.getTime() + everyMs + Math.random() * jitterMs - Date.now());
       log(`next run at ${new Date(Date.now() + waitMs).toISOString()}`);
@@ -159,7 +159,7 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    store.close();
+    await store.close();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   }
   return EXIT.ok;

@@ -2,13 +2,26 @@
  * `autodisco worker --queue redis://HOST:PORT`: runs the jobs `audit --queue` enqueues, as many machines as
  * wanted, each job one address through the same engine and diagnosis as an in-process audit (auditOne over the
  * shared ports of this worker). The reports go back as the job's return value; the audit writes and stores them.
+ * With `--db postgres://…` (the database the audit's --db names too), the worker also records the results there
+ * itself, under the audit's run: they land even when the audit is gone, and the store keeps each one once.
  * SIGTERM or Ctrl-C: no new job is taken, the jobs in hand finish, then the worker exits (a second signal stops
  * at once; BullMQ hands those jobs to another worker once their locks expire).
  */
 import type { Command } from 'commander';
+import { openResultStore } from '../../audit/open-results.js';
 import { createAuditPorts } from '../../audit/ports.js';
-import { printableQueueUrl, redisClient, redisConnection, startAuditWorker } from '../../audit/queue/bullmq.js';
-import { auditOne } from '../../audit/run.js';
+import {
+  printableQueueUrl,
+  type QueuedAuditJob,
+  redisClient,
+  redisConnection,
+  startAuditWorker,
+} from '../../audit/queue/bullmq.js';
+import { type ResultStore, resultOf } from '../../audit/results.js';
+import { type AuditEngineOptions, auditOne } from '../../audit/run.js';
+import type { DiscoveryReport } from '../../discover/report.js';
+import { AutodiscoError } from '../../errors.js';
+import { isPostgresUrl, maskUrl } from '../../store/postgres/url.js';
 import { collect, parseDnsServers, readCaFiles, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 
@@ -21,6 +34,38 @@ interface WorkerCommandOptions {
   perHost: string;
   lockDuration: string;
   stalledInterval: string;
+  db?: string;
+}
+
+/**
+ * The job's lookups, and with a results store, its results recorded there when the job belongs to that store. A
+ * failed write fails the job: BullMQ tries it again (the store keeps a result once, whoever records it).
+ */
+function jobRunner(
+  engine: AuditEngineOptions,
+  ports: ReturnType<typeof createAuditPorts>,
+  store: ResultStore | undefined,
+  log: (line: string) => void,
+): (job: QueuedAuditJob) => Promise<DiscoveryReport[]> {
+  const foreign = new Set<string>();
+  return async (job) => {
+    // The clients of one address run side by side, sharing DNS answers and handshakes, as in run.ts.
+    const reports = await Promise.all(job.clients.map((client) => auditOne(job.target.email, client, engine, ports)));
+    const results = job.results;
+    if (store && results) {
+      if (results.store === store.sharedId) {
+        for (const report of reports) {
+          await store.record(results.runId, resultOf(job.target.domain, report, new Date().toISOString()), report);
+        }
+      } else if (!foreign.has(results.store)) {
+        foreign.add(results.store);
+        log(
+          `the audit of run ${results.runId} stores its results in another database than --db ${store.label}; its reports go back to the audit only`,
+        );
+      }
+    }
+    return reports;
+  };
 }
 
 function wholeNumber(option: string, raw: string, min: number, max: number): number {
@@ -46,16 +91,24 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   const stalledIntervalMs = wholeNumber('--stalled-interval', opts.stalledInterval, 200, 3_600_000);
   const dnsServers = parseDnsServers(opts.dns);
   const ca = await readCaFiles(opts.ca);
+  if (opts.db !== undefined && !isPostgresUrl(opts.db)) {
+    throw new AutodiscoError(
+      'ADK_ERR_STORE_URL',
+      `--db ${maskUrl(opts.db)}: a worker writes results only to PostgreSQL (postgres://USER@HOST:PORT/DB, the database the audit's --db names), which every worker and the audit share; without --db the reports go back to the audit, which stores them`,
+    );
+  }
   const ports = createAuditPorts({ dnsServers, timeoutMs, perHost });
   const engine = { timeoutMs, ca };
+  const log = (line: string) => process.stderr.write(`autodisco worker: ${line}\n`);
+  // Opened before the queue: a wrong URL or an unreachable database fails now, not at the first job.
+  const store = opts.db !== undefined ? await openResultStore(opts.db) : undefined;
 
   const client = redisClient(connection);
-  const worker = startAuditWorker(
-    client,
-    // The clients of one address run side by side, sharing DNS answers and handshakes, as in run.ts.
-    (job) => Promise.all(job.clients.map((client) => auditOne(job.target.email, client, engine, ports))),
-    { concurrency, lockDurationMs, stalledIntervalMs },
-  );
+  const worker = startAuditWorker(client, jobRunner(engine, ports, store, log), {
+    concurrency,
+    lockDurationMs,
+    stalledIntervalMs,
+  });
   let lastError = '';
   worker.on('error', (error) => {
     // Redis away: ioredis reconnects by itself; say so once per distinct reason, not at every retry.
@@ -73,7 +126,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   );
   await worker.waitUntilReady().finally(() => clearTimeout(slow));
   process.stderr.write(
-    `autodisco worker: taking audit jobs from ${where}, ${concurrency} at a time; SIGTERM or Ctrl-C finishes the jobs in hand and stops\n`,
+    `autodisco worker: taking audit jobs from ${where}, ${concurrency} at a time${store ? `; results recorded in ${store.label}` : ''}; SIGTERM or Ctrl-C finishes the jobs in hand and stops\n`,
   );
 
   return new Promise<number>((resolve) => {
@@ -84,6 +137,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
         void worker
           .close(true)
           .finally(() => client.disconnect())
+          .finally(() => store?.close())
           .finally(() => resolve(130));
         return;
       }
@@ -92,6 +146,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
       void worker.close().then(
         async () => {
           await client.quit().catch(() => undefined);
+          await store?.close().catch(() => undefined);
           process.stderr.write('autodisco worker: stopped\n');
           resolve(EXIT.ok);
         },
@@ -124,6 +179,10 @@ export function registerWorkerCommand(program: Command): void {
       '30000',
     )
     .option('--stalled-interval <ms>', 'how often this worker looks for jobs whose worker died', '30000')
+    .option(
+      '--db <url>',
+      "also record the results in this PostgreSQL results store, the one the audit's --db names: postgres://USER@HOST:PORT/DB (the password in PGPASSWORD)",
+    )
     .action(async (opts: WorkerCommandOptions) => {
       try {
         process.exitCode = await workerCommand(opts);

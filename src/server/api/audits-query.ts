@@ -8,6 +8,7 @@ import type { FleetSource } from '../../audit/sqlite-fleet.js';
 import { command, shellQuote } from '../../cli/invocation.js';
 import { PROFILE_NAMES } from '../../discover/profiles.js';
 import type { ProfileName } from '../../discover/report.js';
+import { connectionReason, isConnectionError } from '../../store/postgres/errors.js';
 
 export const OUTCOME_FILTERS = ['settings', 'prompt', 'failed', 'broken'] as const;
 
@@ -35,32 +36,49 @@ export const domainQuery = z.strictObject({ events: z.coerce.number().int().min(
 
 /** The command that fills the results store serve reads, as printed: runnable where the user is. */
 export function auditCommand(source: FleetSource): string {
-  return command(`audit <file>${source.isDefault ? '' : ` --db ${shellQuote(source.path)}`}`);
+  return command(`audit <file>${source.isDefault ? '' : ` --db ${shellQuote(source.label)}`}`);
 }
 
 export type FleetAccess =
   | { ok: true; reader: FleetReader }
   | { ok: false; status: 404 | 503; error: 'no-results' | 'results-store'; message: string };
 
-export function fleetAccess(source: FleetSource | undefined): FleetAccess {
+export async function fleetAccess(source: FleetSource | undefined): Promise<FleetAccess> {
   if (!source) {
     return {
       ok: false,
       status: 404,
       error: 'no-results',
-      message: 'this server reads no audit results (serve --ui --audit-db <path>)',
+      message: 'this server reads no audit results (serve --ui --audit-db <path or postgres:// URL>)',
     };
   }
   try {
-    const reader = source.reader();
+    const reader = await source.reader();
     if (reader) return { ok: true, reader };
     return {
       ok: false,
       status: 404,
       error: 'no-results',
-      message: `no audit results yet: ${source.path} does not exist. Produce them with: ${auditCommand(source)} (one domain or address per line)`,
+      message: `no audit results yet: ${source.missing}. Produce them with: ${auditCommand(source)} (one domain or address per line)`,
     };
   } catch (err) {
     return { ok: false, status: 503, error: 'results-store', message: (err as Error).message };
   }
+}
+
+/**
+ * A read that failed because the results database went away (PostgreSQL): HTTP 503 `results-store`, naming the
+ * store without its password, rather than a 500. Anything else is a fault: undefined, and it is thrown on.
+ */
+export function unavailable(
+  source: FleetSource | undefined,
+  err: unknown,
+): Exclude<FleetAccess, { ok: true }> | undefined {
+  if (!isConnectionError(err)) return undefined;
+  return {
+    ok: false,
+    status: 503,
+    error: 'results-store',
+    message: `--audit-db ${source?.label ?? ''}: cannot read the results store now (${connectionReason(err)}); the answers come back when the database does`,
+  };
 }

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { FleetReader } from '../../audit/fleet.js';
 import { zodProblems } from '../../settings/validate.js';
-import { domainQuery, fleetAccess, latestQuery, runsQuery, trendQuery } from './audits-query.js';
+import { domainQuery, fleetAccess, latestQuery, runsQuery, trendQuery, unavailable } from './audits-query.js';
 import type { AdminContext } from './context.js';
 
 export async function auditsRoutes(app: FastifyInstance, ctx: AdminContext): Promise<void> {
@@ -25,9 +25,16 @@ export async function auditsRoutes(app: FastifyInstance, ctx: AdminContext): Pro
           .code(422)
           .send({ error: 'invalid', message: `${problems.length} problem(s) in the query`, problems });
       }
-      const access = fleetAccess(ctx.fleet);
+      const access = await fleetAccess(ctx.fleet);
       if (!access.ok) return reply.code(access.status).send({ error: access.error, message: access.message });
-      const body = answer(access.reader, q.data, request);
+      let body: unknown;
+      try {
+        body = await answer(access.reader, q.data, request);
+      } catch (err) {
+        const away = unavailable(ctx.fleet, err);
+        if (!away) throw err;
+        return reply.code(away.status).send({ error: away.error, message: away.message });
+      }
       return body === undefined
         ? reply.code(404).send({ error: 'not-found', message: 'no audit result of this domain is stored' })
         : body;
@@ -39,11 +46,11 @@ export async function auditsRoutes(app: FastifyInstance, ctx: AdminContext): Pro
   );
   app.get(
     '/api/v1/audits/latest',
-    serve(latestQuery, (reader, q) => ({ summary: reader.summary(), ...reader.domains(q) })),
+    serve(latestQuery, async (reader, q) => ({ summary: await reader.summary(), ...(await reader.domains(q)) })),
   );
   app.get(
     '/api/v1/audits/trend',
-    serve(trendQuery, (reader, q) => ({ points: reader.trend(q.runs) })),
+    serve(trendQuery, async (reader, q) => ({ points: await reader.trend(q.runs) })),
   );
   app.get(
     '/api/v1/audits/domains/:domain',

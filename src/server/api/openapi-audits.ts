@@ -46,7 +46,10 @@ export function auditPaths(errors: Record<number, unknown>, answer: Answer): Rec
       'Error',
     ),
     422: answer('a bad query parameter, named with what was expected', 'Error'),
-    503: answer('the --audit-db file cannot be read as a results store', 'Error'),
+    503: answer(
+      'the --audit-db store cannot be read: not a results store, or its PostgreSQL database does not answer',
+      'Error',
+    ),
     ...errors,
   };
   return {

@@ -4,10 +4,10 @@
  * list is filtered and paged by the results store (sqlite-fleet.ts); the pages only render a page.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { FleetQuery, FleetReader, FleetSummary } from '../../audit/fleet.js';
+import type { DomainDetail, FleetDomain, FleetQuery, FleetSummary, Page, TrendPoint } from '../../audit/fleet.js';
 import type { AuditEvent } from '../../audit/results.js';
 import { PROFILE_NAMES } from '../../discover/profiles.js';
-import { type FleetAccess, fleetAccess, latestQuery, OUTCOME_FILTERS } from '../api/audits-query.js';
+import { type FleetAccess, fleetAccess, latestQuery, OUTCOME_FILTERS, unavailable } from '../api/audits-query.js';
 import type { AdminContext } from '../api/context.js';
 import { type Html, html } from './html.js';
 import { clientSection } from './report-html.js';
@@ -64,12 +64,11 @@ function filterForm(q: FleetQuery, codes: FleetSummary['codes']): Html {
 }
 
 function domainTable(
-  reader: FleetReader,
+  page: Page<FleetDomain>,
   q: FleetQuery,
   clients: string[],
   params: Record<string, string | number | undefined>,
 ): Html {
-  const page = reader.domains(q);
   const cell = (r: { outcome: string; codes: string[] } | undefined) =>
     r
       ? html`<td class="outcome-cell outcome-${r.outcome}">${r.outcome}${r.codes.length ? html`<br><small>${r.codes.join(', ')}</small>` : ''}</td>`
@@ -103,7 +102,7 @@ ${e.codes.length ? html`<p class="detail">${e.kind === 'fixed' ? 'gone: ' : 'new
 
 export async function fleetPages(app: FastifyInstance, ctx: AdminContext, send: SendPage): Promise<void> {
   app.get<{ Querystring: Record<string, unknown> }>('/ui/fleet', async (request, reply) => {
-    const access = request.principal ? fleetAccess(ctx.fleet) : undefined;
+    let access = request.principal ? await fleetAccess(ctx.fleet) : undefined;
     const raw = Object.fromEntries(
       Object.entries(request.query).filter(
         ([k, v]) => ['client', 'outcome', 'code', 'search', 'offset'].includes(k) && typeof v === 'string' && v !== '',
@@ -111,32 +110,54 @@ export async function fleetPages(app: FastifyInstance, ctx: AdminContext, send: 
     ) as Record<string, string>;
     const parsed = latestQuery.safeParse({ ...raw, limit: PAGE_SIZE });
     if (!parsed.success && access?.ok) reply.code(400);
+    const q: FleetQuery = parsed.success ? parsed.data : { offset: 0, limit: PAGE_SIZE };
+    // Read before rendering: the reader answers asynchronously, the page is rendered in one go.
+    let read: { summary: FleetSummary; trend: TrendPoint[]; page: Page<FleetDomain> } | undefined;
+    try {
+      read = access?.ok
+        ? {
+            summary: await access.reader.summary(),
+            trend: await access.reader.trend(TREND_RUNS),
+            page: await access.reader.domains(q),
+          }
+        : undefined;
+    } catch (err) {
+      access = unavailable(ctx.fleet, err);
+      if (!access) throw err;
+      reply.code(access.status);
+    }
     return send(
       request,
       reply,
       'Fleet',
       () => {
         if (!access) return html``;
-        if (!access.ok) return noStore(access);
-        const summary = access.reader.summary();
+        if (!access.ok || !read) return access.ok ? html`` : noStore(access);
+        const { summary } = read;
         const clients = summary.byClient.map((c) => c.client);
-        const q: FleetQuery = parsed.success ? parsed.data : { offset: 0, limit: PAGE_SIZE };
         const params = { client: q.client, outcome: q.outcome, code: q.code, search: q.search, offset: q.offset };
-        return html`<p>The latest result of every domain and client in ${ctx.fleet?.path}, from <code>autodisco audit</code> and <code>watch</code>.</p>
+        return html`<p>The latest result of every domain and client in ${ctx.fleet?.label}, from <code>autodisco audit</code> and <code>watch</code>.</p>
 ${summaryTables(summary)}
-<h2>Broken domains over the runs</h2>${trendChart(access.reader.trend(TREND_RUNS))}
+<h2>Broken domains over the runs</h2>${trendChart(read.trend)}
 <h2>Domains</h2>
 ${parsed.success ? '' : html`<div class="notice error" role="alert">${parsed.error.issues.map((i) => html`<p>${String(i.path[0])} "${raw[String(i.path[0])] ?? ''}": ${i.message}</p>`)}</div>`}
 ${filterForm(q, summary.codes)}
-${domainTable(access.reader, q, clients, params)}`;
+${domainTable(read.page, q, clients, params)}`;
       },
       'fleet',
     );
   });
 
   app.get<{ Params: { domain: string } }>('/ui/fleet/:domain', async (request, reply) => {
-    const access = request.principal ? fleetAccess(ctx.fleet) : undefined;
-    const detail = access?.ok ? access.reader.domain(request.params.domain, 100) : undefined;
+    let access = request.principal ? await fleetAccess(ctx.fleet) : undefined;
+    let detail: DomainDetail | undefined;
+    try {
+      detail = access?.ok ? await access.reader.domain(request.params.domain, 100) : undefined;
+    } catch (err) {
+      access = unavailable(ctx.fleet, err);
+      if (!access) throw err;
+      reply.code(access.status);
+    }
     if (access?.ok && !detail) reply.code(404);
     const name = detail?.domain ?? request.params.domain;
     return send(
