@@ -8,10 +8,10 @@
  * Times are timestamptz (compared by the server, read back as ISO strings); JSON is `json`, which keeps the
  * key order of what was written (a stored report reads back byte for byte as the API served it).
  */
-import type { Sql, TransactionSql } from 'postgres';
-import { AutodiscoError } from '../errors.js';
+import type { Sql } from 'postgres';
+import { type MigrationTrack, migrateTrack, type PgMigration } from '../store/postgres/migrate.js';
 
-export const PG_ADMIN_MIGRATIONS: readonly { version: number; description: string; sql: string }[] = [
+export const PG_ADMIN_MIGRATIONS: readonly PgMigration[] = [
   {
     version: 1,
     description: 'accounts, sessions, API tokens, login links, audit log, stored diagnoses',
@@ -87,39 +87,13 @@ export const PG_ADMIN_MIGRATIONS: readonly { version: number; description: strin
   },
 ];
 
-/** Any constant, not the settings' one: the advisory lock that serialises admin migrations. */
-const ADMIN_MIGRATION_LOCK = 0x6164736d; // "adsm"
-
-async function hasAdminSchema(sql: Sql | TransactionSql): Promise<boolean> {
-  const [row] = await sql<
-    { found: string | null }[]
-  >`SELECT to_regclass('autodisco_admin_schema_migrations')::text AS found`;
-  return row?.found != null;
-}
+const TRACK: MigrationTrack = {
+  table: 'autodisco_admin_schema_migrations',
+  lock: 0x6164736d, // "adsm": not the settings' lock
+  name: 'admin schema',
+  migrations: PG_ADMIN_MIGRATIONS,
+};
 
 export async function migrateAdmin(sql: Sql, label: string): Promise<void> {
-  const latest = PG_ADMIN_MIGRATIONS.at(-1)?.version ?? 0;
-  await sql.begin(async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(${ADMIN_MIGRATION_LOCK})`;
-    // Only when missing: even CREATE … IF NOT EXISTS needs the CREATE right, which a serving user need not have.
-    if (!(await hasAdminSchema(tx))) {
-      await tx`CREATE TABLE autodisco_admin_schema_migrations (
-        version integer PRIMARY KEY,
-        description text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now()
-      )`;
-    }
-    const [row] = await tx<{ v: number | null }[]>`SELECT max(version) AS v FROM autodisco_admin_schema_migrations`;
-    const current = row?.v ?? 0;
-    if (current > latest) {
-      throw new AutodiscoError(
-        'ADK_ERR_STORE_NEWER_SCHEMA',
-        `the database ${label} has admin schema version ${current}; this autodisco knows versions up to ${latest}`,
-      );
-    }
-    for (const m of PG_ADMIN_MIGRATIONS.filter((m) => m.version > current)) {
-      await tx.unsafe(m.sql);
-      await tx`INSERT INTO autodisco_admin_schema_migrations (version, description) VALUES (${m.version}, ${m.description})`;
-    }
-  });
+  await migrateTrack(sql, TRACK, label);
 }

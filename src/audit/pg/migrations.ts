@@ -9,9 +9,9 @@
  * the "C" collation, as in SQLite: they compare and sort by bytes, and come back exactly as written.
  */
 import type { Sql, TransactionSql } from 'postgres';
-import { AutodiscoError } from '../../errors.js';
+import { hasTrackTable, type MigrationTrack, migrateTrack, type PgMigration } from '../../store/postgres/migrate.js';
 
-export const RESULTS_MIGRATIONS: readonly { version: number; description: string; sql: string }[] = [
+export const RESULTS_MIGRATIONS: readonly PgMigration[] = [
   {
     version: 1,
     description: 'audit runs, results, latest results, events',
@@ -80,44 +80,18 @@ export const RESULTS_MIGRATIONS: readonly { version: number; description: string
   },
 ];
 
-/** Any constant apart from the settings store's: the advisory lock that serialises results migrations. */
-const MIGRATION_LOCK = 0x61647372; // "adsr"
+const TRACK: MigrationTrack = {
+  table: 'autodisco_results_migrations',
+  lock: 0x61647372, // "adsr": not the settings' or the admin tables' lock
+  name: 'results schema',
+  migrations: RESULTS_MIGRATIONS,
+};
 
-/**
- * Whether the database holds the audit results tables. A query on pg_tables, not to_regclass(): after waiting
- * for the advisory lock, to_regclass() answers from the session's catalog cache, which has not yet heard of the
- * table another instance created meanwhile; a query reads with the statement's own snapshot.
- */
+/** Whether the database holds the audit results tables. */
 export async function hasResultsSchema(sql: Sql | TransactionSql): Promise<boolean> {
-  const [row] = await sql<{ found: boolean }[]>`
-    SELECT EXISTS (SELECT 1 FROM pg_tables
-      WHERE schemaname = current_schema() AND tablename = 'autodisco_results_migrations') AS found`;
-  return row?.found === true;
+  return hasTrackTable(sql, TRACK.table);
 }
 
 export async function migrateResults(sql: Sql, label: string): Promise<void> {
-  const latest = RESULTS_MIGRATIONS.at(-1)?.version ?? 0;
-  await sql.begin(async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
-    // Only when missing: even CREATE … IF NOT EXISTS needs the CREATE right, which a reading user need not have.
-    if (!(await hasResultsSchema(tx))) {
-      await tx`CREATE TABLE autodisco_results_migrations (
-        version integer PRIMARY KEY,
-        description text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now()
-      )`;
-    }
-    const [row] = await tx<{ v: number | null }[]>`SELECT max(version) AS v FROM autodisco_results_migrations`;
-    const current = row?.v ?? 0;
-    if (current > latest) {
-      throw new AutodiscoError(
-        'ADK_ERR_STORE_NEWER_SCHEMA',
-        `the database ${label} has results schema version ${current}; this autodisco knows versions up to ${latest}`,
-      );
-    }
-    for (const m of RESULTS_MIGRATIONS.filter((m) => m.version > current)) {
-      await tx.unsafe(m.sql);
-      await tx`INSERT INTO autodisco_results_migrations (version, description) VALUES (${m.version}, ${m.description})`;
-    }
-  });
+  await migrateTrack(sql, TRACK, label);
 }

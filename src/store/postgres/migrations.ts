@@ -9,9 +9,9 @@
  * stored users with the file's, both in address order), whatever the database's locale.
  */
 import type { Sql, TransactionSql } from 'postgres';
-import { AutodiscoError } from '../../errors.js';
+import { hasTrackTable, type MigrationTrack, migrateTrack, type PgMigration } from './migrate.js';
 
-export const PG_MIGRATIONS: readonly { version: number; description: string; sql: string }[] = [
+export const PG_MIGRATIONS: readonly PgMigration[] = [
   {
     version: 1,
     description: 'domains, aliases and users',
@@ -40,38 +40,18 @@ export const PG_MIGRATIONS: readonly { version: number; description: string; sql
   },
 ];
 
-/** Any constant: the advisory lock that serialises migrations between instances. */
-const MIGRATION_LOCK = 0x61647363; // "adsc"
+const TRACK: MigrationTrack = {
+  table: 'autodisco_schema_migrations',
+  lock: 0x61647363, // "adsc"
+  name: 'schema',
+  migrations: PG_MIGRATIONS,
+};
 
 /** Whether the database holds an autodisco schema (the commands that only read refuse one that does not). */
 export async function hasSchema(sql: Sql | TransactionSql): Promise<boolean> {
-  const [row] = await sql<{ found: string | null }[]>`SELECT to_regclass('autodisco_schema_migrations')::text AS found`;
-  return row?.found != null;
+  return hasTrackTable(sql, TRACK.table);
 }
 
 export async function migrate(sql: Sql, label: string): Promise<void> {
-  const latest = PG_MIGRATIONS.at(-1)?.version ?? 0;
-  await sql.begin(async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
-    // Only when missing: even CREATE … IF NOT EXISTS needs the CREATE right, which a serving user need not have.
-    if (!(await hasSchema(tx))) {
-      await tx`CREATE TABLE autodisco_schema_migrations (
-        version integer PRIMARY KEY,
-        description text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now()
-      )`;
-    }
-    const [row] = await tx<{ v: number | null }[]>`SELECT max(version) AS v FROM autodisco_schema_migrations`;
-    const current = row?.v ?? 0;
-    if (current > latest) {
-      throw new AutodiscoError(
-        'ADK_ERR_STORE_NEWER_SCHEMA',
-        `the database ${label} has schema version ${current}; this autodisco knows versions up to ${latest}`,
-      );
-    }
-    for (const m of PG_MIGRATIONS.filter((m) => m.version > current)) {
-      await tx.unsafe(m.sql);
-      await tx`INSERT INTO autodisco_schema_migrations (version, description) VALUES (${m.version}, ${m.description})`;
-    }
-  });
+  await migrateTrack(sql, TRACK, label);
 }
