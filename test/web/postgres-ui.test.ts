@@ -163,6 +163,17 @@ describe('web UI and admin API on PostgreSQL', () => {
       assert.equal(body.error, 'unavailable');
       assert.match(body.message, /^the accounts database is away \(/);
       assert.ok(!JSON.stringify(body).includes(cluster.password));
+      // A page of the UI gets a page saying the same, not the API's JSON.
+      const page = await fetch(`${base}/ui/domains`, { headers: { cookie: session } });
+      assert.equal(page.status, 503);
+      assert.equal(page.headers.get('retry-after'), '5');
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(page.headers.get('content-security-policy') ?? '', /style-src 'self'/);
+      const text = await page.text();
+      assert.match(text, /<h1>The admin pages are unavailable<\/h1>/);
+      assert.match(text, /the accounts database is away \(/);
+      assert.match(text, /Autodiscover clients are still answered/);
+      assert.ok(!text.includes(cluster.password));
       const autoconfig = await fetch(autoconfigUrl);
       assert.equal(autoconfig.status, 200, 'Autodiscover keeps answering an address it read (degraded mode)');
     } finally {

@@ -6,6 +6,8 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
+import { html } from '../ui/html.js';
+import { page } from '../ui/layout.js';
 import { uiRoutes } from '../ui/routes.js';
 import { auditsRoutes } from './audits-routes.js';
 import type { AdminContext } from './context.js';
@@ -19,6 +21,16 @@ import { IMPORT_BODY_LIMIT, transferRoutes, YAML_TYPES } from './transfer-routes
 
 /** Forms and API bodies: a domain with every setting is a few KiB; users are posted one at a time. */
 const ADMIN_BODY_LIMIT = 256 * 1024;
+
+/** The page of a UI request while the accounts database is away (the message names no secret). */
+function unavailablePage(message: string): string {
+  return page(
+    'The admin pages are unavailable',
+    html`<p role="alert">${message}.</p>
+<p>Autodiscover clients are still answered from the settings last read. The admin pages and API come back by
+themselves when the database answers again: <a href="">try this page again</a> in a few seconds.</p>`,
+  );
+}
 
 export async function adminPlugin(app: FastifyInstance, ctx: AdminContext): Promise<void> {
   app.removeAllContentTypeParsers();
@@ -42,6 +54,11 @@ export async function adminPlugin(app: FastifyInstance, ctx: AdminContext): Prom
       unavailable || (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) ? error.statusCode! : 500;
     if (status >= 500) request.log.error({ err: error }, 'admin request failed');
     if (unavailable) reply.header('retry-after', '5');
+    if (unavailable && request.url.startsWith('/ui/')) {
+      // A person at a browser, not a script: a page that says what is wrong and that Autodiscover goes on.
+      reply.code(503).type('text/html; charset=utf-8').send(unavailablePage(error.message));
+      return;
+    }
     reply.code(status).send({
       error:
         status === 415
