@@ -39,18 +39,34 @@ export function userLine(user: UserRecord): string {
 /** The configuration file, in chunks. */
 export function* configChunks(domains: readonly DomainSettings[], users: Iterable<UserRecord>): Generator<string> {
   yield `${HEADER}${stringify({ domains })}`;
-  let chunk = '';
-  let any = false;
+  const chunks = new UserChunks();
   for (const user of users) {
-    if (!any) chunk = 'users:\n';
-    any = true;
-    chunk += userLine(user);
-    if (chunk.length >= CHUNK) {
-      yield chunk;
-      chunk = '';
-    }
+    const full = chunks.add(user);
+    if (full !== undefined) yield full;
   }
-  yield any ? chunk : 'users: []\n';
+  yield chunks.end();
+}
+
+/** The users' part of the file, gathered into chunks of about CHUNK characters. */
+class UserChunks {
+  #chunk = '';
+  #any = false;
+
+  /** Adds a user's line; returns the chunk when it is full. */
+  add(user: UserRecord): string | undefined {
+    if (!this.#any) this.#chunk = 'users:\n';
+    this.#any = true;
+    this.#chunk += userLine(user);
+    if (this.#chunk.length < CHUNK) return undefined;
+    const full = this.#chunk;
+    this.#chunk = '';
+    return full;
+  }
+
+  /** The last chunk (`users: []` when there was none). */
+  end(): string {
+    return this.#any ? this.#chunk : 'users: []\n';
+  }
 }
 
 /** configChunks for users read from a database server (or SQLite: both kinds of iterable). */
@@ -59,18 +75,12 @@ export async function* streamConfigChunks(
   users: Iterable<UserRecord> | AsyncIterable<UserRecord>,
 ): AsyncGenerator<string> {
   yield `${HEADER}${stringify({ domains })}`;
-  let chunk = '';
-  let any = false;
+  const chunks = new UserChunks();
   for await (const user of users) {
-    if (!any) chunk = 'users:\n';
-    any = true;
-    chunk += userLine(user);
-    if (chunk.length >= CHUNK) {
-      yield chunk;
-      chunk = '';
-    }
+    const full = chunks.add(user);
+    if (full !== undefined) yield full;
   }
-  yield any ? chunk : 'users: []\n';
+  yield chunks.end();
 }
 
 /** The whole file as one string: for small configurations (tests, the lab). */
