@@ -75,3 +75,21 @@ export interface FleetReader {
   domain(name: string, eventLimit: number): Promise<DomainDetail | undefined>;
   close(): Promise<void>;
 }
+
+/** A row of `SELECT client, outcome, COUNT(*) … GROUP BY client, outcome`. */
+export interface OutcomeCount {
+  client: string;
+  outcome: string;
+  n: number;
+}
+
+/** The summary's per-client counts from the grouped rows, in the rows' order (both stores order by client). */
+export function outcomesByClient(rows: Iterable<OutcomeCount>): Map<string, FleetSummary['byClient'][number]> {
+  const byClient = new Map<string, FleetSummary['byClient'][number]>();
+  for (const row of rows) {
+    const entry = byClient.get(row.client) ?? { client: row.client as ProfileName, settings: 0, prompt: 0, failed: 0 };
+    if (row.outcome === 'settings' || row.outcome === 'prompt' || row.outcome === 'failed') entry[row.outcome] = row.n;
+    byClient.set(row.client, entry);
+  }
+  return byClient;
+}

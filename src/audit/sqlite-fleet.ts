@@ -6,26 +6,29 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { ProfileName } from '../discover/report.js';
 import { AutodiscoError } from '../errors.js';
 import { isDatabaseUrl, isPostgresUrl } from '../store/postgres/url.js';
-import type {
-  DomainDetail,
-  FleetDomain,
-  FleetQuery,
-  FleetReader,
-  FleetSummary,
-  KeptReport,
-  Page,
-  TrendPoint,
+import {
+  type DomainDetail,
+  type FleetDomain,
+  type FleetQuery,
+  type FleetReader,
+  type FleetSummary,
+  type KeptReport,
+  type OutcomeCount,
+  outcomesByClient,
+  type Page,
+  type TrendPoint,
 } from './fleet.js';
 import { resultsLabel } from './open-results.js';
 import type { RunInfo } from './results.js';
 import {
   decodeReport,
   fromRow,
+  fromRunRow,
   openSqliteResultStore,
   type ResultRow,
+  type RunRow,
   type SqliteResultStore,
 } from './sqlite-results.js';
 
@@ -108,22 +111,13 @@ export class SqliteFleetReader implements FleetReader {
                 MAX(at) AS latestAt FROM audit_latest`,
       )
       .get() ?? { domains: 0, broken: 0, latestAt: null };
-    const byClient = new Map<string, FleetSummary['byClient'][number]>();
-    for (const row of this.#db
-      .prepare<[], { client: string; outcome: string; n: number }>(
-        'SELECT client, outcome, COUNT(*) AS n FROM audit_latest GROUP BY client, outcome ORDER BY client',
-      )
-      .all()) {
-      const entry = byClient.get(row.client) ?? {
-        client: row.client as ProfileName,
-        settings: 0,
-        prompt: 0,
-        failed: 0,
-      };
-      if (row.outcome === 'settings' || row.outcome === 'prompt' || row.outcome === 'failed')
-        entry[row.outcome] = row.n;
-      byClient.set(row.client, entry);
-    }
+    const byClient = outcomesByClient(
+      this.#db
+        .prepare<[], OutcomeCount>(
+          'SELECT client, outcome, COUNT(*) AS n FROM audit_latest GROUP BY client, outcome ORDER BY client',
+        )
+        .all(),
+    );
     const codes = this.#db
       .prepare<[], { code: string; domains: number; results: number }>(
         `SELECT j.value AS code, COUNT(DISTINCT l.domain) AS domains, COUNT(*) AS results
@@ -163,26 +157,9 @@ export class SqliteFleetReader implements FleetReader {
   async runs(offset: number, limit: number): Promise<Page<RunInfo>> {
     const total = this.#db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM audit_runs').get()?.n ?? 0;
     const items = this.#db
-      .prepare<
-        [number, number],
-        {
-          id: number;
-          started_at: string;
-          finished_at: string | null;
-          clients: string;
-          addresses: number;
-          interrupted: number;
-        }
-      >('SELECT * FROM audit_runs ORDER BY id DESC LIMIT ? OFFSET ?')
+      .prepare<[number, number], RunRow>('SELECT * FROM audit_runs ORDER BY id DESC LIMIT ? OFFSET ?')
       .all(limit, offset)
-      .map((r) => ({
-        id: r.id,
-        startedAt: r.started_at,
-        finishedAt: r.finished_at,
-        clients: r.clients.split(',') as ProfileName[],
-        addresses: r.addresses,
-        interrupted: r.interrupted === 1,
-      }));
+      .map(fromRunRow);
     return { items, total, offset, limit };
   }
 

@@ -92,6 +92,27 @@ export function fromRow(row: ResultRow): AuditResult {
   };
 }
 
+/** A row of audit_runs. */
+export interface RunRow {
+  id: number;
+  started_at: string;
+  finished_at: string | null;
+  clients: string;
+  addresses: number;
+  interrupted: number;
+}
+
+export function fromRunRow(r: RunRow): RunInfo {
+  return {
+    id: r.id,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    clients: r.clients.split(',') as ProfileName[],
+    addresses: r.addresses,
+    interrupted: r.interrupted === 1,
+  };
+}
+
 /** The stored report back: encodeReport's inverse. */
 export function decodeReport(data: Buffer, encoding: string): DiscoveryReport {
   const text = encoding === 'json+gzip' ? gunzipSync(data).toString('utf8') : data.toString('utf8');
@@ -236,26 +257,9 @@ export class SqliteResultStore implements ResultStore {
 
   async runs(limit = 20): Promise<RunInfo[]> {
     return this.db
-      .prepare<
-        [number],
-        {
-          id: number;
-          started_at: string;
-          finished_at: string | null;
-          clients: string;
-          addresses: number;
-          interrupted: number;
-        }
-      >('SELECT * FROM audit_runs ORDER BY id DESC LIMIT ?')
+      .prepare<[number], RunRow>('SELECT * FROM audit_runs ORDER BY id DESC LIMIT ?')
       .all(limit)
-      .map((r) => ({
-        id: r.id,
-        startedAt: r.started_at,
-        finishedAt: r.finished_at,
-        clients: r.clients.split(',') as ProfileName[],
-        addresses: r.addresses,
-        interrupted: r.interrupted === 1,
-      }));
+      .map(fromRunRow);
   }
 
   async close(): Promise<void> {

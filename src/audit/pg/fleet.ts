@@ -5,16 +5,17 @@
  * The summary is not cached: workers on other machines write at any time, and its queries read one small table.
  */
 import type { Sql } from 'postgres';
-import type { ProfileName } from '../../discover/report.js';
-import type {
-  DomainDetail,
-  FleetDomain,
-  FleetQuery,
-  FleetReader,
-  FleetSummary,
-  KeptReport,
-  Page,
-  TrendPoint,
+import {
+  type DomainDetail,
+  type FleetDomain,
+  type FleetQuery,
+  type FleetReader,
+  type FleetSummary,
+  type KeptReport,
+  type OutcomeCount,
+  outcomesByClient,
+  type Page,
+  type TrendPoint,
 } from '../fleet.js';
 import type { RunInfo } from '../results.js';
 import { decodeReport } from '../sqlite-results.js';
@@ -57,19 +58,10 @@ export class PostgresFleetReader implements FleetReader {
       SELECT COUNT(DISTINCT domain)::int AS domains,
              COUNT(DISTINCT CASE WHEN outcome <> 'settings' THEN domain END)::int AS broken,
              MAX(at) AS "latestAt" FROM autodisco_audit_latest`;
-    const byClient = new Map<string, FleetSummary['byClient'][number]>();
-    for (const row of await sql<{ client: string; outcome: string; n: number }[]>`
-      SELECT client, outcome, COUNT(*)::int AS n FROM autodisco_audit_latest GROUP BY client, outcome ORDER BY client`) {
-      const entry = byClient.get(row.client) ?? {
-        client: row.client as ProfileName,
-        settings: 0,
-        prompt: 0,
-        failed: 0,
-      };
-      if (row.outcome === 'settings' || row.outcome === 'prompt' || row.outcome === 'failed')
-        entry[row.outcome] = row.n;
-      byClient.set(row.client, entry);
-    }
+    const byClient = outcomesByClient(
+      await sql<OutcomeCount[]>`
+        SELECT client, outcome, COUNT(*)::int AS n FROM autodisco_audit_latest GROUP BY client, outcome ORDER BY client`,
+    );
     const codes = await sql<{ code: string; domains: number; results: number }[]>`
       SELECT j.code COLLATE "C" AS code, COUNT(DISTINCT l.domain)::int AS domains, COUNT(*)::int AS results
       FROM autodisco_audit_latest AS l, jsonb_array_elements_text(l.codes) AS j(code)
