@@ -5,7 +5,7 @@ import type { AuditEngineOptions } from '../audit/run.js';
 import { DEFAULT_RESULTS_DB } from '../audit/sqlite-results.js';
 import { PROFILE_NAMES } from '../discover/profiles.js';
 import type { ProfileName } from '../discover/report.js';
-import { collect, parseDnsServers, readCaFiles, usage } from './options.js';
+import { caOption, dnsOption, parseDnsServers, readCaFiles, usage } from './options.js';
 
 export interface AuditCliOptions {
   client: string;
@@ -23,13 +23,8 @@ export const DEFAULT_CLIENTS = 'outlook,outlook-2013';
 export function registerAuditRunOptions(command: Command): Command {
   return command
     .option('--client <list>', `comma list of clients (${PROFILE_NAMES.join(', ')}) or all`, DEFAULT_CLIENTS)
-    .option('--dns <ip[:port]>', 'resolve every name through this DNS server (repeatable, tried in order)', collect, [])
-    .option(
-      '--ca <pem-file>',
-      'extra trusted root certificates (repeatable; the system roots stay trusted)',
-      collect,
-      [],
-    )
+    .addOption(dnsOption())
+    .addOption(caOption())
     .option('--concurrency <n>', 'addresses audited at the same time', '32')
     .option('--per-host <n>', 'connections at the same time to any one server address (handshakes and requests)', '4')
     .option('--timeout <ms>', 'deadline for each network step as a whole, as in discover', '10000')

@@ -1,5 +1,6 @@
 /** Option helpers shared by the commands: every usage mistake names the option, the value and what was expected. */
 import { readFile } from 'node:fs/promises';
+import { Option } from 'commander';
 import { parseDnsServer } from '../adapters/node/dns.js';
 import { AutodiscoError } from '../errors.js';
 import { fileReason } from '../text/file-reason.js';
@@ -10,6 +11,20 @@ export function usage(message: string): AutodiscoError {
 
 /** For repeatable options (`--dns a --dns b`). */
 export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** `--dns`, as discover, audit and worker take it (read with parseDnsServers). */
+export function dnsOption(): Option {
+  return new Option('--dns <ip[:port]>', 'resolve every name through this DNS server (repeatable, tried in order)')
+    .argParser(collect)
+    .default([]);
+}
+
+/** `--ca`, as discover, audit and worker take it (read with readCaFiles). */
+export function caOption(): Option {
+  return new Option('--ca <pem-file>', 'extra trusted root certificates (repeatable; the system roots stay trusted)')
+    .argParser(collect)
+    .default([]);
+}
 
 /** A secret taken from the environment variable an option names (never from the command line, where `ps` shows it). */
 export function secretFromEnv(option: string, name: string | undefined): string | undefined {

@@ -8,7 +8,7 @@ import { PROFILE_NAMES, PROFILES } from '../../discover/profiles.js';
 import type { DiscoveryReport, ProfileName, StepMethod } from '../../discover/report.js';
 import { siteProblem } from '../../discover/site.js';
 import { compareReports, renderComparison, renderText } from '../../discover/text.js';
-import { checkLdapUrl, collect, parseDnsServers, readCaFiles, secretFromEnv, usage } from '../options.js';
+import { caOption, checkLdapUrl, dnsOption, parseDnsServers, readCaFiles, secretFromEnv, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 
 export interface DiscoverCliOptions {
@@ -65,13 +65,8 @@ export function registerDiscoverOptions(command: Command): Command {
       `whose lookup to reproduce: ${PROFILE_NAMES.join(', ')}; all, or a comma list such as outlook,ews (side by side)`,
       'outlook',
     )
-    .option('--dns <ip[:port]>', 'resolve every name through this DNS server (repeatable, tried in order)', collect, [])
-    .option(
-      '--ca <pem-file>',
-      'extra trusted root certificates (repeatable; the system roots stay trusted)',
-      collect,
-      [],
-    )
+    .addOption(dnsOption())
+    .addOption(caOption())
     .option('--ldap <url>', 'domain-joined: run the SCP step against this domain controller (ldap:// or ldaps://)')
     .option('--ldap-bind-dn <dn>', 'bind DN for the SCP search (anonymous when absent)')
     .option('--ldap-password-env <VAR>', 'environment variable holding the bind password')

@@ -22,7 +22,7 @@ import { type AuditEngineOptions, auditOne } from '../../audit/run.js';
 import type { DiscoveryReport } from '../../discover/report.js';
 import { AutodiscoError } from '../../errors.js';
 import { isPostgresUrl, maskUrl } from '../../store/postgres/url.js';
-import { collect, parseDnsServers, readCaFiles, usage } from '../options.js';
+import { caOption, dnsOption, parseDnsServers, readCaFiles, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 
 interface WorkerCommandOptions {
@@ -164,13 +164,8 @@ export function registerWorkerCommand(program: Command): void {
     .description('run the lookups of audits started with --queue, from a Redis job queue (as many as wanted)')
     .option('--queue <redis-url>', 'the Redis the audits enqueue on: redis://[user:password@]HOST:PORT[/DB]')
     .option('--concurrency <n>', 'addresses looked up at the same time by this worker', '8')
-    .option('--dns <ip[:port]>', 'resolve every name through this DNS server (repeatable, tried in order)', collect, [])
-    .option(
-      '--ca <pem-file>',
-      'extra trusted root certificates (repeatable; the system roots stay trusted)',
-      collect,
-      [],
-    )
+    .addOption(dnsOption())
+    .addOption(caOption())
     .option('--timeout <ms>', 'deadline for each network step as a whole, as in discover', '10000')
     .option('--per-host <n>', 'connections at the same time to any one server address, from this worker', '4')
     .option(
