@@ -73,6 +73,11 @@ export interface ParsedAuditOptions {
   db: string | null;
 }
 
+/** What startAudit takes from the parsed options: everything but where the results go. */
+export function lookupSettings({ db: _db, ...settings }: ParsedAuditOptions): Omit<ParsedAuditOptions, 'db'> {
+  return settings;
+}
+
 export async function parseAuditOptions(opts: AuditCliOptions): Promise<ParsedAuditOptions> {
   const clients = parseClients(opts.client);
   const timeoutMs = wholeNumber('--timeout', opts.timeout, 1, 600_000);

@@ -17,7 +17,13 @@ import { renderSummary } from '../../audit/render.js';
 import type { ResultStore } from '../../audit/results.js';
 import { SummaryBuilder } from '../../audit/summary.js';
 import { isDatabaseUrl, urlHasPassword } from '../../store/postgres/url.js';
-import { type AuditCliOptions, parseAuditOptions, readAuditInput, registerAuditRunOptions } from '../audit-options.js';
+import {
+  type AuditCliOptions,
+  lookupSettings,
+  parseAuditOptions,
+  readAuditInput,
+  registerAuditRunOptions,
+} from '../audit-options.js';
 import { fileReason } from '../files.js';
 import { usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
@@ -101,12 +107,8 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
 
   const run = await startAudit(
     {
+      ...lookupSettings(parsed),
       targets: input.targets,
-      clients: parsed.clients,
-      engine: parsed.engine,
-      dnsServers: parsed.dnsServers,
-      concurrency: parsed.concurrency,
-      perHost: parsed.perHost,
       ...(journal ? { done: journal.done } : {}),
       ...(writer ? { writer } : {}),
       ...(store ? { store } : {}),

@@ -11,7 +11,13 @@ import { listenMetrics, WatchMetrics } from '../../audit/metrics.js';
 import { openResultStore } from '../../audit/open-results.js';
 import type { AuditEvent } from '../../audit/results.js';
 import { WEBHOOK_SCHEMA_ID, WebhookQueue } from '../../audit/webhook.js';
-import { type AuditCliOptions, parseAuditOptions, readAuditInput, registerAuditRunOptions } from '../audit-options.js';
+import {
+  type AuditCliOptions,
+  lookupSettings,
+  parseAuditOptions,
+  readAuditInput,
+  registerAuditRunOptions,
+} from '../audit-options.js';
 import { secretFromEnv, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 import { describeEvent } from './audit-history.js';
@@ -108,12 +114,8 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
       const input = await readAuditInput(file, opts.fromConfig);
       const events: AuditEvent[] = [];
       current = await startAudit({
+        ...lookupSettings(parsed),
         targets: input.targets,
-        clients: parsed.clients,
-        engine: parsed.engine,
-        dnsServers: parsed.dnsServers,
-        concurrency: parsed.concurrency,
-        perHost: parsed.perHost,
         store,
         onEvents: (raised) => {
           for (const e of raised) {
