@@ -16,6 +16,7 @@ import { once } from 'node:events';
 import { existsSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -276,6 +277,50 @@ export async function measure(
     cpuUs: (cpu / r.total) * 1e6,
     rssMB: await peakRssMB(pid),
   };
+}
+
+/** A store ready for `serve`: its --db value, how the output names it, and the label of its log and profile. */
+export interface BenchStore {
+  db: string;
+  what: string;
+  label: string;
+  /** The table's server column. */
+  server: string;
+}
+
+/**
+ * For each store size: the store made by `makeStore`, the real serve on it, and every workload measured; the bare
+ * server answering the same bytes is started with the first serve and measured once. Servers go into `running`
+ * as they start, so that the caller's `finally` stops them whatever happens.
+ */
+export async function measureSizes(args: {
+  sizes: readonly number[];
+  workloads: readonly Workload[];
+  dir: string;
+  timing: { seconds: number; warmup: number; profileDir?: string | undefined };
+  running: Running[];
+  makeStore: (users: number) => Promise<BenchStore>;
+}): Promise<Row[]> {
+  const { workloads, dir, timing, running } = args;
+  const rows: Row[] = [];
+  let bare: Running | undefined;
+  for (const users of args.sizes) {
+    const store = await args.makeStore(users);
+    const serve = await startServe(store.db, join(dir, `${store.label}.log`), {
+      label: store.label,
+      what: store.what,
+      profileDir: timing.profileDir,
+    });
+    running.push(serve);
+    if (!bare) {
+      bare = await startBare(serve, workloads, join(dir, 'bodies.json'));
+      running.push(bare);
+      for (const w of workloads) rows.push(await measure(bare, w, users, BARE, timing));
+    }
+    for (const w of workloads) rows.push(await measure(serve, w, users, store.server, timing));
+    await stop(serve.child);
+  }
+  return rows;
 }
 
 export { BARE };

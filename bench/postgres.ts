@@ -17,20 +17,17 @@ import { join, resolve } from 'node:path';
 import { maskUrl } from '../src/store/postgres/url.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import {
-  BARE,
   CONNECTIONS,
   loadAverage,
-  measure,
+  measureSizes,
   pinLoadGenerator,
   prepare,
   type Running,
   requireBuild,
   selectWorkloads,
-  startBare,
-  startServe,
   stop,
 } from './harness.js';
-import { formatTable, parseBenchOptions, type Row } from './options.js';
+import { formatTable, parseBenchOptions } from './options.js';
 
 const BASE_USERS = 10_000;
 const options = parseBenchOptions(
@@ -52,30 +49,26 @@ try {
     `\nautodisco benchmark (PostgreSQL store, a throw-away cluster on this machine, loopback): ${CONNECTIONS} connections, ${options.seconds} s per run after a ${options.warmup} s warm-up${options.quick ? ' (--quick)' : ''}\n` +
       `${pinning} (PostgreSQL itself is not pinned)\nload average before the run: ${await loadAverage()} (other work on the machine lowers every figure)\n`,
   );
-  const rows: Row[] = [];
-  let bare: Running | undefined;
-  for (const users of sizes) {
-    const db = await cluster.createDatabase();
-    process.stdout.write(`preparing a PostgreSQL store of ${users.toLocaleString('en')} users…\n`);
-    const started = performance.now();
-    await prepare(db, users);
-    process.stdout.write(`  written in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-    const serve = await startServe(db, join(dir, `serve-pg-${users}.log`), {
-      label: `serve-pg-${users}`,
-      what: `--db ${maskUrl(db)}`,
-      profileDir: options.profileDir,
-    });
-    running.push(serve);
-    if (!bare) {
-      bare = await startBare(serve, measured, join(dir, 'bodies.json'));
-      running.push(bare);
-      for (const w of measured) rows.push(await measure(bare, w, users, BARE, options));
-    }
-    for (const w of measured) {
-      rows.push(await measure(serve, w, users, `PostgreSQL, ${users.toLocaleString('en')} users`, options));
-    }
-    await stop(serve.child);
-  }
+  const rows = await measureSizes({
+    sizes,
+    workloads: measured,
+    dir,
+    timing: options,
+    running,
+    makeStore: async (users) => {
+      const db = await cluster.createDatabase();
+      process.stdout.write(`preparing a PostgreSQL store of ${users.toLocaleString('en')} users…\n`);
+      const started = performance.now();
+      await prepare(db, users);
+      process.stdout.write(`  written in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      return {
+        db,
+        what: `--db ${maskUrl(db)}`,
+        label: `serve-pg-${users}`,
+        server: `PostgreSQL, ${users.toLocaleString('en')} users`,
+      };
+    },
+  });
   process.stdout.write(`\n${formatTable(rows)}`);
   if (options.profileDir)
     process.stdout.write(

@@ -16,17 +16,15 @@ import {
   BARE,
   CONNECTIONS,
   loadAverage,
-  measure,
+  measureSizes,
   pinLoadGenerator,
   prepare,
   type Running,
   requireBuild,
   selectWorkloads,
-  startBare,
-  startServe,
   stop,
 } from './harness.js';
-import { formatTable, parseBenchOptions, type Row } from './options.js';
+import { formatTable, parseBenchOptions } from './options.js';
 
 const options = parseBenchOptions(
   process.argv.slice(2),
@@ -49,28 +47,24 @@ try {
     `autodisco benchmark (SQLite store): ${CONNECTIONS} connections, ${options.seconds} s per run after a ${options.warmup} s warm-up${options.quick ? ' (--quick)' : ''}\n` +
       `${pinning}\nload average before the run: ${await loadAverage()} (other work on the machine lowers every figure)\n`,
   );
-  const rows: Row[] = [];
-  let bare: Running | undefined;
-  for (const users of options.sizes) {
-    const db = join(dir, `store-${users}.sqlite`);
-    process.stdout.write(`preparing a store of ${users.toLocaleString('en')} users…\n`);
-    await prepare(db, users);
-    const serve = await startServe(db, join(dir, `serve-${users}.log`), {
-      label: `serve-${users}`,
-      what: `--db ${db}`,
-      profileDir: options.profileDir,
-    });
-    running.push(serve);
-    if (!bare) {
-      bare = await startBare(serve, measured, join(dir, 'bodies.json'));
-      running.push(bare);
-      for (const w of measured) rows.push(await measure(bare, w, users, BARE, options));
-    }
-    for (const w of measured) {
-      rows.push(await measure(serve, w, users, `autodisco, ${users.toLocaleString('en')} users`, options));
-    }
-    await stop(serve.child);
-  }
+  const rows = await measureSizes({
+    sizes: options.sizes,
+    workloads: measured,
+    dir,
+    timing: options,
+    running,
+    makeStore: async (users) => {
+      const db = join(dir, `store-${users}.sqlite`);
+      process.stdout.write(`preparing a store of ${users.toLocaleString('en')} users…\n`);
+      await prepare(db, users);
+      return {
+        db,
+        what: `--db ${db}`,
+        label: `serve-${users}`,
+        server: `autodisco, ${users.toLocaleString('en')} users`,
+      };
+    },
+  });
 
   process.stdout.write(`\n${formatTable(rows)}`);
   process.stdout.write('\nGoals (issue 12):\n');
