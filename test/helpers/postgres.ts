@@ -9,10 +9,10 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { freePort } from './free-port.js';
 
 export interface PgCluster {
   /** `postgres://autodisco:<password>@127.0.0.1:<port>/postgres` */
@@ -44,15 +44,6 @@ export function findPostgresBinaries(root = '/usr/lib/postgresql', env = process
   throw new Error(
     `PostgreSQL server binaries not found (looked in ${candidates.length > 0 ? candidates.join(', ') : '$AUTODISCO_PG_BIN and /usr/lib/postgresql/*/bin'}): install the Debian package postgresql (apt-get install postgresql), or set AUTODISCO_PG_BIN to the folder holding initdb and pg_ctl`,
   );
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 const asRoot = process.getuid?.() === 0;

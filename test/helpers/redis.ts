@@ -5,9 +5,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 export interface RedisServer {
   /** `redis://127.0.0.1:<port>` */
@@ -24,15 +25,6 @@ export function findRedisServer(env = process.env): string {
   throw new Error(
     'redis-server not found (looked at $AUTODISCO_REDIS_SERVER, /usr/bin/redis-server, /usr/local/bin/redis-server): install the Debian package redis-server (apt-get install redis-server)',
   );
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /** Resolves once a TCP connection to the port succeeds; rejects after `ms` or when the server exits. */
