@@ -111,6 +111,8 @@ export class Lookup {
    */
   budgetCut(): void {
     this.#cutByBudget = true;
+    // The step cut short says why the lookup stops: no separate "not tried" step is needed for it.
+    this.budgetReported = true;
   }
 
   /** Milliseconds left of the lookup's budget (0 or less: spent). */
@@ -166,7 +168,6 @@ export class Lookup {
     const left = Math.max(0, this.budgetLeft());
     const spent = new Promise<AddressResult>((resolve) => {
       timer = setTimeout(() => {
-        this.budgetReported = true;
         this.budgetCut();
         resolve({
           name,

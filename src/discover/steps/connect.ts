@@ -95,10 +95,7 @@ export async function connect(
   const cutShort = (limit: StepLimit, stage: 'connect' | 'tls'): ConnectOutcome => {
     step.result = 'timeout';
     step.phase = stage;
-    if (limit.by === 'budget') {
-      lookup.budgetReported = true;
-      lookup.budgetCut();
-    }
+    if (limit.by === 'budget') lookup.budgetCut();
     step.detail = describeDeadline(target, stage, { by: limit.by, timeoutMs, budgetMs: lookup.budgetMs });
     return finished();
   };
@@ -225,10 +222,7 @@ export async function send(
       delete step.httpMethod;
       delete step.credentialsSent;
     }
-    if (limit.by === 'budget') {
-      lookup.budgetReported = true;
-      lookup.budgetCut();
-    }
+    if (limit.by === 'budget') lookup.budgetCut();
     step.detail = describeDeadline(request.url.host, response.stage, {
       by: limit.by,
       timeoutMs: lookup.options.timeoutMs,

@@ -38,7 +38,6 @@ export async function scpSteps(
     return { kind: 'continue' };
   }
   const limit = lookup.limit(lookup.ports.now());
-  if (limit.by === 'budget') lookup.budgetReported = true;
   const found = await lookup.ports.lookupScp({
     ldapUrl: ldap.url,
     ...(ldap.bindDN !== undefined ? { bindDN: ldap.bindDN } : {}),
