@@ -25,10 +25,10 @@ export interface MigrationTrack {
 }
 
 /**
- * Whether the track's table exists. A query on pg_tables, not to_regclass(): after waiting for the advisory
- * lock, to_regclass() answers from the session's catalog cache, which has not yet heard of the table another
- * instance created meanwhile (the second of two instances starting at once then failed with "already exists");
- * a query reads with the statement's own snapshot.
+ * Whether the track's table exists: a plain query of pg_tables under the statement's snapshot, rather than
+ * to_regclass(), which resolves through the session's catalog cache. With to_regclass() one concurrent start of
+ * the results track was seen failing with "already exists"; a test that primes that cache and then races the
+ * lock did not reproduce it here, so the query is a precaution, not a proven fix.
  */
 export async function hasTrackTable(sql: Sql | TransactionSql, table: string): Promise<boolean> {
   const [row] = await sql<{ found: boolean }[]>`
