@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FleetSource } from '../src/audit/sqlite-fleet.js';
+import { FleetSource } from '../src/audit/fleet-source.js';
 import { Auth } from '../src/auth/auth.js';
 import { hashPassword } from '../src/auth/password.js';
 import { SqliteAdminStore } from '../src/auth/sqlite-admin-store.js';

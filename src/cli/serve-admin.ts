@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { FastifyBaseLogger } from 'fastify';
-import { FleetSource } from '../audit/sqlite-fleet.js';
+import { FleetSource } from '../audit/fleet-source.js';
 import { DEFAULT_RESULTS_DB } from '../audit/sqlite-results.js';
 import type { AdminStore } from '../auth/admin-store.js';
 import { Auth } from '../auth/auth.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
-import { FleetSource } from '../../src/audit/sqlite-fleet.js';
+import { FleetSource } from '../../src/audit/fleet-source.js';
 import { fleetLine } from '../../src/cli/serve-admin.js';
 import { cli } from '../helpers/cli.js';
 import { generateFleetStore } from '../helpers/fleet-store.js';

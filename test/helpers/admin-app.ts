@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { FleetSource } from '../../src/audit/sqlite-fleet.js';
+import type { FleetSource } from '../../src/audit/fleet-source.js';
 import { Auth } from '../../src/auth/auth.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { SqliteAdminStore } from '../../src/auth/sqlite-admin-store.js';

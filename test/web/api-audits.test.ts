@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { FleetSource } from '../../src/audit/sqlite-fleet.js';
+import { FleetSource } from '../../src/audit/fleet-source.js';
 import { type AdminApp, adminApp } from '../helpers/admin-app.js';
 import { expected, FLEET_CLIENTS, fleetDomain, generateFleetStore } from '../helpers/fleet-store.js';
 import { type PgCluster, startPostgres } from '../helpers/postgres.js';

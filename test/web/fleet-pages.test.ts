@@ -1,7 +1,7 @@
 /** /ui/fleet and /ui/fleet/{domain}, server-side: login first, filters and pages, the chart's text alternative. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { FleetSource } from '../../src/audit/sqlite-fleet.js';
+import { FleetSource } from '../../src/audit/fleet-source.js';
 import { type AdminApp, adminApp } from '../helpers/admin-app.js';
 import { generateFleetStore } from '../helpers/fleet-store.js';
 

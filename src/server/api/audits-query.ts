@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { FleetReader } from '../../audit/fleet.js';
-import type { FleetSource } from '../../audit/sqlite-fleet.js';
+import type { FleetSource } from '../../audit/fleet-source.js';
 import { command, shellQuote } from '../../cli/invocation.js';
 import { PROFILE_NAMES } from '../../discover/profiles.js';
 import type { ProfileName } from '../../discover/report.js';

@@ -1,5 +1,5 @@
 /** What the admin API and the UI pages need, besides the Autodiscover server's own context. */
-import type { FleetSource } from '../../audit/sqlite-fleet.js';
+import type { FleetSource } from '../../audit/fleet-source.js';
 import type { AdminStore } from '../../auth/admin-store.js';
 import type { Auth } from '../../auth/auth.js';
 import type { Config } from '../../settings/schema.js';
