@@ -25,6 +25,7 @@ import { BARE, type Row } from './options.js';
 
 export const CONNECTIONS = 64;
 const CHILD = fileURLToPath(new URL('./server-child.mjs', import.meta.url));
+const FLOOR = fileURLToPath(new URL('./floor-server.mjs', import.meta.url));
 export const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const POX_TEMPLATE = await readFile(new URL('../test/fixtures/requests/outlook.xml', import.meta.url), 'utf8');
 
@@ -137,12 +138,40 @@ export async function startServe(
   return { child, port: Number(m[1]) };
 }
 
-/** The bare node:http server answering, per workload, the bytes autodisco answered for user0 (see answersOf). */
-export async function startBare(serve: Running, workloads: readonly Workload[], bodiesFile: string): Promise<Running> {
-  await writeFile(bodiesFile, JSON.stringify(await answersOf(serve.port, workloads)));
+/** What autodisco answered for user0, per workload path prefix (see answersOf). */
+type Answers = Record<string, { type: string; body: string }>;
+
+/** The bare node:http server answering, per workload, the bytes autodisco answered for user0. */
+export async function startBare(answers: Answers, bodiesFile: string): Promise<Running> {
+  await writeFile(bodiesFile, JSON.stringify(answers));
   const child = spawnPinned([CHILD, 'bare', bodiesFile]);
   const m = await firstLine(child, /^\{"port":(\d+)\}$/, 'the bare server');
   return { child, port: Number(m[1]) };
+}
+
+/**
+ * The floor (bench/floor-server.mjs): node:http doing only the work serve may not skip, with serve's own functions,
+ * on the same SQLite store. Before it is measured, its answers for user0 are checked against serve's, byte for
+ * byte, so it cannot be cheaper by answering less.
+ */
+export async function startFloor(
+  db: string,
+  expected: Answers,
+  workloads: readonly Workload[],
+  log: string,
+): Promise<Running> {
+  const child = spawnPinned([FLOOR, db], openSync(log, 'a'));
+  const m = await firstLine(child, /^\{"port":(\d+)\}$/, `the floor server (log: ${log})`);
+  const floor = { child, port: Number(m[1]) };
+  const got = await answersOf(floor.port, workloads).catch(async (err) => {
+    await stop(child);
+    throw new Error(`the floor server failed to answer (log: ${log}): ${(err as Error).message}`, { cause: err });
+  });
+  for (const w of workloads) {
+    if (got[w.prefix]?.body !== expected[w.prefix]?.body)
+      throw new Error(`${w.name}: the floor server does not answer the bytes serve answers for user0@example.test`);
+  }
+  return floor;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -150,6 +179,8 @@ export async function startBare(serve: Running, workloads: readonly Workload[], 
 
 export interface Workload {
   name: string;
+  /** Whether the floor server (bench/floor-server.mjs) answers it. */
+  floor: boolean;
   /** The request for user i. */
   request(i: number): { method: 'GET' | 'POST'; path: string; body?: string; headers?: Record<string, string> };
   /** Path prefix the bare server answers this workload's bytes on. */
@@ -157,27 +188,31 @@ export interface Workload {
   type: string;
 }
 
+// Copied per request: autocannon writes the request's content-length into the headers object it is given.
 const xmlHeaders = { 'content-type': 'text/xml; charset=utf-8' };
 export const WORKLOADS: readonly Workload[] = [
   {
     name: 'POX',
+    floor: true,
     prefix: '/autodiscover/autodiscover.xml',
     type: 'text/xml; charset=utf-8',
     request: (i) => ({
       method: 'POST',
       path: '/autodiscover/autodiscover.xml',
-      headers: xmlHeaders,
+      headers: { ...xmlHeaders },
       body: POX_TEMPLATE.replace('chris@example.test', `user${i}@example.test`),
     }),
   },
   {
     name: 'autoconfig',
+    floor: true,
     prefix: '/mail/config-v1.1.xml',
     type: 'text/xml; charset=utf-8',
     request: (i) => ({ method: 'GET', path: `/mail/config-v1.1.xml?emailaddress=user${i}%40example.test` }),
   },
   {
     name: 'v2 JSON',
+    floor: true,
     prefix: '/autodiscover/autodiscover.json',
     type: 'application/json; charset=utf-8',
     request: (i) => ({
@@ -187,12 +222,13 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     name: 'SOAP GetUserSettings',
+    floor: false,
     prefix: '/autodiscover/autodiscover.svc',
     type: 'text/xml; charset=utf-8',
     request: (i) => ({
       method: 'POST',
       path: '/autodiscover/autodiscover.svc',
-      headers: xmlHeaders,
+      headers: { ...xmlHeaders },
       body: renderSoapRequest({
         operation: 'GetUserSettings',
         requestedServerVersion: 'Exchange2013_SP1',
@@ -215,8 +251,8 @@ export function selectWorkloads(only: readonly string[] | undefined, from: reado
 }
 
 /** What autodisco answers user0, per workload: the bare server answers exactly these bytes. */
-async function answersOf(port: number, workloads: readonly Workload[]) {
-  const out: Record<string, { type: string; body: string }> = {};
+async function answersOf(port: number, workloads: readonly Workload[]): Promise<Answers> {
+  const out: Answers = {};
   for (const w of workloads) {
     const r = w.request(0);
     const res = await fetch(`http://127.0.0.1:${port}${r.path}`, {
@@ -300,10 +336,13 @@ export async function measureSizes(args: {
   timing: { seconds: number; warmup: number; profileDir?: string | undefined };
   running: Running[];
   makeStore: (users: number) => Promise<BenchStore>;
+  /** Also measure the floor server (SQLite stores only) on each store. */
+  floor?: boolean;
 }): Promise<Row[]> {
   const { workloads, dir, timing, running } = args;
   const rows: Row[] = [];
   let bare: Running | undefined;
+  let answers: Answers | undefined;
   for (const users of args.sizes) {
     const store = await args.makeStore(users);
     const serve = await startServe(store.db, join(dir, `${store.label}.log`), {
@@ -312,15 +351,28 @@ export async function measureSizes(args: {
       profileDir: timing.profileDir,
     });
     running.push(serve);
+    // Fetched once, before any load: the same configuration answers user0 alike at every store size.
+    answers ??= await answersOf(serve.port, workloads);
     if (!bare) {
-      bare = await startBare(serve, workloads, join(dir, 'bodies.json'));
+      bare = await startBare(answers, join(dir, 'bodies.json'));
       running.push(bare);
       for (const w of workloads) rows.push(await measure(bare, w, users, BARE, timing));
     }
     for (const w of workloads) rows.push(await measure(serve, w, users, store.server, timing));
+    const floored = workloads.filter((w) => w.floor);
+    if (args.floor && floored.length > 0) {
+      const floor = await startFloor(store.db, answers, floored, join(dir, `floor-${users}.log`));
+      running.push(floor);
+      for (const w of floored)
+        rows.push(await measure(floor, w, users, `${FLOOR_NAME}, ${users.toLocaleString('en')} users`, timing));
+      await stop(floor.child);
+    }
     await stop(serve.child);
   }
   return rows;
 }
 
 export { BARE };
+
+/** The floor server's name in the table (its rows add the store size). */
+export const FLOOR_NAME = 'floor (node:http + required work)';

@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import {
   BARE,
   CONNECTIONS,
+  FLOOR_NAME,
   loadAverage,
   measureSizes,
   pinLoadGenerator,
@@ -53,6 +54,7 @@ try {
     dir,
     timing: options,
     running,
+    floor: true,
     makeStore: async (users) => {
       const db = join(dir, `store-${users}.sqlite`);
       process.stdout.write(`preparing a store of ${users.toLocaleString('en')} users…\n`);
@@ -73,7 +75,10 @@ try {
   const large = options.sizes.at(-1) ?? 0;
   for (const [w, goal] of Object.entries(GOALS)) {
     if (!measured.some((m) => m.name === w)) continue;
-    const at = (users: number) => rows.find((r) => r.workload === w && r.users === users && r.server !== BARE)!;
+    const at = (users: number) =>
+      rows.find((r) => r.workload === w && r.users === users && r.server !== BARE && !r.server.startsWith(FLOOR_NAME))!;
+    const floorAt = (users: number) =>
+      rows.find((r) => r.workload === w && r.users === users && r.server.startsWith(FLOOR_NAME));
     const a = at(small);
     const b = at(large);
     const ratio = Math.min(a.rps, b.rps) / bareOf(w).rps;
@@ -85,6 +90,19 @@ try {
         `p99 ≤ ${P99_GOAL_MS} ms: ${p99.toFixed(1)} ms ${p99 <= P99_GOAL_MS ? 'ok' : 'MISSED'}; ` +
         `${small.toLocaleString('en')} vs ${large.toLocaleString('en')} users ≤ 10% apart: ${(apart * 100).toFixed(1)}% ${apart <= 0.1 ? 'ok' : 'MISSED'}\n`,
     );
+    const fa = floorAt(small);
+    const fb = floorAt(large);
+    if (fa && fb) {
+      // The floor does only the work serve may not skip: a goal above it cannot be met by any serve that does it.
+      const floorRatio = Math.min(fa.rps, fb.rps) / bareOf(w).rps;
+      const floorCpu = bareOf(w).cpuUs / Math.max(fa.cpuUs, fb.cpuUs);
+      const ofFloor = Math.max(fa.cpuUs, fb.cpuUs) / Math.max(a.cpuUs, b.cpuUs);
+      process.stdout.write(
+        `  ${''.padEnd(11)} the floor (node:http + the required work): ${floorRatio.toFixed(2)}× bare (by CPU ${floorCpu.toFixed(2)}×), ` +
+          `p99 ${Math.max(fa.p99, fb.p99).toFixed(1)} ms; serve does the same work in ${(1 / ofFloor).toFixed(2)}× the floor's CPU` +
+          `${floorCpu < goal ? '; the goal is above the floor itself' : ''}\n`,
+      );
+    }
   }
   if (options.profileDir)
     process.stdout.write(

@@ -74,10 +74,14 @@ function migrate(db: Database.Database): void {
  * Domains are few and read on every request, so they are kept parsed (and frozen: every caller shares them) in
  * a name → settings map. The map is dropped when the database changes: by this store's own writes, and by any
  * other connection or process (`autodisco import` while `serve` runs), which `PRAGMA data_version` reveals.
- * That pragma is checked once per turn of the event loop, at the first use of the map in it: about 5% of a
- * request's CPU under load when it ran per request (bench/profile-issue-12.md). A commit by another process is
- * therefore seen from the next turn on: every request that arrives after the commit starts in a later turn.
- * Users are not cached: they can be millions, and their indexed lookup is cheap.
+ * Users are not cached: they can be millions, and every request reads its user's row.
+ *
+ * The lookups a request makes (findDomain, findUser, findUserByLegacyDN) share one read transaction per turn of
+ * the event loop: it begins at the first lookup of a turn (checking data_version once) and ends when the turn
+ * does. Each read transaction of its own costs system calls (the WAL read lock, its release, a stat of the file):
+ * under load they were about a third of a request's CPU (bench/profile-issue-12.md). All requests answered in
+ * one turn see one snapshot; a commit by another process is seen from the next turn on, so every request that
+ * arrives after the commit sees it. Every other method ends the turn's transaction before it runs.
  */
 export class SqliteStore implements ManagedStore {
   readonly path: string;
@@ -87,11 +91,11 @@ export class SqliteStore implements ManagedStore {
   #domains: Map<string, DomainSettings> | undefined;
   /** `PRAGMA data_version` when #domains was loaded. */
   #domainsVersion = -1;
-  /** The version was checked in this turn of the event loop (cleared by a setImmediate at the turn's end). */
-  #checkedThisTurn = false;
-  readonly #endTurn = () => {
-    this.#checkedThisTurn = false;
-  };
+  /** The read transaction of this turn of the event loop is open (#beginTurn). */
+  #inTurn = false;
+  /** `PRAGMA data_version` at the start of this turn's read transaction. */
+  #turnVersion = -1;
+  readonly #endTurn = () => this.#endTurnNow();
 
   constructor(path: string) {
     this.path = path;
@@ -147,20 +151,35 @@ export class SqliteStore implements ManagedStore {
     return this.path;
   }
 
+  /**
+   * Opens this turn's read transaction, unless it is open or this connection is inside a transaction of its own
+   * (a write awaiting its caller): then lookups read in that one, as they always did.
+   */
+  #beginTurn(): void {
+    if (this.#inTurn || this.#db.inTransaction) return;
+    this.#db.exec('BEGIN');
+    this.#inTurn = true;
+    // The first read takes the snapshot; data_version says whether another connection committed since the map.
+    this.#turnVersion = this.#statements.dataVersion.get() as number;
+    setImmediate(this.#endTurn).unref();
+  }
+
+  /** Ends this turn's read transaction (at the turn's end, or before any other use of the connection). */
+  #endTurnNow(): void {
+    if (!this.#inTurn) return;
+    this.#inTurn = false;
+    if (this.#db.inTransaction) this.#db.exec('COMMIT');
+  }
+
   async findDomain(name: string): Promise<DomainSettings | undefined> {
     return this.#domainMap().get(name);
   }
 
   /** The cached name → settings map, reloaded when the database changed since it was loaded. */
   #domainMap(): Map<string, DomainSettings> {
-    if (this.#domains && this.#checkedThisTurn) return this.#domains;
-    const version = this.#statements.dataVersion.get() as number;
-    if (!this.#checkedThisTurn) {
-      this.#checkedThisTurn = true;
-      setImmediate(this.#endTurn).unref();
-    }
+    this.#beginTurn();
+    const version = this.#inTurn ? this.#turnVersion : (this.#statements.dataVersion.get() as number);
     if (this.#domains && version === this.#domainsVersion) return this.#domains;
-    // A commit between the pragma and this read only makes the map newer than `version`: the next call reloads.
     const parsed = new Map<string, DomainSettings>();
     const byName = new Map<string, DomainSettings>();
     for (const row of this.#statements.domainNames.iterate()) {
@@ -177,11 +196,13 @@ export class SqliteStore implements ManagedStore {
   }
 
   async findUser(email: string): Promise<UserRecord | undefined> {
+    this.#beginTurn();
     const row = this.#statements.user.get(email);
     return row ? rowToUser(row) : undefined;
   }
 
   async findUserByLegacyDN(legacyDN: string): Promise<UserRecord | undefined> {
+    this.#beginTurn();
     const row = this.#statements.userByLegacyDN.get(legacyDN);
     return row ? rowToUser(row) : undefined;
   }
@@ -212,6 +233,7 @@ export class SqliteStore implements ManagedStore {
     next: { domains: readonly DomainSettings[]; users: () => Iterable<UserRecord> },
     keep?: (previous: StoredContents) => Promise<void> | void,
   ): Promise<void> {
+    this.#endTurnNow();
     const s = this.#statements;
     const db = this.#db;
     db.exec('BEGIN IMMEDIATE');
@@ -246,6 +268,7 @@ export class SqliteStore implements ManagedStore {
 
   /** The stored domains (file order) and users (address order, read lazily): what `export` streams. */
   contents(): StoredContents {
+    this.#endTurnNow();
     return {
       domains: this.#statements.allDomains.all().map((r) => JSON.parse(r.settings) as DomainSettings),
       userCount: this.#statements.countUsers.get()?.n ?? 0,
@@ -254,6 +277,7 @@ export class SqliteStore implements ManagedStore {
   }
 
   async upsertUsers(users: Iterable<UserRecord>): Promise<number> {
+    this.#endTurnNow();
     let n = 0;
     this.#db.transaction(() => {
       for (const u of users) {
@@ -265,6 +289,7 @@ export class SqliteStore implements ManagedStore {
   }
 
   async exportAll(): Promise<Config> {
+    this.#endTurnNow();
     return {
       domains: this.#statements.allDomains.all().map((r) => JSON.parse(r.settings) as DomainSettings),
       users: this.#statements.allUsers.all().map(rowToUser),
@@ -273,15 +298,18 @@ export class SqliteStore implements ManagedStore {
 
   /** Names of the domains that answer with settings (not moved elsewhere), in file order. */
   async servedDomains(): Promise<string[]> {
+    this.#endTurnNow();
     return this.#statements.servedDomains.all() as string[];
   }
 
   /** A stored address of `domain` that gets settings (no redirect), for example commands; undefined if none. */
   async sampleUser(domain: string): Promise<string | undefined> {
+    this.#endTurnNow();
     return (this.#statements.sampleUser.get(domain.replace(/[\\%_]/g, '\\$&')) as string | undefined) ?? undefined;
   }
 
   async counts(): Promise<{ domains: number; users: number }> {
+    this.#endTurnNow();
     return {
       domains: this.#statements.countDomains.get()?.n ?? 0,
       users: this.#statements.countUsers.get()?.n ?? 0,
@@ -289,6 +317,7 @@ export class SqliteStore implements ManagedStore {
   }
 
   async putDomain(domain: DomainSettings): Promise<DomainSettings | undefined> {
+    this.#endTurnNow();
     const db = this.#db;
     try {
       return db.transaction(() => {
@@ -311,6 +340,7 @@ export class SqliteStore implements ManagedStore {
   }
 
   async deleteDomain(name: string): Promise<DomainSettings | undefined> {
+    this.#endTurnNow();
     try {
       const row = this.#db
         .prepare<[string], { settings: string }>('DELETE FROM domains WHERE name = ? RETURNING settings')
@@ -322,6 +352,7 @@ export class SqliteStore implements ManagedStore {
   }
 
   async putUser(user: UserRecord): Promise<UserRecord | undefined> {
+    this.#endTurnNow();
     return this.#db.transaction(() => {
       const before = this.#statements.user.get(user.email);
       this.#statements.upsertUser.run(userToRow(user));
@@ -330,11 +361,13 @@ export class SqliteStore implements ManagedStore {
   }
 
   async deleteUser(email: string): Promise<UserRecord | undefined> {
+    this.#endTurnNow();
     const row = this.#db.prepare<[string], UserRow>('DELETE FROM users WHERE email = ? RETURNING *').get(email);
     return row ? rowToUser(row) : undefined;
   }
 
   async listDomains(query: ListQuery): Promise<Page<DomainSettings>> {
+    this.#endTurnNow();
     const like = likePattern(query.search);
     const where = "WHERE EXISTS (SELECT 1 FROM domain_names n WHERE n.domain = d.name AND n.name LIKE ? ESCAPE '\\')";
     const total = this.#db.prepare(`SELECT count(*) FROM domains d ${where}`).pluck().get(like) as number;
@@ -348,6 +381,7 @@ export class SqliteStore implements ManagedStore {
   }
 
   async listUsers(query: ListQuery & { domains?: readonly string[] }): Promise<Page<UserRecord>> {
+    this.#endTurnNow();
     const params: unknown[] = [likePattern(query.search)];
     let where = "WHERE email LIKE ? ESCAPE '\\'";
     if (query.domains) {
@@ -367,6 +401,7 @@ export class SqliteStore implements ManagedStore {
   }
 
   async close(): Promise<void> {
+    this.#endTurnNow();
     this.#db.close();
   }
 }

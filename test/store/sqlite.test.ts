@@ -56,6 +56,41 @@ describe('SqliteStore', () => {
     await serving.close();
   });
 
+  test('the lookups of one turn of the event loop share one snapshot; the next turn sees other commits, own writes at once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'autodisco-store-'));
+    const path = join(dir, 'turns.sqlite');
+    const serving = new SqliteStore(path);
+    await serving.replaceAll(validateConfig(exampleDocument()));
+    const other = new SqliteStore(path); // another connection, as `autodisco import` in another process
+    const turnEnd = () => new Promise((resolve) => setImmediate(resolve));
+    await turnEnd();
+
+    // No await between these: one turn. The commit on the other connection lands between two lookups of it.
+    const before = serving.findUser('late@example.test');
+    await other.putUser({ email: 'late@example.test', displayName: 'Late' });
+    const sameTurn = serving.findUser('late@example.test');
+    assert.equal(await before, undefined);
+    assert.equal(await sameTurn, undefined, 'one turn reads one snapshot');
+    await turnEnd();
+    assert.equal((await serving.findUser('late@example.test'))?.displayName, 'Late', 'the next turn sees the commit');
+
+    // A write through the serving store itself, in the middle of a turn: the turn's read transaction ends first
+    // (no "transaction within a transaction"), and the very next lookup sees the write.
+    await serving.findUser('late@example.test');
+    await serving.putUser({ email: 'own@example.test', displayName: 'Own' });
+    assert.equal((await serving.findUser('own@example.test'))?.displayName, 'Own');
+    await serving.putDomain({ ...(await serving.findDomain('example.test'))!, displayName: 'Renamed' });
+    assert.equal((await serving.findDomain('example.test'))?.displayName, 'Renamed');
+
+    // The other connection can write while the serving one is idle between turns: no read lock is left behind.
+    await turnEnd();
+    await other.replaceAll(validateConfig({ domains: [{ name: 'fresh.test' }] }));
+    await turnEnd();
+    assert.equal((await serving.findDomain('fresh.test'))?.name, 'fresh.test');
+    await other.close();
+    await serving.close();
+  });
+
   test('a database from a newer autodisco is refused, not damaged', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'autodisco-store-'));
     const path = join(dir, 'future.sqlite');
