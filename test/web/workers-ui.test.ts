@@ -78,7 +78,25 @@ for (const [name, start] of backends) {
       const tokenRun = await cli(['admin', 'add-token', 'ops', '--label', 'test', '--db', backend.db], { cwd: dir });
       assert.equal(tokenRun.code, 0, tokenRun.stderr);
       token = tokenRun.stdout.trim();
-      lab = await startLab(loadBuiltinScenario('root-domain-trap'), {
+      // The website answers after 1.5 s, so the diagnosis is surely still running when the test looks at it from
+      // both workers (the lab alone answers in a few hundred milliseconds: too close to call on a fast machine).
+      const trap = loadBuiltinScenario('root-domain-trap');
+      const slowed = {
+        ...trap,
+        hosts: trap.hosts.map((h) =>
+          h.name !== 'web'
+            ? h
+            : {
+                ...h,
+                routes: h.routes.map((r) => ({
+                  ...r,
+                  // biome-ignore lint/suspicious/noThenProperty: scenario data (a delayed answer), never awaited
+                  answer: { delayMs: 1500, then: r.answer },
+                })),
+              },
+        ),
+      };
+      lab = await startLab(slowed as typeof trap, {
         range: name === 'sqlite' ? '127.114.0.0/24' : '127.114.1.0/24',
         dnsPort: 0,
       });
