@@ -1,7 +1,7 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 
-/** What pino.destination returns: a writer with a synchronous flush. */
-type SyncWriter = DestinationStream & { flushSync?: () => void };
+/** A writer that has written a line when write returns (pino.destination with sync: true). */
+type SyncWriter = DestinationStream;
 
 /** Writers holding lines of the current turn: flushed when the process exits, whatever ends it. */
 const pending = new Set<TurnBufferedDestination>();
@@ -38,13 +38,20 @@ export class TurnBufferedDestination implements DestinationStream {
     }
   }
 
+  /** pino's logger.flush(): what is held goes out now. */
+  flush(done?: (err?: Error) => void): void {
+    this.flushSync();
+    done?.();
+  }
+
   flushSync(): void {
     if (this.#lines.length === 0) return;
     const text = this.#lines.length === 1 ? (this.#lines[0] ?? '') : this.#lines.join('');
     this.#lines = [];
     pending.delete(this);
+    // The target writes synchronously (pino.destination with sync: true): nothing is left to flush. Its own
+    // flushSync would also fsync the file, a disk write per turn.
     this.#target.write(text);
-    this.#target.flushSync?.();
   }
 }
 

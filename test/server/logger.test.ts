@@ -57,6 +57,9 @@ describe('the log writer gathers one turn of the event loop into one write', () 
     assert.equal(writes.length, 1);
     await turnEnd();
     assert.equal(writes.length, 1, 'the end of the turn finds nothing left to write');
+    logger.info('flushed by pino');
+    await new Promise<void>((resolve, reject) => logger.flush((err) => (err ? reject(err) : resolve())));
+    assert.equal(writes.length, 2, "pino's flush() writes what is held");
   });
 
   test('a process that exits in the middle of a turn still writes that turn’s lines (the default logger, on stderr)', () => {
