@@ -126,6 +126,7 @@ export async function startAudit(
     dnsServers: options.dnsServers,
     timeoutMs: options.engine.timeoutMs,
     perHost: options.perHost,
+    concurrency: options.concurrency,
   });
   stopQueue = () => queue.stop();
   const finished = stored(runAudit(queue, options.engine, ports, handlers));

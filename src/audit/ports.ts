@@ -4,7 +4,8 @@
  * - one DNS cache for the run, honouring TTLs (dns-cache.ts);
  * - TLS evidence reused per (address, port, SNI name, name checked): the outlook and outlook-2013 lookups of an
  *   address, and every domain on the same provider host and name, share one handshake (a bounded memo: the
- *   `tlsMemo` most recently used handshakes, so memory stays flat over 10,000 domains); below it, every
+ *   `tlsMemo` most recently used handshakes, sized from the concurrency, so memory stays flat over 10,000
+ *   domains; the DNS cache likewise); below it, every
  *   certificate is parsed once per DER for the whole process (src/tls/der-cache.ts), so the intermediate and
  *   root that come with every domain's handshake are not parsed again;
  * - TLS sessions resumed per (address, port, SNI name, trust store) (src/tls/sessions.ts): the request
@@ -28,10 +29,17 @@ export interface AuditPortsOptions {
   dnsServers: readonly string[];
   timeoutMs: number;
   perHost: number;
-  /** Handshakes remembered. @default 1000 */
+  /**
+   * Addresses audited at once: the caches below are sized from it (what the lookups in flight use, with room for
+   * the provider hosts many domains share), so memory stays flat however many domains the run has. @default 32
+   */
+  concurrency?: number;
+  /** Handshakes remembered. @default max(512, 16 × concurrency) */
   tlsMemo?: number;
-  /** TLS sessions kept for resumption (one per address, port, SNI name and trust store). @default 1000 */
+  /** TLS sessions kept for resumption (one per address, port, SNI name and trust store). As tlsMemo by default. */
   tlsSessions?: number;
+  /** DNS answers kept. @default max(2048, 64 × concurrency) */
+  dnsEntries?: number;
   /** Replaces the real ports underneath (tests). */
   base?: Partial<Pick<DiscoverPorts, 'probeTls' | 'exchange'>>;
 }
@@ -50,20 +58,23 @@ function sniOf(name: string | null): string | null {
 }
 
 export function createAuditPorts(options: AuditPortsOptions): AuditPorts {
+  // A domain brings about a dozen DNS answers and four handshakes, needed only while its clients run.
+  const concurrency = Math.max(1, options.concurrency ?? 32);
   const dns = cachingResolver(
     createNodeResolver({
       ...(options.dnsServers.length > 0 ? { servers: [...options.dnsServers] } : {}),
       timeoutMs: options.timeoutMs,
       ttl: true,
     }),
+    { maxEntries: options.dnsEntries ?? Math.max(2048, 64 * concurrency) },
   );
   const perHost = new KeyedLimiter(options.perHost);
   const realProbe = options.base?.probeTls ?? probeTls;
   const realExchange = options.base?.exchange ?? exchange;
-  const memoSize = options.tlsMemo ?? 1000;
+  const memoSize = options.tlsMemo ?? Math.max(512, 16 * concurrency);
   const memo = new Map<string, Promise<TlsProbeResult>>();
   const tlsStats = { reused: 0, made: 0 };
-  const sessions = new TlsSessions(options.tlsSessions ?? 1000);
+  const sessions = new TlsSessions(options.tlsSessions ?? memoSize);
 
   function probe(probeOptions: TlsProbeOptions): Promise<TlsProbeResult> {
     // The extra roots are the run's (--ca), the same for every probe: they need not be part of the key.
