@@ -1,19 +1,20 @@
 /**
  * The ports of an audit run: the same real DNS, TLS probe and HTTP exchange as `discover`, shared by every
- * lookup of the run with three additions:
+ * lookup of the run with four additions:
  * - one DNS cache for the run, honouring TTLs (dns-cache.ts);
  * - TLS evidence reused per (address, port, SNI name, name checked): the outlook and outlook-2013 lookups of an
  *   address, and every domain on the same provider host and name, share one handshake (a bounded memo: the
  *   `tlsMemo` most recently used handshakes, sized from the concurrency, so memory stays flat over 10,000
- *   domains; the DNS cache likewise); below it, every
- *   certificate is parsed once per DER for the whole process (src/tls/der-cache.ts), so the intermediate and
- *   root that come with every domain's handshake are not parsed again;
+ *   domains; the DNS cache likewise); below it, every certificate is parsed once per DER for the whole process
+ *   (src/tls/der-cache.ts), so the intermediate and root that come with every domain's handshake are not parsed
+ *   again;
  * - TLS sessions resumed per (address, port, SNI name, trust store) (src/tls/sessions.ts): the request
  *   connections of a step resume the session of the probe's handshake with the same host, as a real client
- *   resumes its session, instead of a full handshake each (the evidence stays the probe's);
+ *   resumes its session, instead of a full handshake each (the evidence stays the probe's); a request that
+ *   follows a probe of its host by less than one round trip waits for the probe's ticket, 250 ms at most;
  * - at most `perHost` connections at a time to any one destination address, handshakes and requests alike.
- * Time spent waiting for a per-host slot is not charged to a step's --timeout (the probe and the exchange start
- * their clocks once connected), but it does count against the lookup's --budget.
+ * Time spent waiting for a per-host slot or a ticket is not charged to a step's --timeout (the probe and the
+ * exchange start their clocks once connected), but it does count against the lookup's --budget.
  */
 import { isIP } from 'node:net';
 import { createNodeResolver } from '../adapters/node/dns.js';
