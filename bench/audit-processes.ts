@@ -101,9 +101,18 @@ export function costOf(path: string): Cost {
   return JSON.parse(readFileSync(path, 'utf8')) as Cost;
 }
 
-/** `autodisco ARGS…` (the build) on `core`, its cost recorded in `result`. */
-export function command(core: number, result: string, args: string[]): ChildProcess {
-  return node(core, ['bench/audit-load.mjs', result, ...args]);
+/** `autodisco ARGS…` (the build) on `core`, its cost recorded in `result`; `nodeFlags` go to node itself. */
+export function command(core: number, result: string, args: string[], nodeFlags: string[] = []): ChildProcess {
+  return node(core, [...nodeFlags, 'bench/audit-load.mjs', result, ...args]);
+}
+
+/** CPU seconds (user + system) a running process has used so far, from /proc (clock ticks of 1/100 s). */
+export function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  // The fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export interface Check {

@@ -10,7 +10,10 @@
  * (default 256), BENCH_CLIENTS (default outlook,outlook-2013: the goal is counted with two clients per domain),
  * BENCH_TIMEOUT (per-step deadline, ms, default 10000), BENCH_QUEUE (default 1: the queue rows, at the smallest
  * fleet and the highest concurrency; 0 leaves them out), BENCH_DEFAULTS (default 1: a row with the command's own
- * --concurrency 32 and --per-host 4; 0 leaves it out). The whole fleet answers on ONE address, standing for many
+ * --concurrency 32 and --per-host 4; 0 leaves it out), BENCH_HEAP_CAP (default 128: a row at the largest fleet and
+ * the lowest concurrency with node's --max-old-space-size=N, the README's advice for large audits; 0 leaves it out).
+ * The fleet's certificates are ECDSA P-256 (the lab's default, as a hosting fleet's ACME certificates often are):
+ * its server-side handshakes cost far less than RSA-2048 ones would; the fleet's own CPU per lookup is printed. The whole fleet answers on ONE address, standing for many
  * providers: the audit's default --per-host 4 is politeness towards one real host and would measure the limiter
  * rather than the audit here, so the runs use BENCH_PER_HOST, and one extra row shows the command's defaults.
  *
@@ -27,6 +30,7 @@ import {
   checkReports,
   command,
   costOf,
+  cpuSecondsOf,
   exited,
   output,
   PINNED,
@@ -46,6 +50,7 @@ const CLIENTS = list('BENCH_CLIENTS', 'outlook,outlook-2013').join(',');
 const TIMEOUT = process.env['BENCH_TIMEOUT'] ?? '10000';
 const QUEUE = process.env['BENCH_QUEUE'] !== '0';
 const DEFAULTS = process.env['BENCH_DEFAULTS'] !== '0';
+const HEAP_CAP = Number(process.env['BENCH_HEAP_CAP'] ?? '128');
 const RANGE = '127.73.0.0/24';
 const GOAL = 200;
 /** Peak memory at the largest fleet within this factor of the smallest's counts as flat. */
@@ -72,9 +77,20 @@ interface Row {
   /** Peak live heap (what a full GC leaves), of the same process. */
   peakLiveMB: number;
   fleetRssMB: number;
+  /** CPU of the fleet (its start included), which shares the machine. */
+  fleetCpuSeconds: number;
+  /** The 1-minute load average when the run ended. */
+  load: string;
 }
 
-async function run(domains: number, concurrency: number, perHost: number, workers: number, label: string) {
+async function run(
+  domains: number,
+  concurrency: number,
+  perHost: number,
+  workers: number,
+  label: string,
+  nodeFlags: string[] = [],
+) {
   const dir = mkdtempSync(join(tmpdir(), 'autodisco-bench-audit-'));
   const at = (name: string) => join(dir, name);
   const fleet = await startFleet(domains, RANGE, at('manifest.json'), at('addresses.txt'));
@@ -86,20 +102,25 @@ async function run(domains: number, concurrency: number, perHost: number, worker
       command(0, at(`worker-${i}.json`), ['worker', '--queue', redis?.url ?? '', ...engine, ...lookup]),
     );
     await Promise.all(started.map((w) => output(w, /taking audit jobs/, 'stderr')));
-    const audit = command(0, at('audit.json'), [
-      'audit',
-      at('addresses.txt'),
-      '--client',
-      CLIENTS,
-      // With --queue the workers make the lookups: the engine's options are theirs.
-      ...(workers > 0 ? ['--queue', redis?.url ?? ''] : [...engine, ...lookup]),
-      '--ndjson',
-      '--out',
-      at('reports.ndjson'),
-      '--db',
-      at('results.sqlite'),
-      '--no-progress',
-    ]);
+    const audit = command(
+      0,
+      at('audit.json'),
+      [
+        'audit',
+        at('addresses.txt'),
+        '--client',
+        CLIENTS,
+        // With --queue the workers make the lookups: the engine's options are theirs.
+        ...(workers > 0 ? ['--queue', redis?.url ?? ''] : [...engine, ...lookup]),
+        '--ndjson',
+        '--out',
+        at('reports.ndjson'),
+        '--db',
+        at('results.sqlite'),
+        '--no-progress',
+      ],
+      nodeFlags,
+    );
     let errors = '';
     audit.stderr?.on('data', (d: Buffer) => {
       errors = (errors + d).slice(-4000);
@@ -109,6 +130,7 @@ async function run(domains: number, concurrency: number, perHost: number, worker
     if (audit.exitCode !== 0 && audit.exitCode !== 1)
       throw new Error(`${label}: audit exit ${audit.exitCode}: ${errors}`);
     const fleetRssMB = peakRssOf(fleet.process.pid);
+    const fleetCpuSeconds = cpuSecondsOf(fleet.process.pid);
     for (const w of started) w.kill('SIGTERM');
     await Promise.all(started.map(exited));
     const costs: Cost[] = started.map((_, i) => costOf(at(`worker-${i}.json`)));
@@ -125,6 +147,8 @@ async function run(domains: number, concurrency: number, perHost: number, worker
       peakRssMB: workers > 0 ? Math.max(...costs.map((c) => c.peakRssMB)) : own.peakRssMB,
       peakLiveMB: workers > 0 ? Math.max(...costs.map((c) => c.peakLiveMB)) : own.peakLiveMB,
       fleetRssMB,
+      fleetCpuSeconds,
+      load: loadavg()[0]?.toFixed(1) ?? '?',
     };
     return row;
   } finally {
@@ -144,10 +168,10 @@ const clientsPerDomain = CLIENTS.split(',').length;
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
 say(
-  `bench:audit: clients ${CLIENTS}; fleet on core 1, audit and workers on core 0${PINNED ? '' : ' (taskset missing: NOT pinned)'}; redis-server unpinned; load average before: ${load()}`,
+  `bench:audit: clients ${CLIENTS}; fleet on core 1 (ECDSA P-256 certificates), audit and workers on core 0${PINNED ? '' : ' (taskset missing: NOT pinned)'}; redis-server unpinned; load average before: ${load()}`,
 );
 say(
-  'run                domains  conc  per-host  lookups  seconds  domains/s  right  CPU ms/lookup  audit peak RSS  peak live  fleet peak RSS  load avg',
+  'run                domains  conc  per-host  lookups  seconds  domains/s  right  CPU ms/lookup  audit peak RSS  peak live  fleet CPU ms/lookup  fleet peak RSS  load',
 );
 const rows: Row[] = [];
 function print(r: Row): void {
@@ -163,8 +187,9 @@ function print(r: Row): void {
     ((r.cpuSeconds * 1000) / Math.max(1, r.check.lookups)).toFixed(1).padStart(13),
     `${r.peakRssMB} MB`.padStart(14),
     `${r.peakLiveMB} MB`.padStart(9),
+    ((r.fleetCpuSeconds * 1000) / Math.max(1, r.check.lookups)).toFixed(1).padStart(19),
     `${r.fleetRssMB} MB`.padStart(14),
-    load().padStart(14),
+    r.load.padStart(4),
   ];
   say(cells.join('  '));
   if (r.check.lookups !== r.domains * clientsPerDomain)
@@ -180,8 +205,19 @@ for (const domains of DOMAINS) {
 const smallest = Math.min(...DOMAINS);
 const largest = Math.max(...DOMAINS);
 const top = Math.max(...CONCURRENCY);
+
 // The command as a user runs it without options: --concurrency 32, --per-host 4.
 if (DEFAULTS) print(await run(smallest, 32, 4, 0, 'command defaults'));
+// What the README advises for large audits: V8 otherwise lets its heap grow to a few hundred MB of garbage on a
+// long run, which the RSS shows though the process holds far less.
+const minConcurrency = Math.min(...CONCURRENCY);
+let capped: Row | undefined;
+if (HEAP_CAP > 0) {
+  capped = await run(largest, minConcurrency, PER_HOST, 0, `heap cap ${HEAP_CAP} MB`, [
+    `--max-old-space-size=${HEAP_CAP}`,
+  ]);
+  print(capped);
+}
 const queued: Row[] = [];
 if (QUEUE) {
   for (const workers of [1, 2]) {
@@ -215,7 +251,24 @@ if (largest > smallest) {
       `memory flat from ${smallest} to ${largest} domains at concurrency ${concurrency}, peak RSS: ${rss <= FLAT ? 'MET' : 'MISSED'} (${a.peakRssMB} MB → ${b.peakRssMB} MB, ${rss.toFixed(2)}×)`,
     );
   }
+  const base = rows.find((r) => r.concurrency === minConcurrency && r.domains === smallest);
+  if (capped && base) {
+    const rss = capped.peakRssMB / base.peakRssMB;
+    say(
+      `memory flat from ${smallest} to ${largest} domains with --max-old-space-size=${HEAP_CAP} (concurrency ${minConcurrency}), peak RSS: ${rss <= FLAT ? 'MET' : 'MISSED'} (${base.peakRssMB} MB without the cap → ${capped.peakRssMB} MB with it, ${rss.toFixed(2)}×; live ${capped.peakLiveMB} MB)`,
+    );
+  }
 } else say('memory flat: not measured (one fleet size; BENCH_DOMAINS needs two)');
+if (best) {
+  // Wall-clock rates move with whatever else the machine runs; CPU per lookup is steadier. What one core of the
+  // audit could do at that CPU cost, and what the fleet's CPU per lookup would allow on its core:
+  const perDomain = (r: Row) => (r.cpuSeconds / Math.max(1, r.check.lookups)) * clientsPerDomain;
+  const fleetPerDomain = (r: Row) => (r.fleetCpuSeconds / Math.max(1, r.check.lookups)) * clientsPerDomain;
+  const cheapest = [...counted].sort((a, b) => perDomain(a) - perDomain(b))[0] ?? best;
+  say(
+    `CPU bound: at ${(perDomain(cheapest) * 1000).toFixed(1)} ms of audit CPU per domain (${cheapest.domains} domains, concurrency ${cheapest.concurrency}) one core does at most ${(1 / perDomain(cheapest)).toFixed(0)} domains/s; the fleet's ${(fleetPerDomain(cheapest) * 1000).toFixed(1)} ms per domain (its start included) allows ${(1 / fleetPerDomain(cheapest)).toFixed(0)} on its core`,
+  );
+}
 const [one, two] = queued;
 if (one && two) {
   say(

@@ -3,7 +3,7 @@
  * domains point at is asked once per TTL, not 1,000 times. Answers are kept as long as their TTL says (A and
  * AAAA over --dns carry it); answers without a TTL (SRV, MX, CNAME, TXT, NXDOMAIN, NODATA, and everything the
  * system resolver answers) are kept for `defaultTtlS`. Failures (timeout, SERVFAIL, refused) are not kept:
- * the next lookup asks again. Lookups in flight are shared. The cache is bounded (20,000 entries; the oldest go first) and expired entries are swept out as the run goes.
+ * the next lookup asks again. Lookups in flight are shared. The cache is bounded (`maxEntries`; the oldest go first; an audit sizes it from its concurrency, ports.ts) and expired entries are swept out as the run goes.
  */
 import type { LookupFunction } from 'node:net';
 import type { AddressResult, DnsResolver, DnsResult } from '../dns/resolver.js';

@@ -26,6 +26,11 @@ export interface ExecuteOptions {
   onEvents?(events: AuditEvent[]): void;
   /** A lookup that crashed: a bug, reported by domain only. */
   onError?(target: AuditTarget, error: unknown): void;
+  /**
+   * Results-store writes in flight at most before the next address waits for them (in process): a slow store
+   * slows the run down rather than filling memory with reports waiting to be written. @default 256
+   */
+  maxPendingWrites?: number;
   /** Jobs run by workers elsewhere (audit --queue): their reports come back here; nothing runs in this process. */
   remote?: RemoteQueue<AuditJob, DiscoveryReport[]>;
 }
@@ -61,6 +66,11 @@ export async function startAudit(
   const writes = new Set<Promise<void>>();
   let writeError: { error: unknown } | undefined;
   let stopQueue = () => {};
+  const maxPendingWrites = Math.max(1, options.maxPendingWrites ?? 256);
+  /** Until fewer than maxPendingWrites writes are in flight (each settles, failed or not). */
+  const caughtUp = async (): Promise<void> => {
+    while (writes.size >= maxPendingWrites) await Promise.race(writes);
+  };
   const stored = async (done: Promise<void>): Promise<void> => {
     await done;
     while (writes.size > 0) await Promise.all(writes);
@@ -95,6 +105,7 @@ export async function startAudit(
       completed++;
       options.onError?.(target, error);
     },
+    ready: () => (writes.size < maxPendingWrites ? undefined : caughtUp()),
   };
   const remote = options.remote;
   if (remote) {
@@ -115,6 +126,7 @@ export async function startAudit(
     dnsServers: options.dnsServers,
     timeoutMs: options.engine.timeoutMs,
     perHost: options.perHost,
+    concurrency: options.concurrency,
   });
   stopQueue = () => queue.stop();
   const finished = stored(runAudit(queue, options.engine, ports, handlers));

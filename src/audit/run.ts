@@ -31,6 +31,11 @@ export interface AuditRunHandlers {
   addressDone?(target: AuditTarget, reports: DiscoveryReport[]): void;
   /** A lookup that crashed (a bug, not a finding): the address is left out and named. */
   error(target: AuditTarget, error: unknown): void;
+  /**
+   * Backpressure: after each address, the next one waits for this (the results store catching up), so a slow
+   * store holds back the lookups instead of piling their reports up in memory.
+   */
+  ready?(): Promise<void> | undefined;
 }
 
 /** The lookup of one client for one address: what `discover --client X ADDRESS --json` prints. */
@@ -74,6 +79,7 @@ export async function runAudit(
       addCrossClientFindings(reports);
       for (const report of reports) handlers.report(target, report);
       handlers.addressDone?.(target, reports);
+      await handlers.ready?.();
     },
     (job, error) => handlers.error(job.target, error),
   );

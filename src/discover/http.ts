@@ -7,7 +7,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { trustContext } from '../tls/trust.js';
 
 export interface HttpExchangeRequest {
@@ -36,10 +36,30 @@ export interface HttpExchangeRequest {
    * over, will never take does not hold its connection (and the server's) open until its deadline.
    */
   signal?: AbortSignal;
+  /**
+   * HTTPS only: a TLS session to resume, from an earlier handshake with the same address, port, SNI name and trust
+   * store. A resumed TLS 1.3 connection exchanges no certificate (Node then reports it authorized, with no peer
+   * certificate to check, and skips its name check), so the caller vouches for the session's origin: in `verify` mode its full handshake was
+   * accepted for this very host name with the same trust store; pinned, it presented the pinned certificate
+   * (src/tls/sessions.ts keeps that bond). The server may refuse it: then the handshake is a full one, checked as
+   * usual.
+   */
+  session?: Buffer;
+  /** HTTPS only: receives the sessions (tickets) this connection's server hands out, and whether it resumed. */
+  onSession?: (session: Buffer, resumed: boolean) => void;
 }
 
 export type HttpExchangeResult =
-  | { ok: true; status: number; headers: IncomingHttpHeaders; body: string; truncated: boolean; ms: number }
+  | {
+      ok: true;
+      status: number;
+      headers: IncomingHttpHeaders;
+      body: string;
+      truncated: boolean;
+      ms: number;
+      /** HTTPS: whether the server resumed the offered session (no certificate exchanged on this connection). */
+      resumed?: boolean;
+    }
   /**
    * `sent`: whether the connection (and TLS) was up, so the request went out: false when it never left.
    * `stage`: how far the exchange got when it failed (for a timeout: what the deadline cut short).
@@ -51,6 +71,11 @@ export type ExchangeStage = 'connect' | 'tls' | 'headers' | 'body';
 
 /** The largest answer body kept (post.ts names the figure when it refuses a larger one). */
 export const DEFAULT_MAX_BODY = 256 * 1024;
+
+/** The peer's leaf certificate, whatever Node asks (see exchange()'s name check). */
+const leafOnly = function (this: TLSSocket) {
+  return TLSSocket.prototype.getPeerCertificate.call(this, false);
+} as TLSSocket['getPeerCertificate'];
 
 export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> {
   const started = performance.now();
@@ -94,6 +119,7 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
             secureContext: trustContext(req.ca),
             rejectUnauthorized: pin === undefined,
             ...(pin !== undefined ? { checkServerIdentity: () => undefined } : {}),
+            ...(req.session !== undefined ? { session: req.session } : {}),
           }
         : {}),
     };
@@ -120,6 +146,7 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
           body: Buffer.concat(chunks).toString('utf8'),
           truncated,
           ms: elapsed(),
+          ...(https ? { resumed } : {}),
         }),
       );
       res.on('error', (err: NodeJS.ErrnoException) =>
@@ -128,15 +155,33 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
     });
     // Until the connection (and, for HTTPS, the handshake) is up, nothing of the request has reached the server.
     let sent = false;
+    let resumed = false;
     client.on('socket', (socket) => {
       if (https) socket.once('connect', () => (stage = stage === 'connect' ? 'tls' : stage));
       socket.once(https ? 'secureConnect' : 'connect', () => {
         sent = true;
         stage = 'headers';
       });
-      if (!https || pin === undefined) return;
+      if (!https) return;
+      const tlsSocket = socket as TLSSocket;
+      // Node's name check (checkServerIdentity, on a full handshake) reads only the leaf's subject and names, but
+      // Node hands it the detailed chain, every certificate turned into an object: the leaf alone is enough, and
+      // costs a fraction. Until the handshake is done this socket answers that call with the leaf.
+      if (pin === undefined) tlsSocket.getPeerCertificate = leafOnly;
+      const onSession = req.onSession;
+      // Node hands sessions over after 'secureConnect' (and never on a connection it rejected).
+      if (onSession !== undefined) tlsSocket.on('session', (session: Buffer) => onSession(session, resumed));
+      tlsSocket.once('secureConnect', () => {
+        Reflect.deleteProperty(tlsSocket, 'getPeerCertificate');
+        // On a resumed session Node shows no peer certificate and skips its name check (TLS 1.2 and 1.3 alike,
+        // test/audit/sessions.test.ts): what the session is worth is the caller's word (see `session`).
+        resumed = tlsSocket.isSessionReused();
+      });
+      if (pin === undefined) return;
       socket.once('secureConnect', () => {
-        const seen = (socket as TLSSocket).getPeerCertificate().fingerprint256;
+        const seen = tlsSocket.getPeerCertificate().fingerprint256;
+        // A resumed TLS 1.3 session shows no certificate: its origin is the pinned one (see `session`).
+        if (seen === undefined && resumed) return;
         if (seen !== pin) {
           client.destroy(
             Object.assign(new Error('the server presented another certificate than the one accepted'), {

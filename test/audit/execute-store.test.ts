@@ -120,3 +120,39 @@ test('a failing write stops the run and finished rejects with it; earlier events
   assert.ok(store.recorded.length < targets.length, `stopped early: ${store.recorded.length} recorded`);
   assert.deepEqual(events.map((e) => e.domain).slice(0, 2), ['d0.test', 'd1.test']);
 });
+
+test('in process, a slow store holds the lookups back: the writes in flight stay bounded, none is lost', async () => {
+  // Every lookup ends at once: the DNS server named does not exist (nothing listens on port 9 of loopback).
+  const many: AuditTarget[] = Array.from({ length: 40 }, (_, i) => ({
+    email: `postmaster@d${i}.test`,
+    domain: `d${i}.test`,
+    line: i + 1,
+  }));
+  let inFlight = 0;
+  let most = 0;
+  let recorded = 0;
+  const store = new SlowStore(undefined);
+  store.record = async () => {
+    inFlight++;
+    most = Math.max(most, inFlight);
+    await new Promise((r) => setTimeout(r, 40));
+    inFlight--;
+    recorded++;
+    return [];
+  };
+  const run = await startAudit({
+    targets: many,
+    clients: ['outlook', 'outlook-2013'],
+    engine: { timeoutMs: 500, ca: [] },
+    dnsServers: ['127.0.0.1:9'],
+    concurrency: 4,
+    perHost: 4,
+    store,
+    maxPendingWrites: 3,
+  });
+  await run.finished;
+  assert.equal(recorded, many.length * 2, 'every report written');
+  // At most the bound, plus the reports of the addresses that finished side by side before waiting.
+  assert.ok(most <= 3 + 4 * 2, `${most} writes in flight at once`);
+  assert.ok(most >= 3, `the bound was reached (${most}): the test measures something`);
+});

@@ -266,6 +266,31 @@ test('TLS evidence: one handshake per (address, port, SNI name, name checked) in
   assert.deepEqual(ports.tlsStats, { reused: 2, made: 4 });
 });
 
+test('the run caches are sized from the concurrency, not the number of domains', async () => {
+  let made = 0;
+  const ports = createAuditPorts({
+    dnsServers: [],
+    timeoutMs: 1000,
+    perHost: 4,
+    concurrency: 40,
+    base: {
+      probeTls: async (o) => {
+        made++;
+        return { address: o.address, servername: o.servername } as never;
+      },
+    },
+  });
+  const probe = (name: string) =>
+    ports.probeTls({ address: '127.0.0.9', port: 443, servername: name, host: name, timeoutMs: 1000 });
+  // 16 handshakes per address in flight: 640 remembered at concurrency 40.
+  for (let i = 0; i < 640; i++) await probe(`d${i}.test`);
+  await probe('d0.test');
+  assert.equal(made, 640, 'still remembered');
+  await probe('d640.test');
+  await probe('d1.test');
+  assert.equal(made, 642, 'beyond 16 × concurrency the least recently used goes');
+});
+
 test('DNS cache: expired answers are swept out as the run goes, so memory follows the TTLs', async () => {
   let clock = 0;
   const { inner } = countingResolver(1);

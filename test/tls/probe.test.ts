@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { connect, createServer as createTlsServer, rootCertificates, type TLSSocket } from 'node:tls';
+import { connect, createServer as createTlsServer, rootCertificates, TLSSocket } from 'node:tls';
 import { isAutodiscoError } from '../../src/errors.js';
 import {
   type Authority,
@@ -149,6 +149,42 @@ describe('certificate accepted', () => {
     assert.equal((await handshakesSeen(server, 1)).length, 1);
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(server.bytes(), 0);
+  });
+
+  test("Node's detailed peer chain is not built for the probe; its tickets are handed on, then the close", async () => {
+    const server = await tlsServer({ cert: leaf.fullChainPem, key: leaf.keyPem });
+    const original = TLSSocket.prototype.getPeerCertificate;
+    let detailed = 0;
+    TLSSocket.prototype.getPeerCertificate = function (this: TLSSocket, ...args: [boolean?]) {
+      if (args[0] === true) detailed++;
+      return original.apply(this, args as [true]);
+    } as TLSSocket['getPeerCertificate'];
+    const sessions: Array<Buffer | null> = [];
+    let closed: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    try {
+      const r = await probeTls({
+        address: server.address,
+        port: server.port,
+        servername: 'www.contoso.test',
+        ca: [root.certPem],
+        onSession: (s) => {
+          sessions.push(s);
+          if (s === null) closed();
+        },
+      });
+      assert.equal(r.code, null, 'trusted chain and name: the case where Node would build it');
+      assert.equal(r.chain.length, 2);
+      await done;
+    } finally {
+      TLSSocket.prototype.getPeerCertificate = original;
+    }
+    assert.equal(detailed, 0);
+    assert.ok(sessions.length >= 2, 'a TLS 1.3 ticket at least, then null');
+    assert.ok(sessions.slice(0, -1).every((s) => Buffer.isBuffer(s)));
+    assert.equal(sessions.at(-1), null);
   });
 
   test('root sent and trusted: the served root is kept', async () => {

@@ -97,7 +97,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
       `--db ${maskUrl(opts.db)}: a worker writes results only to PostgreSQL (postgres://USER@HOST:PORT/DB, the database the audit's --db names), which every worker and the audit share; without --db the reports go back to the audit, which stores them`,
     );
   }
-  const ports = createAuditPorts({ dnsServers, timeoutMs, perHost });
+  const ports = createAuditPorts({ dnsServers, timeoutMs, perHost, concurrency });
   const engine = { timeoutMs, ca };
   const log = (line: string) => process.stderr.write(`autodisco worker: ${line}\n`);
   // Opened before the queue: a wrong URL or an unreachable database fails now, not at the first job.
