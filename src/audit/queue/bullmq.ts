@@ -15,7 +15,7 @@
  * the lock expires, BullMQ's stalled-job check of any other worker puts them back in the queue.
  */
 import { createHash } from 'node:crypto';
-import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
+import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { DiscoveryReport } from '../../discover/report.js';
 import { AutodiscoError } from '../../errors.js';
@@ -97,7 +97,7 @@ export class BullmqAuditQueue {
     this.#clients = [redisClient(connection), redisClient(connection)];
     this.#queue = new Queue(AUDIT_QUEUE_NAME, { connection: this.#clients[0] as Redis });
     this.#events = new QueueEvents(AUDIT_QUEUE_NAME, { connection: this.#clients[1] as Redis });
-    // One pair of listeners per job in flight: many thousands is expected, not a leak.
+    // run() listens with one pair of listeners for all its jobs; BullMQ's own may add a few.
     this.#events.setMaxListeners(0);
     this.#queue.setMaxListeners(0);
   }
@@ -138,6 +138,11 @@ export class BullmqAuditQueue {
     this.#stop();
   }
 
+  /**
+   * Enqueues the jobs and reports each one's result as it finishes. The process keeps no BullMQ Job per address:
+   * the jobs in flight are a map from job id to the audit's own job, settled by one pair of listeners on the
+   * queue's events (a Job object and two listeners per address made memory grow with the run).
+   */
   async run(
     jobs: readonly AuditJob[],
     onResult: (job: AuditJob, reports: DiscoveryReport[]) => void,
@@ -147,43 +152,91 @@ export class BullmqAuditQueue {
     const stopped = new Promise<void>((resolve) => {
       this.#stop = resolve;
     });
-    await this.#events.waitUntilReady();
-    const added: Job<AuditJob, DiscoveryReport[]>[] = [];
-    // addBulk in slices: one Redis round trip per slice, not per address.
-    for (let i = 0; i < jobs.length && !this.#stopped; i += 500) {
-      const slice = jobs.slice(i, i + 500).map((job) => ({
-        name: 'address',
-        data: (this.#results ? { ...job, results: this.#results } : job) as QueuedAuditJob,
-        opts: {
-          jobId: jobIdOf(this.runKey, job.target.email),
-          attempts: JOB_ATTEMPTS,
-          backoff: { type: 'exponential', delay: 1000 },
-          removeOnComplete: { age: KEEP_COMPLETED_S },
-          removeOnFail: false,
-        },
-      }));
-      added.push(...(await this.#queue.addBulk(slice)));
-    }
-    const waits = added.map(async (job, index) => {
-      const data = jobs[index] as AuditJob;
-      try {
-        const reports = (await job.waitUntilFinished(this.#events)) as DiscoveryReport[] | string;
-        if (this.#stopped) return;
-        onResult(data, typeof reports === 'string' ? JSON.parse(reports) : reports);
-      } catch (error) {
-        if (this.#stopped) return;
-        const reason = error instanceof Error ? error.message : String(error);
-        onError(
-          data,
-          new DeadLetterError(
-            `failed ${JOB_ATTEMPTS} times on the workers (${reason}); job ${job.id} stays in the failed set of queue ${AUDIT_QUEUE_NAME}`,
-          ),
-        );
-      } finally {
-        this.#left--;
-      }
+    // Job id → the audit's jobs waiting for it (one address listed twice is one job, reported twice).
+    const waiting = new Map<string, AuditJob[]>();
+    let enqueued = false;
+    let settle: () => void = () => undefined;
+    const settled = new Promise<void>((resolve) => {
+      settle = resolve;
     });
-    await Promise.race([Promise.all(waits), stopped]);
+    const finish = (jobId: string, outcome: { reports: unknown } | { reason: string }) => {
+      const mine = waiting.get(jobId);
+      if (mine === undefined) return; // another run's job, or settled already (an event and the state check)
+      waiting.delete(jobId);
+      for (const data of mine) {
+        this.#left--;
+        if (this.#stopped) continue;
+        if ('reports' in outcome) {
+          const reports = outcome.reports;
+          onResult(data, (typeof reports === 'string' ? JSON.parse(reports) : reports) as DiscoveryReport[]);
+        } else {
+          onError(
+            data,
+            new DeadLetterError(
+              `failed ${JOB_ATTEMPTS} times on the workers (${outcome.reason}); job ${jobId} stays in the failed set of queue ${AUDIT_QUEUE_NAME}`,
+            ),
+          );
+        }
+      }
+      if (enqueued && waiting.size === 0) settle();
+    };
+    // 'failed' comes once a job has used all its attempts (a retry is another event).
+    const onCompleted = (args: { jobId: string; returnvalue: unknown }) =>
+      finish(args.jobId, { reports: args.returnvalue });
+    const onFailed = (args: { jobId: string; failedReason: string }) =>
+      finish(args.jobId, { reason: args.failedReason });
+    this.#events.on('completed', onCompleted);
+    this.#events.on('failed', onFailed);
+    try {
+      // Listening before anything is added: no event of these jobs can be missed.
+      await this.#events.waitUntilReady();
+      // addBulk in slices: one Redis round trip per slice, not per address.
+      for (let i = 0; i < jobs.length && !this.#stopped; i += 500) {
+        const slice = jobs.slice(i, i + 500);
+        const ids = slice.map((job) => jobIdOf(this.runKey, job.target.email));
+        slice.forEach((job, k) => {
+          const id = ids[k] as string;
+          const list = waiting.get(id);
+          if (list) list.push(job);
+          else waiting.set(id, [job]);
+        });
+        await this.#queue.addBulk(
+          slice.map((job, k) => ({
+            name: 'address',
+            data: (this.#results ? { ...job, results: this.#results } : job) as QueuedAuditJob,
+            opts: {
+              jobId: ids[k] as string,
+              attempts: JOB_ATTEMPTS,
+              backoff: { type: 'exponential', delay: 1000 },
+              removeOnComplete: { age: KEEP_COMPLETED_S },
+              removeOnFail: false,
+            },
+          })),
+        );
+        // A job of the same run may have finished before (--queue-run, or a run started again): BullMQ keeps it
+        // rather than adding it again, and no event will come for it.
+        await Promise.all([...new Set(ids)].map((id) => this.#settleIfFinished(id, finish)));
+      }
+      enqueued = true;
+      if (waiting.size === 0) settle();
+      await Promise.race([settled, stopped]);
+    } finally {
+      this.#events.off('completed', onCompleted);
+      this.#events.off('failed', onFailed);
+    }
+  }
+
+  /** Settles a job that is already completed or failed (its events are in the past). */
+  async #settleIfFinished(
+    id: string,
+    finish: (jobId: string, outcome: { reports: unknown } | { reason: string }) => void,
+  ): Promise<void> {
+    const state = await this.#queue.getJobState(id);
+    if (state !== 'completed' && state !== 'failed') return;
+    const job = await this.#queue.getJob(id);
+    if (!job) return;
+    if (state === 'completed') finish(id, { reports: job.returnvalue });
+    else finish(id, { reason: job.failedReason });
   }
 
   /** `unreachable`: Redis never answered; drop our connections rather than wait for them. */
