@@ -5,7 +5,9 @@
  * system resolver answers) are kept for `defaultTtlS`. Failures (timeout, SERVFAIL, refused) are not kept:
  * the next lookup asks again. Lookups in flight are shared. The cache is bounded (`maxEntries`; the oldest go first; an audit sizes it from its concurrency, ports.ts) and expired entries are swept out as the run goes.
  */
+
 import type { LookupFunction } from 'node:net';
+import { setNewest } from '../bounded-map.js';
 import type { AddressResult, DnsResolver, DnsResult } from '../dns/resolver.js';
 
 export interface DnsCacheOptions {
@@ -56,12 +58,7 @@ export function cachingResolver(inner: DnsResolver, options: DnsCacheOptions = {
     const answer = ask();
     // While in flight the entry lives "forever"; once answered, for its TTL (or not at all, for a failure).
     const entry: Entry = { expires: Number.POSITIVE_INFINITY, answer };
-    entries.delete(key);
-    entries.set(key, entry);
-    if (entries.size > maxEntries) {
-      const oldest = entries.keys().next().value;
-      if (oldest !== undefined) entries.delete(oldest);
-    }
+    setNewest(entries, key, entry, maxEntries);
     stats.size = entries.size;
     answer.then(
       (result) => {

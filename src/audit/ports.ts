@@ -16,8 +16,10 @@
  * Time spent waiting for a per-host slot or a ticket is not charged to a step's --timeout (the probe and the
  * exchange start their clocks once connected), but it does count against the lookup's --budget.
  */
+
 import { isIP } from 'node:net';
 import { createNodeResolver } from '../adapters/node/dns.js';
+import { setNewest } from '../bounded-map.js';
 import type { DiscoverPorts } from '../discover/context.js';
 import { exchange, type HttpExchangeRequest } from '../discover/http.js';
 import { lookupScp } from '../discover/scp.js';
@@ -119,11 +121,7 @@ export function createAuditPorts(options: AuditPortsOptions): AuditPorts {
       },
       () => arrived(),
     );
-    memo.set(key, made);
-    if (memo.size > memoSize) {
-      const oldest = memo.keys().next().value;
-      if (oldest !== undefined) memo.delete(oldest);
-    }
+    setNewest(memo, key, made, memoSize);
     // A probe that threw is not evidence: the next lookup tries again.
     made.catch(() => memo.delete(key));
     return made;

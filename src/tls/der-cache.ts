@@ -9,7 +9,9 @@
  * Bounded: the `limit` most recently used certificates stay; derived facts live beside their certificate
  * object (a WeakMap) and go with it.
  */
+
 import { X509Certificate } from 'node:crypto';
+import { setNewest } from '../bounded-map.js';
 
 /** Facts derived from one certificate's DER (filled lazily by certificate.ts and summary.ts). */
 export interface DerivedFacts {
@@ -38,18 +40,13 @@ export class CertificateCache {
     if (hit !== undefined) {
       this.stats.hits++;
       // Most recently used last: the provider's intermediate every handshake shows never leaves.
-      this.#byFingerprint.delete(fingerprint256);
-      this.#byFingerprint.set(fingerprint256, hit);
+      setNewest(this.#byFingerprint, fingerprint256, hit, this.limit);
       return hit;
     }
     this.stats.misses++;
     const cert = new X509Certificate(der);
     // Stored under its own hash, so a caller's wrong fingerprint cannot plant a certificate under another's.
-    this.#byFingerprint.set(cert.fingerprint256, cert);
-    if (this.#byFingerprint.size > this.limit) {
-      const oldest = this.#byFingerprint.keys().next().value;
-      if (oldest !== undefined) this.#byFingerprint.delete(oldest);
-    }
+    setNewest(this.#byFingerprint, cert.fingerprint256, cert, this.limit);
     return cert;
   }
 

@@ -17,6 +17,7 @@
  *
  * Bounded: the `limit` most recently stored keys stay (one session each, the latest ticket).
  */
+import { setNewest } from '../bounded-map.js';
 
 export interface KeptSession {
   ticket: Buffer;
@@ -62,12 +63,7 @@ export class TlsSessions {
 
   set(key: string, session: KeptSession): void {
     // Most recently stored last: the oldest goes first when the bound is reached.
-    this.#byKey.delete(key);
-    this.#byKey.set(key, session);
-    if (this.#byKey.size > this.limit) {
-      const oldest = this.#byKey.keys().next().value;
-      if (oldest !== undefined) this.#byKey.delete(oldest);
-    }
+    setNewest(this.#byKey, key, session, this.limit);
   }
 
   /**

@@ -4,7 +4,9 @@
  * is issued under the lab's intermediate (one PKI per fleet), and its TLS context is kept in a bounded cache
  * (least recently used out): a name asked for again after eviction gets a fresh certificate for the same names.
  */
+
 import type { SecureContext } from 'node:tls';
+import { setNewest } from '../../bounded-map.js';
 import { issueFor, type LabPki } from '../certificates.js';
 import type { CertificateSpec } from '../scenario.js';
 import { domainOf } from './plan.js';
@@ -93,11 +95,7 @@ export class FleetCertificates {
     this.issued++;
     // A failed issue must not stay cached.
     made.catch(() => this.#cache.delete(key));
-    this.#cache.set(key, made);
-    if (this.#cache.size > this.#max) {
-      const oldest = this.#cache.keys().next().value;
-      if (oldest !== undefined) this.#cache.delete(oldest);
-    }
+    setNewest(this.#cache, key, made, this.#max);
     return made;
   }
 }
