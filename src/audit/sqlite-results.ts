@@ -92,14 +92,15 @@ export function fromRow(row: ResultRow): AuditResult {
   };
 }
 
-/** A row of audit_runs. */
+/** A row of the runs table, on either backend (pg/results.ts reads the same columns). */
 export interface RunRow {
   id: number;
   started_at: string;
   finished_at: string | null;
   clients: string;
   addresses: number;
-  interrupted: number;
+  /** SQLite stores 0 or 1; PostgreSQL a boolean. */
+  interrupted: number | boolean;
 }
 
 export function fromRunRow(r: RunRow): RunInfo {
@@ -109,7 +110,7 @@ export function fromRunRow(r: RunRow): RunInfo {
     finishedAt: r.finished_at,
     clients: r.clients.split(',') as ProfileName[],
     addresses: r.addresses,
-    interrupted: r.interrupted === 1,
+    interrupted: r.interrupted === 1 || r.interrupted === true,
   };
 }
 

@@ -18,9 +18,9 @@ import {
   type TrendPoint,
 } from '../fleet.js';
 import type { RunInfo } from '../results.js';
-import { decodeReport } from '../sqlite-results.js';
+import { decodeReport, fromRunRow, type RunRow } from '../sqlite-results.js';
 import { connectResults } from './connect.js';
-import { fromPgRow, fromRunRow, normalDomain, type PgResultRow, type PgRunRow, readHistory } from './results.js';
+import { fromPgRow, normalDomain, type PgResultRow, readHistory } from './results.js';
 
 export class PostgresFleetReader implements FleetReader {
   readonly #finishedPoints = new Map<number, TrendPoint>();
@@ -94,7 +94,7 @@ export class PostgresFleetReader implements FleetReader {
   async runs(offset: number, limit: number): Promise<Page<RunInfo>> {
     const [count] = await this.sql<{ n: number }[]>`SELECT COUNT(*)::int AS n FROM autodisco_audit_runs`;
     const items = (
-      await this.sql<PgRunRow[]>`SELECT * FROM autodisco_audit_runs ORDER BY id DESC LIMIT ${limit} OFFSET ${offset}`
+      await this.sql<RunRow[]>`SELECT * FROM autodisco_audit_runs ORDER BY id DESC LIMIT ${limit} OFFSET ${offset}`
     ).map(fromRunRow);
     return { items, total: count?.n ?? 0, offset, limit };
   }

@@ -20,7 +20,7 @@ import {
   type ResultStore,
   type RunInfo,
 } from '../results.js';
-import { encodeReport } from '../sqlite-results.js';
+import { encodeReport, fromRunRow, type RunRow } from '../sqlite-results.js';
 import { connectResults } from './connect.js';
 
 /** A row of autodisco_audit_results or autodisco_audit_latest (codes is jsonb: an array already). */
@@ -43,26 +43,6 @@ export function fromPgRow(row: PgResultRow): AuditResult {
     codes: row.codes,
     certNotAfter: row.cert_not_after,
     ms: row.ms,
-  };
-}
-
-export interface PgRunRow {
-  id: number;
-  started_at: string;
-  finished_at: string | null;
-  clients: string;
-  addresses: number;
-  interrupted: boolean;
-}
-
-export function fromRunRow(r: PgRunRow): RunInfo {
-  return {
-    id: r.id,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    clients: r.clients.split(',') as ProfileName[],
-    addresses: r.addresses,
-    interrupted: r.interrupted,
   };
 }
 
@@ -191,7 +171,7 @@ export class PostgresResultStore implements ResultStore {
   }
 
   async runs(limit = 20): Promise<RunInfo[]> {
-    return (await this.sql<PgRunRow[]>`SELECT * FROM autodisco_audit_runs ORDER BY id DESC LIMIT ${limit}`).map(
+    return (await this.sql<RunRow[]>`SELECT * FROM autodisco_audit_runs ORDER BY id DESC LIMIT ${limit}`).map(
       fromRunRow,
     );
   }
