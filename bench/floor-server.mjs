@@ -39,8 +39,12 @@ const XML = 'text/xml; charset=utf-8';
 const caps = { mapiHttp: false, exHttpInfo: false, negotiate: false };
 let requests = 0;
 
+/** What serve's routes send: autoconfig may be cached by the client a little, the rest never. */
+const CACHE_CONTROL = { autoconfig: 'private, max-age=300', pox: 'private, no-store', 'json-v2': 'private, no-store' };
+
 function answer(req, res, start, endpoint, status, type, body, email) {
-  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': 'private, no-store' });
+  const cache = status === 200 ? (CACHE_CONTROL[endpoint] ?? 'no-store') : 'no-store';
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': cache });
   res.end(body);
   const ms = performance.now() - start;
   const outcome = status === 200 ? 'settings' : `http-${status}`;

@@ -1,8 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 
-/** A writer that has written a line when write returns (pino.destination with sync: true). */
-type SyncWriter = DestinationStream;
-
 /** Writers holding lines of the current turn: flushed when the process exits, whatever ends it. */
 const pending = new Set<TurnBufferedDestination>();
 let exitHookInstalled = false;
@@ -16,11 +13,12 @@ let exitHookInstalled = false;
  * killed outright (SIGKILL) loses lines, and only those of the turn it was killed in.
  */
 export class TurnBufferedDestination implements DestinationStream {
-  readonly #target: SyncWriter;
+  /** Writes synchronously (pino.destination with sync: true): a line is out when write returns. */
+  readonly #target: DestinationStream;
   #lines: string[] = [];
   readonly #flushAtTurnEnd = () => this.flushSync();
 
-  constructor(target: SyncWriter) {
+  constructor(target: DestinationStream) {
     this.#target = target;
     if (!exitHookInstalled) {
       exitHookInstalled = true;
