@@ -90,17 +90,21 @@ describe('TLS sessions within an audit run', () => {
       tls,
     });
 
-  test('the requests after a probe resume its session: one full handshake for the host, the answers unchanged', async () => {
-    const server = await countingServer(named, root.chainPem);
-    const ports = portsFor();
-    const probe = await ports.probeTls({
+  /** The run's probe of `name` on the test server (the address literal is its own SNI-less name). */
+  const probeOf = (ports: ReturnType<typeof portsFor>, port: number, name: string) =>
+    ports.probeTls({
       address: '127.0.0.1',
-      port: server.port,
-      servername: 'resume.example.test',
-      host: 'resume.example.test',
+      port,
+      servername: name,
+      host: name,
       ca: [root.certPem],
       timeoutMs: 3000,
     });
+
+  test('the requests after a probe resume its session: one full handshake for the host, the answers unchanged', async () => {
+    const server = await countingServer(named, root.chainPem);
+    const ports = portsFor();
+    const probe = await probeOf(ports, server.port, 'resume.example.test');
     assert.equal(probe.code, null, 'the certificate is accepted for the name');
     // Straight after the probe: its TLS 1.3 ticket is still on the way, and the request waits for it.
     assert.equal(ports.sessions.size, 0);
@@ -126,14 +130,7 @@ describe('TLS sessions within an audit run', () => {
     const server = await countingServer(named, root.chainPem);
     const ports = portsFor();
     // The address literal is not on the certificate: the probe rejects the name.
-    const probe = await ports.probeTls({
-      address: '127.0.0.1',
-      port: server.port,
-      servername: '127.0.0.1',
-      host: '127.0.0.1',
-      ca: [root.certPem],
-      timeoutMs: 3000,
-    });
+    const probe = await probeOf(ports, server.port, '127.0.0.1');
     assert.equal(probe.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
     await waitFor(() => ports.sessions.size === 1);
     const answer = await get(ports, '127.0.0.1', server.port, { mode: 'verify' });
@@ -147,14 +144,7 @@ describe('TLS sessions within an audit run', () => {
   test('pinned (a click-through): the session of the pinned certificate is resumed, another pin gets a full handshake and is refused', async () => {
     const server = await countingServer(selfSigned, '');
     const ports = portsFor();
-    const probe = await ports.probeTls({
-      address: '127.0.0.1',
-      port: server.port,
-      servername: 'resume.example.test',
-      host: 'resume.example.test',
-      ca: [root.certPem],
-      timeoutMs: 3000,
-    });
+    const probe = await probeOf(ports, server.port, 'resume.example.test');
     assert.equal(probe.code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
     const sha256 = probe.certificate?.sha256 ?? '';
     await waitFor(() => ports.sessions.size === 1);
