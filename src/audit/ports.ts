@@ -12,19 +12,25 @@
  *   connections of a step resume the session of the probe's handshake with the same host, as a real client
  *   resumes its session, instead of a full handshake each (the evidence stays the probe's); a request that
  *   follows a probe of its host by less than one round trip waits for the probe's ticket, 250 ms at most;
+ * - the probe's own connection carries the step's request when the probe vouches for it as a session would
+ *   (src/tls/warm-connections.ts): one handshake per step instead of two; a request that finds no such connection
+ *   resumes the session, and one whose warm connection was closed under it (before any answer) is sent again on a
+ *   fresh one;
  * - at most `perHost` connections at a time to any one destination address, handshakes and requests alike.
  * Time spent waiting for a per-host slot or a ticket is not charged to a step's --timeout (the probe and the
  * exchange start their clocks once connected), but it does count against the lookup's --budget.
  */
 
 import { isIP } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { createNodeResolver } from '../adapters/node/dns.js';
 import { setNewest } from '../bounded-map.js';
 import type { DiscoverPorts } from '../discover/context.js';
-import { exchange, type HttpExchangeRequest } from '../discover/http.js';
+import { exchange, type HttpExchangeRequest, type HttpExchangeResult } from '../discover/http.js';
 import { lookupScp } from '../discover/scp.js';
 import { probeTls, type TlsProbeOptions, type TlsProbeResult } from '../tls/index.js';
 import { TlsSessions } from '../tls/sessions.js';
+import { WarmConnections } from '../tls/warm-connections.js';
 import { type CachingResolver, cachingResolver } from './dns-cache.js';
 import { KeyedLimiter } from './limiter.js';
 
@@ -53,6 +59,8 @@ export interface AuditPorts extends DiscoverPorts {
   readonly tlsStats: { reused: number; made: number };
   /** The sessions kept, and how many request connections offered one and were resumed. */
   readonly sessions: TlsSessions;
+  /** Probe connections waiting for their step's request, and how many carried one. */
+  readonly warm: WarmConnections;
 }
 
 /** The SNI name a connection sends: none for an IP literal (as probe.ts and node:https do). */
@@ -78,6 +86,8 @@ export function createAuditPorts(options: AuditPortsOptions): AuditPorts {
   const memo = new Map<string, Promise<TlsProbeResult>>();
   const tlsStats = { reused: 0, made: 0 };
   const sessions = new TlsSessions(options.tlsSessions ?? memoSize);
+  // A step's request follows its probe within milliseconds: a few per address in flight is plenty.
+  const warm = new WarmConnections(4 * concurrency);
 
   function probe(probeOptions: TlsProbeOptions): Promise<TlsProbeResult> {
     // The extra roots are the run's (--ca), the same for every probe: they need not be part of the key.
@@ -102,6 +112,16 @@ export function createAuditPorts(options: AuditPortsOptions): AuditPorts {
     const made: Promise<TlsProbeResult> = perHost.run(probeOptions.address, () =>
       realProbe({
         ...probeOptions,
+        onOpen: (connection) => {
+          void made.then(
+            (result) =>
+              warm.park(sessionKey, connection, {
+                verifiedFor: result.code === null ? result.host.toLowerCase() : null,
+                sha256: result.certificate?.sha256 ?? null,
+              }),
+            () => warm.park(sessionKey, connection, { verifiedFor: null, sha256: null }),
+          );
+        },
         onSession: (ticket) => {
           if (ticket === null) return arrived();
           void made.then((result) => {
@@ -153,11 +173,24 @@ export function createAuditPorts(options: AuditPortsOptions): AuditPorts {
     return { ...request, ...(offered !== undefined ? { session: offered.ticket } : {}), onSession };
   }
 
+  /** The probe connection this HTTPS request may be sent on (see WarmConnections), if one waits. */
+  function warmFor(request: HttpExchangeRequest): TLSSocket | undefined {
+    if (request.url.protocol !== 'https:') return undefined;
+    const host = request.url.hostname.toLowerCase();
+    const key = TlsSessions.key(request.address, request.url.port || 443, sniOf(host), request.ca);
+    return warm.take(key, host, request.tls?.mode === 'pinned' ? request.tls.fingerprint256 : undefined);
+  }
+
   return {
     dns,
     probeTls: probe,
     exchange: (request) =>
       perHost.run(request.address, async () => {
+        const connection = warmFor(request);
+        if (connection !== undefined) {
+          const result = await realExchange({ ...request, connection });
+          if (!closedUnder(result)) return result;
+        }
         const result = await realExchange(await withSession(request));
         if (result.ok && result.resumed === true) sessions.stats.resumed++;
         return result;
@@ -167,5 +200,16 @@ export function createAuditPorts(options: AuditPortsOptions): AuditPorts {
     random: Math.random,
     tlsStats,
     sessions,
+    warm,
   };
+}
+
+/**
+ * A request on a waiting connection that the server had closed (idle) before the request reached it: nothing was
+ * answered, so it is sent again on a fresh connection, as browsers do with a kept-alive connection.
+ */
+function closedUnder(result: HttpExchangeResult): boolean {
+  return (
+    !result.ok && result.stage === 'headers' && ['ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED'].includes(result.code)
+  );
 }

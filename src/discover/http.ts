@@ -45,6 +45,13 @@ export interface HttpExchangeRequest {
    * usual.
    */
   session?: Buffer;
+  /**
+   * HTTPS only: an open TLS connection to the same address, port and SNI name to send the request on, instead of
+   * connecting (an audit's probe connection, src/tls/warm-connections.ts). As with `session`, the caller vouches
+   * for its handshake: in `verify` mode it was accepted for this very host name with the same trust store; pinned,
+   * it presented the pinned certificate. The request is its only one (`Connection: close`).
+   */
+  connection?: TLSSocket;
   /** HTTPS only: receives the sessions (tickets) this connection's server hands out, and whether it resumed. */
   onSession?: (session: Buffer, resumed: boolean) => void;
 }
@@ -112,7 +119,10 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
         ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}),
       },
       lookup,
-      agent: false as const,
+      // A connection of its own per exchange (a fresh agent), or the one the caller handed over (no agent then).
+      ...(https && req.connection !== undefined
+        ? { createConnection: () => req.connection }
+        : { agent: false as const }),
       ...(https
         ? {
             servername: isIP(req.url.hostname) ? undefined : req.url.hostname,
@@ -157,6 +167,12 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
     let sent = false;
     let resumed = false;
     client.on('socket', (socket) => {
+      if (https && req.connection !== undefined) {
+        // Connected and through its handshake already: the request goes out at once.
+        sent = true;
+        stage = 'headers';
+        return;
+      }
       if (https) socket.once('connect', () => (stage = stage === 'connect' ? 'tls' : stage));
       socket.once(https ? 'secureConnect' : 'connect', () => {
         sent = true;

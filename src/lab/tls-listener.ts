@@ -1,10 +1,12 @@
 /**
  * A TLS listener that picks a host's certificate by SNI before the handshake starts (see client-hello.ts for why
- * node's SNICallback is not used): it reads the ClientHello off the TCP socket, chooses the secure context, then
- * runs the TLS server side over a stream that replays those bytes followed by the rest of the connection.
+ * node's SNICallback is not used): it reads the ClientHello off the TCP socket, chooses the secure context, puts
+ * those bytes back (`unshift`) and runs the TLS server side on the TCP socket itself. Node's TLSSocket feeds what
+ * the socket already holds to OpenSSL first, then reads the native handle directly; a Duplex that replayed the
+ * bytes (the first version) made node run TLS through its JavaScript stream adapter, which was the fleet's largest
+ * single cost in `npm run bench:audit` (bench/profile-issue-10.md).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import { MAX_RECORD, peekServerName } from './client-hello.js';
 
@@ -38,40 +40,6 @@ export function nameMatches(pattern: string, servername: string): boolean {
   if (!p.startsWith('*.')) return p === s;
   const dot = s.indexOf('.');
   return dot > 0 && s.slice(dot + 1) === p.slice(2);
-}
-
-/** The bytes already read, then everything else the socket receives; writes go straight to the socket. */
-class ReplayStream extends Duplex {
-  readonly #socket: Socket;
-
-  constructor(socket: Socket, first: Buffer) {
-    super();
-    this.#socket = socket;
-    this.push(first);
-    socket.on('data', (chunk: Buffer) => {
-      if (!this.push(chunk)) socket.pause();
-    });
-    socket.on('end', () => this.push(null));
-    socket.on('close', () => this.destroy());
-  }
-
-  override _read(): void {
-    this.#socket.resume();
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    this.#socket.write(chunk, done);
-  }
-
-  override _final(done: (error?: Error | null) => void): void {
-    this.#socket.end();
-    done();
-  }
-
-  override _destroy(error: Error | null, done: (error: Error | null) => void): void {
-    this.#socket.destroy();
-    done(error);
-  }
 }
 
 export function createSniListener(options: SniListenerOptions): Server {
@@ -110,7 +78,8 @@ export function createSniListener(options: SniListenerOptions): Server {
   });
 
   function serve(tcp: Socket, buffered: Buffer, secureContext: SecureContext): void {
-    const tls = new TLSSocket(new ReplayStream(tcp, buffered), { isServer: true, secureContext });
+    tcp.unshift(buffered);
+    const tls = new TLSSocket(tcp, { isServer: true, secureContext });
     // A client that rejects the certificate aborts the handshake: nothing to answer.
     tls.on('error', () => tls.destroy());
     tls.on('close', () => tcp.destroy());

@@ -32,7 +32,14 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { AutodiscoError } from '../errors.js';
-import { type CertificateInput, isIssuedBy, isSelfSigned, parsed, sameCertificate, toX509List } from './certificate.js';
+import {
+  basicsOf,
+  type CertificateInput,
+  isIssuedBy,
+  isSelfSigned,
+  sameCertificate,
+  toX509List,
+} from './certificate.js';
 import { type CertificateSummary, describeCertificate, summarizeCertificate } from './summary.js';
 
 export type ChainVerdict = 'trusted' | 'incomplete' | 'untrusted-root' | 'self-signed';
@@ -106,9 +113,9 @@ interface Candidate {
 }
 
 function validityAt(cert: X509Certificate, now: Date): ChainElement['validity'] {
-  const p = parsed(cert);
-  if (now.getTime() < p.notBefore.getTime()) return 'not-yet-valid';
-  if (now.getTime() > p.notAfter.getTime()) return 'expired';
+  const { notBefore, notAfter } = basicsOf(cert);
+  if (now.getTime() < notBefore.getTime()) return 'not-yet-valid';
+  if (now.getTime() > notAfter.getTime()) return 'expired';
   return 'valid';
 }
 

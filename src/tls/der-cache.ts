@@ -17,6 +17,8 @@ import { setNewest } from '../bounded-map.js';
 export interface DerivedFacts {
   /** The @peculiar/x509 parse (dates, names). */
   parsed?: unknown;
+  /** Subject, issuer, CNs and validity (certificate.ts basicsOf). */
+  basics?: unknown;
   /** The report's certificate summary, never handed out itself (callers get a copy). */
   summary?: unknown;
   selfSigned?: boolean;

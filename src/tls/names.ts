@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { checkServerIdentity } from 'node:tls';
 import { domainToASCII } from 'node:url';
 import { parse as parseDomain } from 'tldts';
-import { altNames, type CertificateInput, canonicalIp, commonNames, parsed, toX509 } from './certificate.js';
+import { altNames, basicsOf, type CertificateInput, canonicalIp, toX509 } from './certificate.js';
 
 export interface NameMatch {
   /** The reference host as compared: A-labels, lower case, no trailing dot, IPv6 compressed without brackets. */
@@ -122,6 +122,6 @@ export function matchName(host: string, input: CertificateInput): NameMatch {
     ...ref,
     strict: matched === undefined ? { ok: false } : { ok: true, matched },
     node: matchNode(ref.host, cert),
-    outlook: matchOutlook(ref.host, names.dnsNames, commonNames(parsed(cert))),
+    outlook: matchOutlook(ref.host, names.dnsNames, basicsOf(cert).commonNames),
   };
 }

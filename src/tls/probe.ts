@@ -37,6 +37,12 @@ export interface TlsProbeOptions {
    * of the second look, whose trust store is empty.
    */
   onSession?: (session: Buffer | null) => void;
+  /**
+   * Takes the first handshake's connection, open, instead of the probe closing it (never the second look's): the
+   * caller then owns it and must close it (an audit sends the step's request on it, warm-connections.ts). Called
+   * only when the handshake completed, before the probe's result is known.
+   */
+  onOpen?: (connection: TLSSocket) => void;
 }
 
 /**
@@ -205,6 +211,7 @@ function handshake(
     sni: string | null;
     secureContext: SecureContext;
     onSession?: ((session: Buffer | null) => void) | undefined;
+    onOpen?: ((connection: TLSSocket) => void) | undefined;
   },
   timeoutMs: number,
 ): Promise<Handshake> {
@@ -230,7 +237,9 @@ function handshake(
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (outcome.ok) {
+      if (outcome.ok && options.onOpen !== undefined) {
+        options.onOpen(socket);
+      } else if (outcome.ok) {
         // Close politely, sending nothing but close_notify: destroy() would drop our TLS 1.3 Finished still queued,
         // and the server would log a failed handshake for every probe. The unref'd timer bounds the wait.
         socket.end();
@@ -356,7 +365,7 @@ export async function probeTls(options: TlsProbeOptions): Promise<TlsProbeResult
   const base = { address: options.address, port: options.port, servername: sni, host };
 
   const first = await handshake(
-    { ...target, secureContext: trustContext(extra), onSession: options.onSession },
+    { ...target, secureContext: trustContext(extra), onSession: options.onSession, onOpen: options.onOpen },
     timeoutMs,
   );
   if (!first.ok) {

@@ -1,14 +1,6 @@
 /** Certificate evidence in the shape the `discover` report uses (docs/discover-contract.md, `tls.certificate`). */
 import type { X509Certificate } from 'node:crypto';
-import {
-  altNames,
-  type CertificateInput,
-  commonNames,
-  formatName,
-  isSelfSigned,
-  parsed,
-  toX509,
-} from './certificate.js';
+import { altNames, basicsOf, type CertificateInput, isSelfSigned, parsed, toX509 } from './certificate.js';
 import { factsOf } from './der-cache.js';
 
 /**
@@ -62,13 +54,13 @@ export function summarizeCertificate(input: CertificateInput): CertificateSummar
 }
 
 function summarize(cert: X509Certificate): CertificateSummary {
-  const p = parsed(cert);
+  const basics = basicsOf(cert);
   return {
-    subject: formatName(p.subjectName),
+    subject: basics.subject,
     dnsNames: altNames(cert).dnsNames,
-    issuer: formatName(p.issuerName),
-    notBefore: p.notBefore.toISOString(),
-    notAfter: p.notAfter.toISOString(),
+    issuer: basics.issuer,
+    notBefore: basics.notBefore.toISOString(),
+    notAfter: basics.notAfter.toISOString(),
     sha256: cert.fingerprint256,
     selfSigned: isSelfSigned(cert),
   };
@@ -109,7 +101,7 @@ export function describeCertificate(input: CertificateInput): CertificateDetails
   const p = parsed(cert);
   return {
     ...summarizeCertificate(cert),
-    commonName: commonNames(p)[0] ?? null,
+    commonName: basicsOf(cert).commonNames[0] ?? null,
     ipAddresses: altNames(cert).ipAddresses,
     serialNumber: cert.serialNumber,
     ...keyInfo(cert),

@@ -101,28 +101,25 @@ describe('TLS sessions within an audit run', () => {
       timeoutMs: 3000,
     });
 
-  test('the requests after a probe resume its session: one full handshake for the host, the answers unchanged', async () => {
+  test("the first request after a probe goes out on the probe's connection, the next resume its session: one full handshake for the host", async () => {
     const server = await countingServer(named, root.chainPem);
     const ports = portsFor();
     const probe = await probeOf(ports, server.port, 'resume.example.test');
     assert.equal(probe.code, null, 'the certificate is accepted for the name');
-    // Straight after the probe: its TLS 1.3 ticket is still on the way, and the request waits for it.
-    assert.equal(ports.sessions.size, 0);
     const first = await get(ports, 'resume.example.test', server.port, { mode: 'verify' });
     const second = await get(ports, 'resume.example.test', server.port, { mode: 'verify' });
-    assert.ok(first.ok && second.ok);
+    const third = await get(ports, 'resume.example.test', server.port, { mode: 'verify' });
+    assert.ok(first.ok && second.ok && third.ok);
     assert.equal(first.status, 200);
     assert.equal(first.body, '<Autodiscover/>');
-    assert.equal(first.resumed, true);
+    assert.equal(first.resumed, false, "the probe's own connection: no new handshake at all");
     assert.equal(second.resumed, true);
+    assert.equal(third.resumed, true);
     assert.deepEqual(
       { full: server.full, resumed: server.resumed, requests: server.requests },
-      {
-        full: 1,
-        resumed: 2,
-        requests: 2,
-      },
+      { full: 1, resumed: 2, requests: 3 },
     );
+    assert.deepEqual(ports.warm.stats, { parked: 1, taken: 1, unused: 0 });
     assert.deepEqual(ports.sessions.stats, { offered: 2, resumed: 2 });
   });
 
@@ -139,9 +136,11 @@ describe('TLS sessions within an audit run', () => {
     assert.equal(server.requests, 0, 'no request reached the server');
     assert.deepEqual({ full: server.full, resumed: server.resumed }, { full: 2, resumed: 0 });
     assert.equal(ports.sessions.stats.offered, 0);
+    // Nor does its connection carry the request: it waits only for a request pinned to its certificate.
+    assert.deepEqual(ports.warm.stats, { parked: 1, taken: 0, unused: 0 });
   });
 
-  test('pinned (a click-through): the session of the pinned certificate is resumed, another pin gets a full handshake and is refused', async () => {
+  test('pinned (a click-through): the connection and then the session of the pinned certificate carry requests, another pin gets a full handshake and is refused', async () => {
     const server = await countingServer(selfSigned, '');
     const ports = portsFor();
     const probe = await probeOf(ports, server.port, 'resume.example.test');
@@ -152,14 +151,18 @@ describe('TLS sessions within an audit run', () => {
     assert.equal(!refused.ok && refused.code, 'DEPTH_ZERO_SELF_SIGNED_CERT', 'verify mode: never resumed, refused');
     const pinned = await get(ports, 'resume.example.test', server.port, { mode: 'pinned', fingerprint256: sha256 });
     assert.ok(pinned.ok);
-    assert.equal(pinned.resumed, true);
+    assert.equal(pinned.resumed, false, "the probe's connection, kept for the pinned certificate");
+    const again = await get(ports, 'resume.example.test', server.port, { mode: 'pinned', fingerprint256: sha256 });
+    assert.ok(again.ok);
+    assert.equal(again.resumed, true);
     const other = await get(ports, 'resume.example.test', server.port, {
       mode: 'pinned',
       fingerprint256: sha256.replace(/^../, sha256.startsWith('00') ? '11' : '00'),
     });
     assert.equal(!other.ok && other.code, 'ERR_CERT_CHANGED');
-    assert.equal(server.requests, 1);
+    assert.equal(server.requests, 2);
     assert.deepEqual({ full: server.full, resumed: server.resumed }, { full: 3, resumed: 1 });
+    assert.equal(ports.warm.stats.taken, 1);
   });
 
   test('why sessions carry their origin: Node accepts a resumed session whatever the name, and shows no certificate', async () => {
