@@ -10,6 +10,7 @@
  *   `FLEET_PROOF_CLIENTS=all` runs the four, twice as long).
  */
 import assert from 'node:assert/strict';
+import { Resolver } from 'node:dns/promises';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +26,7 @@ import {
 } from '../../src/lab/fleet/categories.js';
 import { certificateFor } from '../../src/lab/fleet/certificates.js';
 import { startFleet } from '../../src/lab/fleet/fleet.js';
-import { domainOf, type FleetManifest, planFleet } from '../../src/lab/fleet/plan.js';
+import { domainOf, FLEET_TTL, type FleetManifest, planFleet } from '../../src/lab/fleet/plan.js';
 import { cli, spawnCli, waitForOutput } from '../helpers/cli.js';
 
 /**
@@ -151,6 +152,14 @@ describe('every domain of a fleet meets what the manifest says, for every client
       assertPerfect(s);
       // One certificate per name asked, not per handshake.
       assert.ok(fleet.certificates.issued <= small * 2 + 3, `${fleet.certificates.issued} certificates`);
+      // Answers carry a TTL of minutes, as real domains' do: an audit's DNS cache keeps them.
+      const resolver = new Resolver();
+      resolver.setServers([fleet.dns]);
+      const [mailHost] = await resolver.resolve4('mail.hoster.test', { ttl: true });
+      assert.equal(mailHost?.ttl, FLEET_TTL);
+      const healthy = fleet.manifest.entries.find((e) => e.category === 'healthy')?.email.split('@')[1];
+      const [website] = await resolver.resolve4(`www.${healthy}`, { ttl: true });
+      assert.equal(website?.ttl, FLEET_TTL);
     } finally {
       await fleet.close();
     }

@@ -139,9 +139,16 @@ function records(d: FleetDomain, at: (offset: number) => string): ZoneRecord[] {
   }
 }
 
+/**
+ * Seconds. The fleet stands for customer domains on the internet, whose records carry TTLs of minutes, and it
+ * never changes a record at runtime (the lab's zones keep TTL 0 because they do): clients may cache its answers
+ * as they would real ones (an audit's shared DNS cache does, for the provider hosts every domain points at).
+ */
+export const FLEET_TTL = 300;
+
 /** The fleet's zones: one for every domain under fleet.test, the providers', and an empty root (NXDOMAIN). */
 export function fleetZones(domains: readonly FleetDomain[], at: (offset: number) => string): Zone[] {
-  return [
+  const zones: Zone[] = [
     { origin: FLEET_ZONE, records: domains.flatMap((d) => records(d, at)) },
     {
       origin: 'hoster.test',
@@ -151,6 +158,7 @@ export function fleetZones(domains: readonly FleetDomain[], at: (offset: number)
     { origin: 'webhost.test', records: [a('www', 'webhost', at)] },
     { origin: '.', records: [] },
   ];
+  return zones.map((zone) => ({ ...zone, records: zone.records.map((r) => ({ ...r, ttl: FLEET_TTL })) }));
 }
 
 /** Where the dangling-host category's settings point: a domain that has no DNS at all. */
