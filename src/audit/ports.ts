@@ -12,17 +12,16 @@
  *   connections of a step resume the session of the probe's handshake with the same host, as a real client
  *   resumes its session, instead of a full handshake each (the evidence stays the probe's); a request that
  *   follows a probe of its host by less than one round trip waits for the probe's ticket, 250 ms at most;
- * - the probe's own connection carries the step's request when the probe vouches for it as a session would
- *   (src/tls/warm-connections.ts): one handshake per step instead of two; a request that finds no such connection
- *   resumes the session, and one whose warm connection was closed under it (before any answer) is sent again on a
- *   fresh one;
+ * - the probe's own connection carries the requests to its host when the probe vouches for it as a session would
+ *   (src/tls/warm-connections.ts), kept alive between them: one handshake per host instead of one per request; a
+ *   request that finds it busy resumes the session, and one whose connection was closed under it (before any
+ *   answer) is sent again on a fresh one;
  * - at most `perHost` connections at a time to any one destination address, handshakes and requests alike.
  * Time spent waiting for a per-host slot or a ticket is not charged to a step's --timeout (the probe and the
  * exchange start their clocks once connected), but it does count against the lookup's --budget.
  */
 
 import { isIP } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { createNodeResolver } from '../adapters/node/dns.js';
 import { setNewest } from '../bounded-map.js';
 import type { DiscoverPorts } from '../discover/context.js';
@@ -153,12 +152,12 @@ export function createAuditPorts(options: AuditPortsOptions): AuditPorts {
    */
   async function withSession(request: HttpExchangeRequest): Promise<HttpExchangeRequest> {
     if (request.url.protocol !== 'https:') return request;
-    const host = request.url.hostname.toLowerCase();
-    const key = TlsSessions.key(request.address, request.url.port || 443, sniOf(host), request.ca);
+    const name = host(request);
+    const key = keyOf(request);
     // A probe of this host just finished: its ticket follows the handshake by one round trip.
     await sessions.arrival(key);
-    const pin = request.tls?.mode === 'pinned' ? request.tls.fingerprint256 : undefined;
-    const offered = sessions.forRequest(key, host, pin);
+    const pin = pinOf(request);
+    const offered = sessions.forRequest(key, name, pin);
     if (offered !== undefined) sessions.stats.offered++;
     const onSession = (ticket: Buffer, resumed: boolean) => {
       const same = resumed ? offered : undefined;
@@ -166,29 +165,34 @@ export function createAuditPorts(options: AuditPortsOptions): AuditPorts {
       sessions.set(
         key,
         pin === undefined
-          ? { ticket, verifiedFor: host, sha256: same?.sha256 ?? null }
+          ? { ticket, verifiedFor: name, sha256: same?.sha256 ?? null }
           : { ticket, verifiedFor: same?.verifiedFor ?? null, sha256: pin },
       );
     };
     return { ...request, ...(offered !== undefined ? { session: offered.ticket } : {}), onSession };
   }
 
-  /** The probe connection this HTTPS request may be sent on (see WarmConnections), if one waits. */
-  function warmFor(request: HttpExchangeRequest): TLSSocket | undefined {
-    if (request.url.protocol !== 'https:') return undefined;
-    const host = request.url.hostname.toLowerCase();
-    const key = TlsSessions.key(request.address, request.url.port || 443, sniOf(host), request.ca);
-    return warm.take(key, host, request.tls?.mode === 'pinned' ? request.tls.fingerprint256 : undefined);
-  }
+  const host = (request: HttpExchangeRequest) => request.url.hostname.toLowerCase();
+  const pinOf = (request: HttpExchangeRequest) =>
+    request.tls?.mode === 'pinned' ? request.tls.fingerprint256 : undefined;
+  /** The sessions' and the waiting connections' key of an HTTPS request. */
+  const keyOf = (request: HttpExchangeRequest) =>
+    TlsSessions.key(request.address, request.url.port || 443, sniOf(host(request)), request.ca);
 
   return {
     dns,
     probeTls: probe,
     exchange: (request) =>
       perHost.run(request.address, async () => {
-        const connection = warmFor(request);
-        if (connection !== undefined) {
-          const result = await realExchange({ ...request, connection });
+        const warmKey = request.url.protocol === 'https:' ? keyOf(request) : undefined;
+        const taken = warmKey === undefined ? undefined : warm.take(warmKey, host(request), pinOf(request));
+        if (warmKey !== undefined && taken !== undefined) {
+          const result = await realExchange({
+            ...request,
+            connection: taken.socket,
+            // Kept open by the server: back to wait for the next request, with the bond of its handshake.
+            onReusable: (socket) => warm.park(warmKey, socket, taken.vouched),
+          });
           if (!closedUnder(result)) return result;
         }
         const result = await realExchange(await withSession(request));

@@ -49,9 +49,14 @@ export interface HttpExchangeRequest {
    * HTTPS only: an open TLS connection to the same address, port and SNI name to send the request on, instead of
    * connecting (an audit's probe connection, src/tls/warm-connections.ts). As with `session`, the caller vouches
    * for its handshake: in `verify` mode it was accepted for this very host name with the same trust store; pinned,
-   * it presented the pinned certificate. The request is its only one (`Connection: close`).
+   * it presented the pinned certificate. Without `onReusable` the request is its last one (`Connection: close`).
    */
   connection?: TLSSocket;
+  /**
+   * With `connection` only: asks the server to keep the connection open (`Connection: keep-alive`) and, once the
+   * answer is complete and the server did keep it, hands it back: the caller owns it again.
+   */
+  onReusable?: (connection: TLSSocket) => void;
   /** HTTPS only: receives the sessions (tickets) this connection's server hands out, and whether it resumed. */
   onSession?: (session: Buffer, resumed: boolean) => void;
 }
@@ -98,6 +103,7 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
     else callback(null, req.address, family);
   };
   const pin = req.tls?.mode === 'pinned' ? req.tls.fingerprint256 : undefined;
+  const reuse = https && req.connection !== undefined ? req.onReusable : undefined;
 
   return new Promise((resolve) => {
     let settled = false;
@@ -115,6 +121,7 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
       port: req.url.port || (https ? 443 : 80),
       path: `${req.url.pathname}${req.url.search}`,
       headers: {
+        ...(reuse !== undefined ? { connection: 'keep-alive' } : {}),
         ...req.headers,
         ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}),
       },
@@ -171,6 +178,8 @@ export function exchange(req: HttpExchangeRequest): Promise<HttpExchangeResult> 
         // Connected and through its handshake already: the request goes out at once.
         sent = true;
         stage = 'headers';
+        // node:http emits 'free' once the answer is complete on a connection both sides keep open.
+        if (reuse !== undefined) socket.once('free', () => reuse(socket as TLSSocket));
         return;
       }
       if (https) socket.once('connect', () => (stage = stage === 'connect' ? 'tls' : stage));

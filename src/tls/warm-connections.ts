@@ -9,8 +9,9 @@
  * `verifiedFor`, the host name the probe accepted it for (chain verified against this trust store AND the name
  * matched, as a normal client requires), or `sha256`, the certificate it presented (for a request pinned to that
  * certificate, a click-through). Only a request with the same address, port, SNI name and trust store (the key)
- * that this bond satisfies takes it. Each connection carries one request (the request says `Connection: close`,
- * as every audit request does), and one waits at most `idleMs` before it is closed politely, unused.
+ * that this bond satisfies takes it. The request asks to keep the connection open, and a connection the server
+ * kept comes back here, with the same bond, for the next request (the other client of the same domain, usually):
+ * HTTP keep-alive, as every client has it. A connection waits at most `idleMs` before it is closed politely.
  *
  * Bounded: at most `limit` connections wait at once (the oldest is closed first), one per key.
  */
@@ -82,7 +83,7 @@ export class WarmConnections {
    * The connection waiting for `key` when its bond satisfies this request (`verify` mode: accepted for `host`;
    * pinned: showing the pinned certificate); the caller then owns it. Undefined otherwise.
    */
-  take(key: string, host: string, pin: string | undefined): TLSSocket | undefined {
+  take(key: string, host: string, pin: string | undefined): { socket: TLSSocket; vouched: Vouched } | undefined {
     const waiting = this.#byKey.get(key);
     if (waiting === undefined) return undefined;
     const { vouched } = waiting;
@@ -96,7 +97,7 @@ export class WarmConnections {
     }
     this.stats.taken++;
     waiting.socket.ref();
-    return waiting.socket;
+    return { socket: waiting.socket, vouched };
   }
 
   /** Closes every waiting connection (the run is over). */

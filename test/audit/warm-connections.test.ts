@@ -92,14 +92,45 @@ test('a request whose probe connection is cut before any answer is sent again on
   assert.deepEqual({ connections: seen.connections, requests: seen.requests }, { connections: 2, requests: 2 });
 });
 
-test('a request the server answers on the probe connection is not sent twice', async () => {
+test('a request the server answers on the probe connection is not sent twice; the next one reuses it', async () => {
   const seen = await server();
   const ports = portsFor();
   const answer = await probeAndGet(ports, seen.port);
   assert.ok(answer.ok);
   assert.deepEqual({ connections: seen.connections, requests: seen.requests }, { connections: 1, requests: 1 });
-  // Connection: close: the connection ends with its one request.
+  const again = await probeAndGet(ports, seen.port);
+  assert.ok(again.ok);
+  // The probe is remembered, the connection kept alive: still one connection.
+  assert.deepEqual({ connections: seen.connections, requests: seen.requests }, { connections: 1, requests: 2 });
+  assert.deepEqual(ports.warm.stats, { parked: 3, taken: 2, unused: 0 });
+  // Nobody takes it any more: closed after its idle second.
   await waitFor(() => seen.closed === 1);
+  assert.equal(ports.warm.stats.unused, 1);
+});
+
+test('a connection the server does not keep open is not kept either', async () => {
+  const seen = await server();
+  const ports = portsFor();
+  await ports.probeTls({
+    address: '127.0.0.1',
+    port: seen.port,
+    servername: 'warm.example.test',
+    ca: [root.certPem],
+    timeoutMs: 3000,
+  });
+  const answer = await ports.exchange({
+    url: new URL(`https://warm.example.test:${seen.port}/`),
+    method: 'GET',
+    address: '127.0.0.1',
+    timeoutMs: 3000,
+    ca: [root.certPem],
+    tls: { mode: 'verify' },
+    headers: { connection: 'close' },
+  });
+  assert.ok(answer.ok);
+  await waitFor(() => seen.closed === 1);
+  assert.deepEqual(ports.warm.stats, { parked: 1, taken: 1, unused: 0 });
+  assert.equal(ports.warm.size, 0);
 });
 
 /** A real client connection to the server, through its handshake. */
@@ -130,7 +161,7 @@ test('a connection nobody takes is closed after its idle time; the bound closes 
   // Not for another name, nor for a pin: it stays for a request it fits.
   assert.equal(warm.take('b', 'other.example.test', undefined), undefined);
   assert.equal(warm.take('b', 'warm.example.test', 'AB:CD'), undefined);
-  assert.equal(warm.take('b', 'WARM.example.test', undefined), b);
+  assert.equal(warm.take('b', 'WARM.example.test', undefined)?.socket, b);
   (b as TLSSocket).destroy();
   // 'c' is never taken: closed when its idle time is up, as is every connection here.
   await waitFor(() => seen.closed === 3);
