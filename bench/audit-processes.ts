@@ -73,7 +73,7 @@ export interface Fleet {
 
 /** A fresh fleet of `domains` on core 1, its addresses written to `addresses`, its manifest to `manifest`. */
 export async function startFleet(domains: number, range: string, manifest: string, addresses: string): Promise<Fleet> {
-  const args = ['src/cli/main.ts', 'lab', 'fleet', '--domains', String(domains), '--range', range];
+  const args = ['src/cli/main.ts', 'lab', 'fleet', '--domains', String(domains), '--range', range, '--issue-first'];
   const fleet = node(1, [...args, '--out', manifest, '--addresses', addresses], true);
   const up = await output(fleet, /Ctrl-C stops the fleet/);
   return {

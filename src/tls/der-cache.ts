@@ -52,6 +52,18 @@ export class CertificateCache {
     return cert;
   }
 
+  /**
+   * The remembered object for this certificate, or `cert` itself, remembered from now on: for objects node:crypto
+   * already made (a handshake's peer certificates), which need not be parsed a second time from their DER.
+   */
+  adopt(cert: X509Certificate): X509Certificate {
+    const fingerprint = cert.fingerprint256;
+    const hit = this.#byFingerprint.get(fingerprint);
+    this.stats[hit === undefined ? 'misses' : 'hits']++;
+    setNewest(this.#byFingerprint, fingerprint, hit ?? cert, this.limit);
+    return hit ?? cert;
+  }
+
   get size(): number {
     return this.#byFingerprint.size;
   }

@@ -179,7 +179,7 @@ function sentCertificates(socket: TLSSocket): X509Certificate[] {
   for (let cert = socket.getPeerX509Certificate(); cert !== undefined; cert = cert.issuerCertificate) {
     if (seen.has(cert.fingerprint256)) break;
     seen.add(cert.fingerprint256);
-    sent.push(certificateCache.fromDer(cert.raw, cert.fingerprint256));
+    sent.push(certificateCache.adopt(cert));
   }
   return sent;
 }

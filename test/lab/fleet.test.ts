@@ -165,6 +165,30 @@ describe('every domain of a fleet meets what the manifest says, for every client
     }
   });
 
+  test('--issue-first: every certificate a client can ask for is made before listening, none after', async () => {
+    const fleet = await startFleet({ domains: small, seed: 4, range: '127.71.0.0/24', issueFirst: true });
+    try {
+      const made = fleet.certificates.issued;
+      // The default, the two providers', and per domain: its website's and its own server's (some share one).
+      assert.ok(made > small && made <= small * 2 + 3, `${made} certificates`);
+      const category = new Map(fleet.manifest.entries.map((e) => [e.email, e.category]));
+      const s = newScore();
+      await auditFleet(category.keys(), {
+        dns: fleet.dns,
+        ca: fleet.caFile,
+        clients: ['outlook', 'outlook-2013', 'thunderbird'],
+        concurrency: 16,
+        timeoutMs: TIMEOUT_MS,
+        onReport: (email, client, report) =>
+          score(s, category.get(email) as FleetCategory, client as FleetClient, report),
+      });
+      assertPerfect(s);
+      assert.equal(fleet.certificates.issued, made, 'no certificate made during the lookups');
+    } finally {
+      await fleet.close();
+    }
+  });
+
   test('1,000 domains through `autodisco lab fleet`, precision and recall 100%', { timeout: 600_000 }, async () => {
     const raw = process.env['FLEET_PROOF_CLIENTS'] ?? 'outlook-2013,thunderbird';
     const clients = (raw === 'all' ? FLEET_CLIENTS : raw.split(',')) as FleetClient[];
@@ -182,9 +206,13 @@ describe('every domain of a fleet meets what the manifest says, for every client
       '127.72.0.0/24',
       '--out',
       out,
+      '--issue-first',
     ]);
     try {
-      const up = await waitForOutput(child, /Ctrl-C stops the fleet/, 60_000);
+      const up = await waitForOutput(child, /Ctrl-C stops the fleet/, 120_000);
+      // Every certificate made before listening: the lookups below meet servers that answer at once.
+      const made = Number(/was made at start \((\d+) certificates\)/.exec(up)?.[1]);
+      assert.ok(made > 1000, up);
       const dns = /give clients --dns (\S+)/.exec(up)?.[1];
       const ca = /give clients --ca (\S+)/.exec(up)?.[1];
       assert.ok(dns && ca, up);

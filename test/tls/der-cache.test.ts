@@ -34,6 +34,15 @@ before(async () => {
 const fresh = (cert: X509Certificate) => new X509Certificate(cert.raw);
 
 describe('certificates per DER', () => {
+  test('an object node:crypto made is adopted: kept as it is, and the one remembered is returned after', () => {
+    const cache = new CertificateCache(8);
+    const made = fresh(leaf.x509);
+    assert.equal(cache.adopt(made), made, 'nothing remembered yet: the object itself');
+    assert.equal(cache.adopt(fresh(leaf.x509)), made, 'the same DER later: the first object');
+    assert.equal(cache.fromDer(leaf.x509.raw, leaf.x509.fingerprint256), made);
+    assert.deepEqual(cache.stats, { hits: 2, misses: 1 });
+  });
+
   test('the same DER gives the same object; another DER another one', () => {
     const cache = new CertificateCache(8);
     const a = cache.fromDer(leaf.x509.raw, leaf.x509.fingerprint256);

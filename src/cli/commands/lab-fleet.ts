@@ -21,6 +21,7 @@ interface FleetCliOptions {
   out?: string;
   addresses?: string;
   json?: boolean;
+  issueFirst?: boolean;
 }
 
 function wholeNumber(option: string, raw: string, min: number, max: number): number {
@@ -43,7 +44,7 @@ function printUp(fleet: RunningFleet, opts: FleetCliOptions, hasAudit: boolean):
     '',
     `  DNS    ${fleet.dns.padEnd(22)} give clients --dns ${fleet.dns}`,
     `  CA     ${fleet.caFile}   give clients --ca ${shellQuote(fleet.caFile)}`,
-    `  HTTPS  ${tls}:443 (one listener: the certificate is chosen by SNI and made on first use)`,
+    `  HTTPS  ${tls}:443 (one listener: the certificate is chosen by SNI and ${opts.issueFirst ? `was made at start (${fleet.certificates.issued} certificates)` : 'made on first use'})`,
     `  HTTP   ${tls}:80 and ${plain}:80 (${plain} has no HTTPS: the root-no-tls websites and the redirector)`,
     `  domains per category: ${counts}`,
   ];
@@ -77,13 +78,22 @@ export function registerFleetCommand(lab: Command, program: Command): void {
     .option('--out <path>', 'write the manifest (JSON) there')
     .option('--addresses <path>', 'write one address per line there (input for audit)')
     .option('--json', 'print the manifest on stdout instead of the summary (without its entries)')
+    .option(
+      '--issue-first',
+      'make every certificate before listening instead of on first use (slower start; no handshake waits for one)',
+    )
     .action(async (opts: FleetCliOptions) => {
       try {
         if (opts.domains === undefined) throw usage('--domains <n> is required (e.g. --domains 1000)');
         const domains = wholeNumber('--domains', opts.domains, 1, MAX_FLEET_DOMAINS);
         const seed = wholeNumber('--seed', opts.seed, 0, 4_294_967_295);
         parseLabRange(opts.range);
-        const fleet = await startFleet({ domains, seed, range: opts.range }).catch((err: unknown) => {
+        const fleet = await startFleet({
+          domains,
+          seed,
+          range: opts.range,
+          ...(opts.issueFirst === true ? { issueFirst: true } : {}),
+        }).catch((err: unknown) => {
           throw withRangeHint(err, opts.range);
         });
         const stopped = untilStopped(fleet);

@@ -55,10 +55,15 @@ export function certificateFor(servername: string | null): CertificateChoice {
   return { names: WEBHOST_DEFAULT, validity: 'valid' };
 }
 
+/** One certificate per set of names and validity: the SNI names that share it share its context. */
+function keyOf(choice: CertificateChoice): string {
+  return `${choice.validity} ${choice.names.join(',')}`;
+}
+
 export class FleetCertificates {
   readonly #pki: LabPki;
   readonly #now: Date | undefined;
-  readonly #max: number;
+  #max: number;
   readonly #cache = new Map<string, Promise<SecureContext>>();
   /** Certificates issued so far (evictions make this exceed the number of distinct names). */
   issued = 0;
@@ -73,9 +78,30 @@ export class FleetCertificates {
     return this.#cache.size;
   }
 
+  /**
+   * Makes, now, the certificate of every name a client of these domains can ask for (their website, Autodiscover,
+   * mail and autoconfig names, the providers' and the shared web host's), `parallel` at a time, and keeps them all
+   * (the cache grows to hold them): no handshake then waits for a certificate to be made, as with real servers.
+   * Resolves with how many were made.
+   */
+  async issueAll(domains: readonly string[], parallel = 16): Promise<number> {
+    const names: (string | null)[] = [null, ...HOSTER_NAMES, ...PROVIDER_NAMES];
+    for (const d of domains) names.push(d, `www.${d}`, `autodiscover.${d}`, `mail.${d}`, `autoconfig.${d}`);
+    const byKey = new Map<string, string | null>();
+    for (const name of names) byKey.set(keyOf(certificateFor(name)), name);
+    this.#max = Math.max(this.#max, byKey.size + 16);
+    const before = this.issued;
+    const queue = [...byKey.values()];
+    const worker = async () => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) await this.context(name);
+    };
+    await Promise.all(Array.from({ length: parallel }, worker));
+    return this.issued - before;
+  }
+
   context(servername: string | null): Promise<SecureContext> {
     const choice = certificateFor(servername);
-    const key = `${choice.validity} ${choice.names.join(',')}`;
+    const key = keyOf(choice);
     const hit = this.#cache.get(key);
     if (hit !== undefined) {
       // Most recently used last: Map keeps insertion order.
