@@ -7,10 +7,10 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { checkServerIdentity } from 'node:tls';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { domainToASCII } from 'node:url';
 import { parse as parseDomain } from 'tldts';
-import { altNames, basicsOf, type CertificateInput, canonicalIp, toX509 } from './certificate.js';
+import { type AltNames, altNames, basicsOf, type CertificateInput, canonicalIp, toX509 } from './certificate.js';
 
 export interface NameMatch {
   /** The reference host as compared: A-labels, lower case, no trailing dot, IPv6 compressed without brackets. */
@@ -90,8 +90,14 @@ function matchOutlook(host: string, dnsNames: readonly string[], cns: readonly s
   return { ok: false };
 }
 
-function matchNode(host: string, cert: X509Certificate): NameMatch['node'] {
-  const error = checkServerIdentity(host, cert.toLegacyObject());
+function matchNode(host: string, cert: X509Certificate, names: AltNames): NameMatch['node'] {
+  // checkServerIdentity reads the subject's CN only for a DNS name and a certificate without any DNS SAN; otherwise
+  // the SAN string alone decides, and the legacy object (every field of the certificate converted) is not built.
+  const legacy =
+    names.dnsNames.length > 0 || isIP(host) !== 0
+      ? ({ subject: {}, subjectaltname: cert.subjectAltName } as unknown as PeerCertificate)
+      : cert.toLegacyObject();
+  const error = checkServerIdentity(host, legacy);
   if (error === undefined) return { ok: true };
   const reason: unknown = 'reason' in error ? error.reason : undefined;
   return { ok: false, reason: typeof reason === 'string' ? reason : error.message };
@@ -113,7 +119,7 @@ export function matchName(host: string, input: CertificateInput): NameMatch {
     return {
       ...ref,
       strict: { ok: matched !== undefined, ...hit },
-      node: matchNode(ref.host, cert),
+      node: matchNode(ref.host, cert, names),
       outlook: matched === undefined ? { ok: false } : { ok: true, matched, via: 'san' },
     };
   }
@@ -121,7 +127,7 @@ export function matchName(host: string, input: CertificateInput): NameMatch {
   return {
     ...ref,
     strict: matched === undefined ? { ok: false } : { ok: true, matched },
-    node: matchNode(ref.host, cert),
+    node: matchNode(ref.host, cert, names),
     outlook: matchOutlook(ref.host, names.dnsNames, basicsOf(cert).commonNames),
   };
 }
