@@ -11,6 +11,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { DiscoveryReport, Outcome, ProfileName } from '../discover/report.js';
 import { AutodiscoError } from '../errors.js';
+import { reportJson } from './report-json.js';
 import {
   type AuditEvent,
   type AuditResult,
@@ -129,7 +130,7 @@ export function decodeReport(data: Buffer, encoding: string): DiscoveryReport {
 }
 
 export function encodeReport(report: DiscoveryReport): { data: Buffer; encoding: 'json' | 'json+gzip' } {
-  const json = Buffer.from(JSON.stringify(report));
+  const json = Buffer.from(reportJson(report));
   return json.length > COMPRESS_OVER
     ? { data: gzipSync(json, { level: GZIP_LEVEL }), encoding: 'json+gzip' }
     : { data: json, encoding: 'json' };

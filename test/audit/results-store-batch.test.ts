@@ -11,9 +11,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { startAudit } from '../../src/audit/execute.js';
 import type { AuditTarget } from '../../src/audit/input.js';
+import { createWriter } from '../../src/audit/outputs.js';
 import type { RemoteQueue } from '../../src/audit/queue.js';
 import type { AuditEvent, AuditResult } from '../../src/audit/results.js';
 import type { AuditJob } from '../../src/audit/run.js';
@@ -286,4 +288,34 @@ test("an audit's finished promise resolves once its batched writes are stored", 
   assert.equal(events.length, 300, 'every write delivered its event before finished');
   assert.equal(countRows(path, 'audit_results'), 300);
   await store.close();
+});
+
+test('the kept report is the text of the NDJSON line, serialised once for both', async () => {
+  const path = location();
+  const store = openSqliteResultStore(path);
+  const run = await store.startRun(['outlook'], 1);
+  let serialised = 0;
+  const big = report('contoso.test', 4000) as unknown as Record<string, unknown>;
+  const counted = {
+    ...big,
+    toJSON() {
+      serialised++;
+      return big;
+    },
+  } as unknown as DiscoveryReport;
+  const lines: string[] = [];
+  const writer = createWriter('ndjson', { write: (text) => lines.push(text), close() {} }, ['outlook'], true);
+  const target: AuditTarget = { email: 'postmaster@contoso.test', domain: 'contoso.test', line: 1 };
+  writer.report(target, counted);
+  await store.record(run, result(1), counted);
+  await store.close();
+  assert.equal(serialised, 1);
+  const db = new Database(path, { readonly: true });
+  const row = db.prepare('SELECT report, report_encoding FROM audit_results').get() as {
+    report: Buffer;
+    report_encoding: string;
+  };
+  db.close();
+  assert.equal(row.report_encoding, 'json+gzip');
+  assert.equal(`${gunzipSync(row.report).toString('utf8')}\n`, lines[0]);
 });
