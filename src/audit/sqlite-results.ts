@@ -203,8 +203,9 @@ function batchError(label: string, batch: readonly PendingRecord[], cause: unkno
  * record() is batched per turn of the event loop: the records of one turn are written in ONE transaction when
  * the turn ends (setImmediate), each caller answered with its own events, in the order of the calls, so two
  * results of the same domain and client in one batch compare with each other in turn, as the contract in
- * results.ts asks. A transaction per report cost more CPU than anything else in the store (BEGIN and COMMIT,
- * the WAL frame writes of each commit); one per turn costs that once for every record of the turn.
+ * results.ts asks. A transaction per report cost its BEGIN and COMMIT (the WAL frames written at each commit)
+ * per report, a third of the store's CPU in an audit's profile; one per turn costs that once for the turn (an
+ * audit hands over the reports of an address's clients together: two or more per turn).
  *
  * A batch is stored whole or not at all: when its transaction fails, every record of it is rejected with the
  * same ADK_ERR_RESULTS_STORE error (how many, the first domain, the cause) and nothing of it is stored; the next

@@ -100,6 +100,21 @@ test('the records of one turn land in one transaction at its end, seen by anothe
   await store.close();
 });
 
+test('a turn that records more than 512 results writes them 512 at a time, not all held to its end', async () => {
+  const path = location();
+  const { store, transactions } = countingStore(path);
+  const run = await store.startRun(['outlook'], 1100);
+  const written = Array.from({ length: 1100 }, (_, i) =>
+    store.record(run, result(1, { domain: `d${i}.test` }), report(`d${i}.test`)),
+  );
+  assert.equal(transactions(), 2);
+  assert.equal(countRows(path, 'audit_results'), 1024);
+  await Promise.all(written);
+  assert.equal(transactions(), 3);
+  assert.equal(countRows(path, 'audit_results'), 1100);
+  await store.close();
+});
+
 test('results of the same domain and client in one turn compare with each other, in the order recorded', async () => {
   const store = openSqliteResultStore(location());
   const run = await store.startRun(['outlook'], 1);
