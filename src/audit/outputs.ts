@@ -7,6 +7,7 @@ import { closeSync, fsyncSync, writeSync } from 'node:fs';
 import type { DiscoveryReport, ProfileName } from '../discover/report.js';
 import { csvHeader, csvRow } from './csv.js';
 import type { AuditTarget } from './input.js';
+import { reportJson } from './report-json.js';
 import type { AuditSummary } from './summary.js';
 
 export type AuditFormat = 'ndjson' | 'csv' | 'json';
@@ -53,7 +54,7 @@ export function createWriter(
   switch (format) {
     case 'ndjson':
       return {
-        report: (_t, report) => sink.write(`${JSON.stringify(report)}\n`),
+        report: (_t, report) => sink.write(`${reportJson(report)}\n`),
         addressDone: () => undefined,
         finish: () => sink.close(),
       };
@@ -69,7 +70,7 @@ export function createWriter(
       sink.write(`{"schema":${JSON.stringify(AUDIT_SCHEMA_ID)},"reports":[`);
       return {
         report(_t, report) {
-          sink.write(`${first ? '\n' : ',\n'}${JSON.stringify(report)}`);
+          sink.write(`${first ? '\n' : ',\n'}${reportJson(report)}`);
           first = false;
         },
         addressDone: () => undefined,

@@ -2,7 +2,8 @@
  * The FleetReader of the SQLite results store (sqlite-results.ts). Every list is filtered, counted and paged in
  * SQL (LIMIT/OFFSET over indexes), never in memory: a 10,000-domain store answers a page in milliseconds. The
  * summary is cached until another connection writes (PRAGMA data_version), and the trend point of a finished run
- * is computed once: a finished run never changes.
+ * is computed once: a finished run never changes. Each query first writes what a results store of this process
+ * holds for the end of the turn (flushPendingResults): a reader in the process that records sees every record.
  */
 import Database from 'better-sqlite3';
 import { AutodiscoError } from '../errors.js';
@@ -21,6 +22,7 @@ import {
 import type { RunInfo } from './results.js';
 import {
   decodeReport,
+  flushPendingResults,
   fromRow,
   fromRunRow,
   openSqliteResultStore,
@@ -99,6 +101,7 @@ export class SqliteFleetReader implements FleetReader {
   }
 
   async summary(): Promise<FleetSummary> {
+    flushPendingResults();
     const version = this.#db.pragma('data_version', { simple: true }) as number;
     if (this.#summary?.version === version) return this.#summary.value;
     const totals = this.#db
@@ -128,6 +131,7 @@ export class SqliteFleetReader implements FleetReader {
   }
 
   async domains(q: FleetQuery): Promise<Page<FleetDomain>> {
+    flushPendingResults();
     const { sql, params } = where(q);
     const total =
       this.#db
@@ -152,6 +156,7 @@ export class SqliteFleetReader implements FleetReader {
   }
 
   async runs(offset: number, limit: number): Promise<Page<RunInfo>> {
+    flushPendingResults();
     const total = this.#db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM audit_runs').get()?.n ?? 0;
     const items = this.#db
       .prepare<[number, number], RunRow>('SELECT * FROM audit_runs ORDER BY id DESC LIMIT ? OFFSET ?')
@@ -161,6 +166,7 @@ export class SqliteFleetReader implements FleetReader {
   }
 
   async trend(limit: number): Promise<TrendPoint[]> {
+    flushPendingResults();
     const runs = this.#db
       .prepare<[number], { id: number; started_at: string; finished_at: string | null }>(
         'SELECT id, started_at, finished_at FROM audit_runs ORDER BY id DESC LIMIT ?',
@@ -183,6 +189,7 @@ export class SqliteFleetReader implements FleetReader {
   }
 
   async domain(name: string, eventLimit: number): Promise<DomainDetail | undefined> {
+    flushPendingResults();
     const domain = name.toLowerCase().replace(/\.$/, '');
     const known = this.#db.prepare('SELECT 1 FROM audit_latest WHERE domain = ? LIMIT 1').get(domain);
     if (!known) return undefined;
