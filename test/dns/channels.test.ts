@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Resolver } from 'node:dns/promises';
 import { after, before, describe, it } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { createNodeResolver } from '../../src/adapters/node/dns.js';
 import { freshChannels, QUERIES_PER_CHANNEL, sharedChannels } from '../../src/adapters/node/dns-channels.js';
 import { createAuditPorts } from '../../src/audit/ports.js';
@@ -20,49 +22,49 @@ describe('c-ares channels of the DNS port', () => {
   for (const reuseChannels of [true, false]) {
     it(`${reuseChannels ? 'keeps one channel: queries in flight together share its socket' : 'without reuseChannels, gives each query a channel and a socket of its own'}`, async () => {
       const r = createNodeResolver({ servers: [dns.at], timeoutMs: 3000, tries: 1, reuseChannels });
-      const before = dns.queries.length;
+      const start = dns.queries.length;
       const names = Array.from({ length: 8 }, (_, i) => `held${i}.${reuseChannels}.test`);
       const answers = Promise.all(names.map((name) => r.resolve4(name)));
-      await dns.arrived(before + names.length);
+      await dns.arrived(start + names.length);
       for (const name of names) dns.release(name);
       assert.deepEqual(
         await answers,
         names.map((name) => ({ name, type: 'A', status: 'ok', records: [HELD_ANSWER] })),
       );
-      const ports = new Set(dns.queries.slice(before).map((q) => q.port));
+      const ports = new Set(dns.queries.slice(start).map((q) => q.port));
       assert.equal(ports.size, reuseChannels ? 1 : names.length);
     });
   }
 
   it('an audit’s ports keep their channels (behind the run’s cache), discover’s do not', async () => {
     const ports = createAuditPorts({ dnsServers: [dns.at], timeoutMs: 3000, perHost: 4 });
-    const before = dns.queries.length;
+    const start = dns.queries.length;
     const names = Array.from({ length: 6 }, (_, i) => `held-audit${i}.test`);
     const answers = Promise.all(names.map((name) => ports.dns.resolve4(name)));
-    await dns.arrived(before + names.length);
+    await dns.arrived(start + names.length);
     dns.release();
     assert.deepEqual(
       (await answers).map((a) => a.status),
       names.map(() => 'ok'),
     );
-    assert.equal(new Set(dns.queries.slice(before).map((q) => q.port)).size, 1);
+    assert.equal(new Set(dns.queries.slice(start).map((q) => q.port)).size, 1);
     const discover = createNodePorts({ dnsServers: [dns.at], timeoutMs: 3000 });
     const more = Promise.all(names.map((name) => discover.dns.resolve4(name)));
-    await dns.arrived(before + 2 * names.length);
+    await dns.arrived(start + 2 * names.length);
     dns.release();
     await more;
-    assert.equal(new Set(dns.queries.slice(before + names.length).map((q) => q.port)).size, names.length);
+    assert.equal(new Set(dns.queries.slice(start + names.length).map((q) => q.port)).size, names.length);
   });
 
   it('a query that runs out of budget leaves the other queries of its channel alone', async () => {
     const r = createNodeResolver({ servers: [dns.at], timeoutMs: 600, tries: 1, reuseChannels: true });
-    const before = dns.queries.length;
+    const start = dns.queries.length;
     const lost = r.resolve4('lost1.test');
-    await dns.arrived(before + 1);
+    await dns.arrived(start + 1);
     await sleep(300);
     // Asked while the first is in flight, answered only after the first's budget ran out.
     const slow = r.resolve4('held-slow.test');
-    await dns.arrived(before + 2);
+    await dns.arrived(start + 2);
     assert.deepEqual(await lost, {
       name: 'lost1.test',
       type: 'A',
@@ -72,7 +74,7 @@ describe('c-ares channels of the DNS port', () => {
     });
     dns.release('held-slow.test');
     assert.deepEqual(await slow, { name: 'held-slow.test', type: 'A', status: 'ok', records: [HELD_ANSWER] });
-    const asked = dns.queries.slice(before);
+    const asked = dns.queries.slice(start);
     assert.deepEqual(
       asked.map((q) => q.name),
       ['lost1.test', 'held-slow.test'],
@@ -107,7 +109,20 @@ describe('c-ares channels of the DNS port', () => {
       used.push(resolver);
       return 'noted';
     };
-    for (let i = 0; i <= QUERIES_PER_CHANNEL; i++) await channels.run(dns.at, 1000, true, note);
+    // The first channel's last query is still in flight when the next channel takes over.
+    const start = dns.queries.length;
+    for (let i = 0; i < QUERIES_PER_CHANNEL - 1; i++) await channels.run(dns.at, 3000, true, note);
+    const inFlight = channels.run(dns.at, 3000, true, (resolver) => {
+      used.push(resolver);
+      return resolver.resolve4('held-over.test');
+    });
+    await dns.arrived(start + 1);
+    await channels.run(dns.at, 3000, true, note);
+    // Nothing but the query itself refers to the old channel now: it keeps its channel alive.
+    v8.setFlagsFromString('--expose-gc');
+    (vm.runInNewContext('gc') as () => void)();
+    dns.release('held-over.test');
+    assert.deepEqual(await inFlight, { ok: true, value: [HELD_ANSWER] });
     assert.equal(new Set(used.slice(0, QUERIES_PER_CHANNEL)).size, 1);
     assert.notEqual(used[QUERIES_PER_CHANNEL], used[0]);
     assert.equal(channels.made, 2);
@@ -116,7 +131,7 @@ describe('c-ares channels of the DNS port', () => {
     await channels.run(dns.at, 700, false, note);
     assert.equal(new Set(used).size, 4);
     assert.equal(channels.made, 4);
-    await channels.run(dns.at, 1000, true, note);
+    await channels.run(dns.at, 3000, true, note);
     assert.equal(used.at(-1), used[QUERIES_PER_CHANNEL]);
   });
 

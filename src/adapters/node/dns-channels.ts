@@ -1,15 +1,19 @@
 /**
  * The c-ares channels (node:dns Resolver objects) the DNS port (dns.ts) asks its servers on, two ways:
  * - fresh: a new channel per query, which `discover`, `plan` and the lab keep. A channel set up reads the
- *   system's resolver configuration and opens its own UDP socket, about a tenth of a millisecond of CPU on a
- *   machine where system calls are dear; but nothing of one query can touch another: the budget timer may
- *   cancel() the channel (which stops every query on it), and no answer outlives its query.
+ *   system's resolver configuration and opens its own UDP socket, about 60 µs of CPU more per query on a
+ *   machine where system calls are dear (bench/dns-channels.ts); but nothing of one query can touch another:
+ *   the budget timer may cancel() the channel (which stops every query on it), and no answer outlives its query.
  * - shared (an audit's thousands of queries): one long-lived channel per server, so its set-up and its UDP
  *   socket serve many queries. The budget is then raced against the query instead of cancelling the channel:
  *   an expired query is answered ETIMEOUT at once and left to end on c-ares's own timeout (the channel was made
  *   with that query's budget per try), its late answer going nowhere. After `QUERIES_PER_CHANNEL` queries a
  *   fresh channel takes over (a new source port, as resolvers rotate theirs; the old channel goes when its last
- *   query ends), so abandoned queries cannot pile up on one channel: each ends within c-ares's timeout.
+ *   query ends, a query in flight keeps its channel alive). Abandoned queries cannot pile up: each ends on its
+ *   channel's own timeout (c-ares doubles each try's: about 1.5 budgets with the default two tries, noticed by
+ *   Node within a second), so only queries asked in the last one and a half budgets can still be abandoned.
+ * c-ares also closes a channel's socket whenever no query is in flight: kept channels save the socket only while
+ * queries overlap, as an audit's do (about one socket per seven queries on the fleet; bench/profile-issue-10.md).
  * c-ares 1.31+ caches answers per channel by default, which a kept channel would carry from query to query: Node
  * turns that cache off (`qcache_max_ttl = 0`, nodejs/node#57640; Node 20.20's c-ares 1.34 asks the server every
  * time, test/dns/channels.test.ts), and where it is on, c-ares caches only answers with a TTL (never the lab's
