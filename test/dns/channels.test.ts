@@ -83,23 +83,38 @@ describe('c-ares channels of the DNS port', () => {
     assert.equal(new Set(asked.map((q) => q.port)).size, 1, 'both on one channel');
   });
 
-  it('an abandoned query ends on c-ares’s own timeout, and its late answer goes nowhere', async () => {
-    const channels = sharedChannels(1);
-    let abandoned: Promise<string[]> | undefined;
-    const started = performance.now();
-    const outcome = await channels.run(dns.at, 300, true, (resolver) => {
-      abandoned = resolver.resolve4('lost2.test');
-      return abandoned;
+  it('an abandoned query is cancelled once nobody waits on its channel; new queries get a fresh channel', async () => {
+    // Two tries of 300 ms: c-ares itself would give up on its own only after 300 + 600 ms, past the budget.
+    const channels = sharedChannels(2);
+    const used: Resolver[] = [];
+    let lost: Promise<string[]> = Promise.resolve([]);
+    const lostOutcome = channels.run(dns.at, 600, true, (resolver) => {
+      used.push(resolver);
+      lost = resolver.resolve4('lost2.test');
+      return lost;
     });
-    assert.deepEqual(outcome, { ok: false, error: null, expired: true });
-    assert.ok(performance.now() - started < 1000);
-    // Nobody cancelled it: the channel's own timeout (300 ms per try, one try) ends it, checked at least each second.
-    await assert.rejects(abandoned ?? Promise.resolve(), { code: 'ETIMEOUT' });
-    assert.ok(performance.now() - started < 2500);
-    dns.release('lost2.test');
-    const next = await channels.run(dns.at, 300, true, (resolver) => resolver.resolve4('next.test'));
+    await dns.askedFor('lost2.test');
+    await sleep(300);
+    const slowOutcome = channels.run(dns.at, 600, true, (resolver) => {
+      used.push(resolver);
+      return resolver.resolve4('held-slow2.test');
+    });
+    await dns.askedFor('held-slow2.test');
+    assert.deepEqual(await lostOutcome, { ok: false, error: null, expired: true });
+    const next = await channels.run(dns.at, 600, true, (resolver) => {
+      used.push(resolver);
+      return resolver.resolve4('next.test');
+    });
     assert.deepEqual(next, { ok: true, value: [HELD_ANSWER] });
-    assert.equal(channels.made, 1);
+    assert.equal(used[1], used[0], 'asked on the first channel while the first query was in flight');
+    assert.notEqual(used[2], used[0], 'asked after the first expired: a fresh channel');
+    dns.release('held-slow2.test');
+    // A cancel() before this answer would have ended it too.
+    assert.deepEqual(await slowOutcome, { ok: true, value: [HELD_ANSWER] });
+    // Then nobody waits on the first channel: the abandoned query is cancelled, not left to its tries.
+    await assert.rejects(lost, { code: 'ECANCELLED' });
+    dns.release('lost2.test');
+    assert.equal(channels.made, 2);
   });
 
   it('hands over to a fresh channel after QUERIES_PER_CHANNEL queries, and gives a fail-over’s budget its own', async () => {

@@ -22,6 +22,8 @@ export interface HeldDns {
   readonly queries: HeldQuery[];
   /** Resolves once `count` queries in all have come in. */
   arrived(count: number): Promise<void>;
+  /** Resolves once a query for `name` has come in. */
+  askedFor(name: string): Promise<void>;
   /** Sends the held answers for `name` (every held answer without it). */
   release(name?: string): void;
   /** Distinct source ports the queries came from. */
@@ -33,7 +35,9 @@ export async function startHeldDns(options: { hold?: (name: string) => boolean }
   const socket = dgram.createSocket('udp4');
   const queries: HeldQuery[] = [];
   const held: { name: string; send: () => void }[] = [];
-  const waiting: { count: number; resolve: () => void }[] = [];
+  const waiting: { done: () => boolean; resolve: () => void }[] = [];
+  const until = (done: () => boolean): Promise<void> =>
+    done() ? Promise.resolve() : new Promise((resolve) => waiting.push({ done, resolve }));
 
   socket.on('message', (message, from) => {
     const query = decode(message);
@@ -53,7 +57,7 @@ export async function startHeldDns(options: { hold?: (name: string) => boolean }
     const send = () => socket.send(bytes, from.port, from.address);
     if (options.hold?.(name) === true) held.push({ name, send });
     else send();
-    for (const w of waiting.filter((w) => queries.length >= w.count)) {
+    for (const w of waiting.filter((w) => w.done())) {
       waiting.splice(waiting.indexOf(w), 1);
       w.resolve();
     }
@@ -64,8 +68,8 @@ export async function startHeldDns(options: { hold?: (name: string) => boolean }
   return {
     at: `127.0.0.1:${port}`,
     queries,
-    arrived: (count) =>
-      queries.length >= count ? Promise.resolve() : new Promise((resolve) => waiting.push({ count, resolve })),
+    arrived: (count) => until(() => queries.length >= count),
+    askedFor: (name) => until(() => queries.some((q) => q.name === name)),
     release(name) {
       for (const h of held.filter((h) => name === undefined || h.name === name)) {
         held.splice(held.indexOf(h), 1);

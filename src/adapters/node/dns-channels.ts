@@ -4,14 +4,13 @@
  *   system's resolver configuration and opens its own UDP socket, about 60 µs of CPU more per query on a
  *   machine where system calls are dear (bench/dns-channels.ts); but nothing of one query can touch another:
  *   the budget timer may cancel() the channel (which stops every query on it), and no answer outlives its query.
- * - shared (an audit's thousands of queries): one long-lived channel per server, so its set-up and its UDP
- *   socket serve many queries. The budget is then raced against the query instead of cancelling the channel:
- *   an expired query is answered ETIMEOUT at once and left to end on c-ares's own timeout (the channel was made
- *   with that query's budget per try), its late answer going nowhere. After `QUERIES_PER_CHANNEL` queries a
- *   fresh channel takes over (a new source port, as resolvers rotate theirs; the old channel goes when its last
- *   query ends, a query in flight keeps its channel alive). Abandoned queries cannot pile up: each ends on its
- *   channel's own timeout (c-ares doubles each try's: about 1.5 budgets with the default two tries, noticed by
- *   Node within a second), so only queries asked in the last one and a half budgets can still be abandoned.
+ * - shared (an audit's thousands of queries): one long-lived channel per server (and budget), so its set-up and
+ *   its UDP socket serve many queries. The budget is then raced against the query instead of cancelling the
+ *   channel: an expired query is answered ETIMEOUT at once, its late answer going nowhere, and its channel is
+ *   retired: new queries get a fresh channel, the others in flight on it go on, and once none of them is left
+ *   waiting, cancel() ends the abandoned ones (so one lasts at most a budget past its own, if c-ares has not
+ *   given up on it first, and a finished run leaves nothing open). After `QUERIES_PER_CHANNEL` queries a channel is retired too (a new
+ *   source port now and then, as resolvers rotate theirs; a query in flight keeps its old channel alive).
  * c-ares also closes a channel's socket whenever no query is in flight: kept channels save the socket only while
  * queries overlap, as an audit's do (about one socket per seven queries on the fleet; bench/profile-issue-10.md).
  * c-ares 1.31+ caches answers per channel by default, which a kept channel would carry from query to query: Node
@@ -74,21 +73,50 @@ export function freshChannels(tries: number): QueryChannels {
   return channels;
 }
 
+/** A kept channel and what runs on it. */
+interface Kept {
+  key: string;
+  resolver: Resolver;
+  /** Queries it was given. */
+  queries: number;
+  /** Queries in flight whose caller still waits. */
+  live: number;
+  /** Queries in flight whose caller was answered ETIMEOUT. */
+  abandoned: number;
+  /** No new query goes to it. */
+  retired: boolean;
+}
+
 export function sharedChannels(tries: number): QueryChannels {
   const fresh = freshChannels(tries);
-  const kept = new Map<string, { resolver: Resolver; queries: number }>();
+  const kept = new Map<string, Kept>();
   let made = 0;
 
-  function keptFor(server: string | null, budgetMs: number): Resolver {
-    const key = server ?? '';
+  function keptFor(server: string | null, budgetMs: number): Kept {
+    // The per-try timeout is part of the key: a channel only serves the budget it was made for.
+    const key = `${server ?? ''}|${budgetMs}`;
     let entry = kept.get(key);
     if (entry === undefined || entry.queries >= QUERIES_PER_CHANNEL) {
-      entry = { resolver: channel(server, budgetMs, tries), queries: 0 };
+      if (entry !== undefined) retire(entry);
+      entry = { key, resolver: channel(server, budgetMs, tries), queries: 0, live: 0, abandoned: 0, retired: false };
       kept.set(key, entry);
       made++;
     }
     entry.queries++;
-    return entry.resolver;
+    entry.live++;
+    return entry;
+  }
+
+  /** New queries go to a fresh channel; this one ends when the queries on it are done. */
+  function retire(entry: Kept): void {
+    if (kept.get(entry.key) === entry) kept.delete(entry.key);
+    entry.retired = true;
+    endAbandoned(entry);
+  }
+
+  /** Once no caller waits on a retired channel, cancel() ends its abandoned queries: they hold nothing open. */
+  function endAbandoned(entry: Kept): void {
+    if (entry.retired && entry.live === 0 && entry.abandoned > 0) entry.resolver.cancel();
   }
 
   return {
@@ -97,14 +125,28 @@ export function sharedChannels(tries: number): QueryChannels {
     },
     async run<T>(server: string | null, budgetMs: number, standard: boolean, query: (r: Resolver) => Promise<T>) {
       if (!standard) return fresh.run(server, budgetMs, standard, query);
+      const entry = keptFor(server, budgetMs);
+      let expired = false;
       // Settled either way, so a late failure after the budget is nobody's unhandled rejection.
-      const answer = query(keptFor(server, budgetMs)).then(
+      const answer = query(entry.resolver).then(
         (value): QueryOutcome<T> => ({ ok: true, value }),
         (error: unknown): QueryOutcome<T> => ({ ok: false, error, expired: false }),
       );
+      void answer.then(() => {
+        if (expired) entry.abandoned--;
+        else entry.live--;
+        endAbandoned(entry);
+      });
       let timer: NodeJS.Timeout | undefined;
       const expiry = new Promise<QueryOutcome<T>>((resolve) => {
-        timer = setTimeout(() => resolve(EXPIRED), budgetMs);
+        timer = setTimeout(() => {
+          expired = true;
+          entry.live--;
+          entry.abandoned++;
+          // The other queries on this channel go on; once they are done, cancel() ends this one.
+          retire(entry);
+          resolve(EXPIRED);
+        }, budgetMs);
       });
       try {
         return await Promise.race([answer, expiry]);
