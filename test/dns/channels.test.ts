@@ -150,6 +150,16 @@ describe('c-ares channels of the DNS port', () => {
     assert.equal(used.at(-1), used[QUERIES_PER_CHANNEL]);
   });
 
+  it('a query that throws at once fails the same way on either kind of channel', async () => {
+    const bad = new TypeError('The "name" argument must be of type string');
+    for (const channels of [sharedChannels(1), freshChannels(1)]) {
+      const outcome = await channels.run(dns.at, 300, true, () => {
+        throw bad;
+      });
+      assert.deepEqual(outcome, { ok: false, error: bad, expired: false });
+    }
+  });
+
   it('fresh channels are made per query and cancelled at the budget', async () => {
     const channels = freshChannels(1);
     const outcome = await channels.run(dns.at, 200, true, (resolver) => resolver.resolve4('lost3.test'));

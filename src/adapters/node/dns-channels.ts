@@ -114,7 +114,7 @@ export function sharedChannels(tries: number): QueryChannels {
     endAbandoned(entry);
   }
 
-  /** Once no caller waits on a retired channel, cancel() ends its abandoned queries: they hold nothing open. */
+  /** Once no caller waits on a retired channel, cancel() ends its abandoned queries (and with them its socket). */
   function endAbandoned(entry: Kept): void {
     if (entry.retired && entry.live === 0 && entry.abandoned > 0) entry.resolver.cancel();
   }
@@ -127,8 +127,15 @@ export function sharedChannels(tries: number): QueryChannels {
       if (!standard) return fresh.run(server, budgetMs, standard, query);
       const entry = keptFor(server, budgetMs);
       let expired = false;
-      // Settled either way, so a late failure after the budget is nobody's unhandled rejection.
-      const answer = query(entry.resolver).then(
+      // Settled either way, so a late failure after the budget is nobody's unhandled rejection; a query that throws
+      // at once fails like one that rejects, as with a fresh channel.
+      let asked: Promise<T>;
+      try {
+        asked = query(entry.resolver);
+      } catch (error) {
+        asked = Promise.reject(error);
+      }
+      const answer = asked.then(
         (value): QueryOutcome<T> => ({ ok: true, value }),
         (error: unknown): QueryOutcome<T> => ({ ok: false, error, expired: false }),
       );
