@@ -1,7 +1,8 @@
 /**
  * The ports of an audit run: the same real DNS, TLS probe and HTTP exchange as `discover`, shared by every
  * lookup of the run with four additions:
- * - one DNS cache for the run, honouring TTLs (dns-cache.ts);
+ * - one DNS cache for the run, honouring TTLs (dns-cache.ts), over c-ares channels kept across queries
+ *   (src/adapters/node/dns-channels.ts);
  * - TLS evidence reused per (address, port, SNI name, name checked): the outlook and outlook-2013 lookups of an
  *   address, and every domain on the same provider host and name, share one handshake (a bounded memo: the
  *   `tlsMemo` most recently used handshakes, sized from the concurrency, so memory stays flat over 10,000
@@ -75,6 +76,8 @@ export function createAuditPorts(options: AuditPortsOptions): AuditPorts {
       ...(options.dnsServers.length > 0 ? { servers: [...options.dnsServers] } : {}),
       timeoutMs: options.timeoutMs,
       ttl: true,
+      // Thousands of queries, behind the cache above: a c-ares channel per server for many of them, not one each.
+      reuseChannels: true,
     }),
     { maxEntries: options.dnsEntries ?? Math.max(2048, 64 * concurrency) },
   );

@@ -5,7 +5,7 @@
  * /etc/hosts applies as it does for any program).
  */
 import dns from 'node:dns';
-import { Resolver } from 'node:dns/promises';
+import type { Resolver } from 'node:dns/promises';
 import type { LookupFunction } from 'node:net';
 import net from 'node:net';
 import type {
@@ -17,6 +17,7 @@ import type {
   ResolvedAddress,
 } from '../../dns/resolver.js';
 import { AutodiscoError } from '../../errors.js';
+import { freshChannels, sharedChannels } from './dns-channels.js';
 
 export { type RecordingOptions, type RecordingResolver, recordingResolver } from '../../dns/recording.js';
 export type {
@@ -39,6 +40,12 @@ export interface NodeResolverOptions {
   tries?: number;
   /** Report A/AAAA TTLs (`ttl` on ok results) over `servers`, for a cache that honours them (audit). @default false */
   ttl?: boolean;
+  /**
+   * Keep one c-ares channel per server across queries instead of a fresh one per query (dns-channels.ts): for a
+   * resolver that asks thousands of questions behind a cache of its own (audit). Answers are the same.
+   * @default false
+   */
+  reuseChannels?: boolean;
 }
 
 /** Checks one `--dns` value and returns it in the form Resolver#setServers takes. */
@@ -124,39 +131,31 @@ export function createNodeResolver(options: NodeResolverOptions = {}): DnsResolv
   }
   const asked = servers === null ? 'the system resolver' : servers.join(', ');
 
-  /**
-   * One server (null: the system's), within `budgetMs`. A fresh c-ares channel per query: c-ares 1.23+
-   * caches answers per channel, which would hide the lab's runtime zone changes, and cancel() then stops
-   * only this query.
-   */
+  const channels = options.reuseChannels === true ? sharedChannels(tries) : freshChannels(tries);
+
+  /** One server (null: the system's), within `budgetMs`; `standard`: see QueryChannels#run. */
   async function askOne<T>(
     type: DnsQueryType,
     name: string,
     server: string | null,
     budgetMs: number,
+    standard: boolean,
     run: (r: Resolver) => Promise<T[]>,
   ): Promise<DnsResult<T>> {
-    const resolver = new Resolver({ timeout: Math.max(1, Math.floor(budgetMs / tries)), tries });
-    if (server !== null) resolver.setServers([server]);
-    let expired = false;
-    const timer = setTimeout(() => {
-      expired = true;
-      resolver.cancel();
-    }, budgetMs);
-    try {
-      const records = await run(resolver);
+    const outcome = await channels.run(server, budgetMs, standard, run);
+    if (outcome.ok) {
+      const records = outcome.value;
       // A CNAME that leads out of the server's data comes back as success with no records: that is NODATA.
       return records.length === 0 ? { name, type, status: 'nodata' } : { name, type, status: 'ok', records };
-    } catch (err) {
-      const code = expired ? 'ETIMEOUT' : errnoCode(err);
-      if (code === 'ENOTFOUND') return { name, type, status: 'nxdomain' };
-      if (code === 'ENODATA') return { name, type, status: 'nodata' };
-      const why =
-        code === 'ETIMEOUT' ? `no answer within ${Math.round(budgetMs)} ms` : (EXPLAIN[code] ?? (err as Error).message);
-      return { name, type, status: 'error', code, message: why };
-    } finally {
-      clearTimeout(timer);
     }
+    const code = outcome.expired ? 'ETIMEOUT' : errnoCode(outcome.error);
+    if (code === 'ENOTFOUND') return { name, type, status: 'nxdomain' };
+    if (code === 'ENODATA') return { name, type, status: 'nodata' };
+    const why =
+      code === 'ETIMEOUT'
+        ? `no answer within ${Math.round(budgetMs)} ms`
+        : (EXPLAIN[code] ?? (outcome.error as Error).message);
+    return { name, type, status: 'error', code, message: why };
   }
 
   /**
@@ -182,7 +181,7 @@ export function createNodeResolver(options: NodeResolverOptions = {}): DnsResolv
     let code = 'EUNKNOWN';
     for (const [i, server] of list.entries()) {
       const share = i === 0 ? timeoutMs / list.length : (deadline - performance.now()) / (list.length - i);
-      const result = await askOne(type, name, server, Math.max(1, share), run);
+      const result = await askOne(type, name, server, Math.max(1, share), i === 0, run);
       if (result.status !== 'error') return result;
       code = result.code;
       failures.push(list.length === 1 ? `${result.message} (asked ${asked})` : `${server}: ${result.message}`);
