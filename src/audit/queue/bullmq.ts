@@ -20,35 +20,14 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { DiscoveryReport } from '../../discover/report.js';
 import { AutodiscoError } from '../../errors.js';
 import type { AuditJob } from '../run.js';
+import { DeadLetterError } from './redis-url.js';
+
+export { DeadLetterError, printableQueueUrl, redisConnection } from './redis-url.js';
 
 export const AUDIT_QUEUE_NAME = 'autodisco-audit';
 export const JOB_ATTEMPTS = 3;
 /** Completed jobs (with their reports: a few KB per address and client) stay this long, for --queue-run. */
 const KEEP_COMPLETED_S = 24 * 3600;
-
-/** redis://[user:password@]HOST:PORT[/DB] or rediss://… (TLS); throws the reason in words. */
-export function redisConnection(raw: string): RedisOptions {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new Error('expected redis://HOST:PORT (or rediss:// for TLS)');
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('expected redis://HOST:PORT');
-  if (url.hostname === '') throw new Error('the host is missing: expected redis://HOST:PORT');
-  const db = url.pathname.replace(/^\//, '');
-  if (db !== '' && !/^\d{1,2}$/.test(db)) throw new Error(`database "${db}": expected a number such as /0`);
-  return {
-    host: url.hostname.replace(/^\[|\]$/g, ''),
-    port: url.port === '' ? 6379 : Number(url.port),
-    ...(db !== '' ? { db: Number(db) } : {}),
-    ...(url.username !== '' ? { username: decodeURIComponent(url.username) } : {}),
-    ...(url.password !== '' ? { password: decodeURIComponent(url.password) } : {}),
-    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
-    // BullMQ's workers block on Redis: a command must wait for a reconnection rather than fail after N retries.
-    maxRetriesPerRequest: null,
-  };
-}
 
 /**
  * A client of its own for each BullMQ object (queues, events and workers block on their connections). BullMQ 6
@@ -56,13 +35,6 @@ export function redisConnection(raw: string): RedisOptions {
  */
 export function redisClient(options: RedisOptions): Redis {
   return new Redis(options);
-}
-
-/** The queue URL as it may be printed: without the password. */
-export function printableQueueUrl(raw: string): string {
-  const url = new URL(raw);
-  if (url.password !== '') url.password = '***';
-  return url.toString();
 }
 
 /**
@@ -77,9 +49,6 @@ export function jobIdOf(runKey: string, email: string): string {
 export interface QueuedAuditJob extends AuditJob {
   results?: { store: string; runId: number };
 }
-
-/** A job that failed JOB_ATTEMPTS times: it stays in the failed set of the queue. */
-export class DeadLetterError extends Error {}
 
 export class BullmqAuditQueue {
   readonly #queue: Queue<AuditJob, DiscoveryReport[]>;

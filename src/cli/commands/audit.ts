@@ -12,7 +12,8 @@ import { type Journal, readCsvJournal, readNdjsonJournal } from '../../audit/jou
 import { openResultStore, resultsLabel } from '../../audit/open-results.js';
 import { type AuditFormat, type AuditWriter, createWriter, fdSink, stdoutSink } from '../../audit/outputs.js';
 import { Progress } from '../../audit/progress.js';
-import { BullmqAuditQueue, DeadLetterError, printableQueueUrl, redisConnection } from '../../audit/queue/bullmq.js';
+import type { BullmqAuditQueue } from '../../audit/queue/bullmq.js';
+import { DeadLetterError, printableQueueUrl, redisConnection } from '../../audit/queue/redis-url.js';
 import { renderSummary } from '../../audit/render.js';
 import type { ResultStore } from '../../audit/results.js';
 import { SummaryBuilder } from '../../audit/summary.js';
@@ -65,7 +66,7 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
   if (opts.queueRun !== undefined && opts.queue === undefined) {
     throw usage(`--queue-run ${opts.queueRun}: give --queue redis://HOST:PORT too (the Redis of that run)`);
   }
-  const remote = opts.queue !== undefined ? openRemoteQueue(opts) : undefined;
+  const remote = opts.queue !== undefined ? await openRemoteQueue(opts) : undefined;
   const input = await readAuditInput(file, opts.fromConfig);
   if (remote && opts.queue !== undefined) {
     try {
@@ -192,7 +193,7 @@ export async function auditCommand(file: string | undefined, opts: AuditCommandO
 }
 
 /** --queue: the run's jobs go to workers through Redis; the lookup options are then the workers' own. */
-function openRemoteQueue(opts: AuditCommandOptions): BullmqAuditQueue {
+async function openRemoteQueue(opts: AuditCommandOptions): Promise<BullmqAuditQueue> {
   const raw = opts.queue as string;
   let connection: ReturnType<typeof redisConnection>;
   try {
@@ -210,6 +211,8 @@ function openRemoteQueue(opts: AuditCommandOptions): BullmqAuditQueue {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(runKey)) {
     throw usage(`--queue-run "${runKey}": expected 1 to 64 letters, digits, - or _ (as printed by an earlier audit)`);
   }
+  // Loaded only now: BullMQ and its Redis client are a third of the command's start-up.
+  const { BullmqAuditQueue } = await import('../../audit/queue/bullmq.js');
   return new BullmqAuditQueue(connection, runKey);
 }
 

@@ -10,13 +10,8 @@
 import type { Command } from 'commander';
 import { openResultStore } from '../../audit/open-results.js';
 import { createAuditPorts } from '../../audit/ports.js';
-import {
-  printableQueueUrl,
-  type QueuedAuditJob,
-  redisClient,
-  redisConnection,
-  startAuditWorker,
-} from '../../audit/queue/bullmq.js';
+import type { QueuedAuditJob } from '../../audit/queue/bullmq.js';
+import { printableQueueUrl, redisConnection } from '../../audit/queue/redis-url.js';
 import { type ResultStore, resultOf } from '../../audit/results.js';
 import { type AuditEngineOptions, auditOne } from '../../audit/run.js';
 import type { DiscoveryReport } from '../../discover/report.js';
@@ -103,6 +98,8 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   // Opened before the queue: a wrong URL or an unreachable database fails now, not at the first job.
   const store = opts.db !== undefined ? await openResultStore(opts.db) : undefined;
 
+  // Loaded only when a worker runs: every other command starts without BullMQ and its Redis client.
+  const { redisClient, startAuditWorker } = await import('../../audit/queue/bullmq.js');
   const client = redisClient(connection);
   const worker = startAuditWorker(client, jobRunner(engine, ports, store, log), {
     concurrency,
