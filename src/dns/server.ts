@@ -58,6 +58,9 @@ function listenError(err: unknown, address: string, port: number, transport: Tra
   });
 }
 
+/** The UDP socket's receive buffer asked for (see #bind). */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 function bindUdp(socket: dgram.Socket, address: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
@@ -158,6 +161,11 @@ export class DnsServer {
         udp.close();
         throw listenError(err, this.#address, this.#port, 'udp');
       }
+      // A receive buffer as DNS servers size theirs (unbound's so-rcvbuf): the default 208 KiB holds a few hundred
+      // queries, and an audit of hundreds of domains at once sends bursts larger than that while this process is
+      // busy with TLS handshakes (the fleet lab), so the kernel dropped queries (bench/profile-issue-10.md). The
+      // kernel caps it at net.core.rmem_max without complaint.
+      udp.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
       const port = udp.address().port;
       const tcp = net.createServer((socket) => this.#serveTcp(socket));
       try {

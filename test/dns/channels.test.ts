@@ -4,7 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createNodeResolver } from '../../src/adapters/node/dns.js';
-import { freshChannels, QUERIES_PER_CHANNEL, sharedChannels } from '../../src/adapters/node/dns-channels.js';
+import {
+  freshChannels,
+  IN_FLIGHT_PER_CHANNEL,
+  QUERIES_PER_CHANNEL,
+  sharedChannels,
+} from '../../src/adapters/node/dns-channels.js';
 import { createAuditPorts } from '../../src/audit/ports.js';
 import { createNodePorts } from '../../src/discover/node-ports.js';
 import { createDnsServer } from '../../src/dns/server.js';
@@ -35,6 +40,44 @@ describe('c-ares channels of the DNS port', () => {
       assert.equal(ports.size, reuseChannels ? 1 : names.length);
     });
   }
+
+  it(`takes at most IN_FLIGHT_PER_CHANNEL (${IN_FLIGHT_PER_CHANNEL}) queries in flight on one channel: more go to another`, async () => {
+    const r = createNodeResolver({ servers: [dns.at], timeoutMs: 3000, tries: 1, reuseChannels: true });
+    const start = dns.queries.length;
+    const count = 2 * IN_FLIGHT_PER_CHANNEL + 5;
+    const names = Array.from({ length: count }, (_, i) => `held-many${i}.test`);
+    const answers = Promise.all(names.map((name) => r.resolve4(name)));
+    await dns.arrived(start + count);
+    dns.release();
+    assert.deepEqual(
+      (await answers).map((a) => a.status),
+      names.map(() => 'ok'),
+    );
+    // Each socket had no more answers coming than its share: three channels, the first two full.
+    const perPort = new Map<number, number>();
+    for (const q of dns.queries.slice(start)) perPort.set(q.port, (perPort.get(q.port) ?? 0) + 1);
+    assert.deepEqual(
+      [...perPort.values()].sort((a, b) => b - a),
+      [IN_FLIGHT_PER_CHANNEL, IN_FLIGHT_PER_CHANNEL, 5],
+    );
+    // Once they are answered, a kept channel takes queries again: no channel is made for them.
+    const channels = sharedChannels(1);
+    const used = new Set<Resolver>();
+    const ask = (name: string) =>
+      channels.run(dns.at, 3000, true, (resolver) => {
+        used.add(resolver);
+        return resolver.resolve4(name);
+      });
+    const poolStart = dns.queries.length;
+    const first = Array.from({ length: IN_FLIGHT_PER_CHANNEL + 1 }, (_, i) => ask(`held-pool${i}.test`));
+    await dns.arrived(poolStart + IN_FLIGHT_PER_CHANNEL + 1);
+    dns.release();
+    await Promise.all(first);
+    assert.equal(channels.made, 2);
+    await ask('again.test');
+    assert.equal(channels.made, 2, 'a kept channel answered');
+    assert.equal(used.size, 2);
+  });
 
   it('an audit’s ports keep their channels (behind the run’s cache), discover’s do not', async () => {
     const ports = createAuditPorts({ dnsServers: [dns.at], timeoutMs: 3000, perHost: 4 });

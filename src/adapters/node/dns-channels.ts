@@ -4,8 +4,9 @@
  *   system's resolver configuration and opens its own UDP socket, about 60 µs of CPU more per query on a
  *   machine where system calls are dear (bench/dns-channels.ts); but nothing of one query can touch another:
  *   the budget timer may cancel() the channel (which stops every query on it), and no answer outlives its query.
- * - shared (an audit's thousands of queries): one long-lived channel per server (and budget), so its set-up and
- *   its UDP socket serve many queries. The budget is then raced against the query instead of cancelling the
+ * - shared (an audit's thousands of queries): long-lived channels per server (and budget), so their set-up and
+ *   UDP sockets serve many queries, at most IN_FLIGHT_PER_CHANNEL at a time each (more channels when more are in
+ *   flight). The budget is then raced against the query instead of cancelling the
  *   channel: an expired query is answered ETIMEOUT at once, its late answer going nowhere, and its channel is
  *   retired: new queries get a fresh channel, the others in flight on it go on, and once none of them is left
  *   waiting, cancel() ends the abandoned ones (so one lasts at most a budget past its own, if c-ares has not
@@ -23,6 +24,15 @@ import { Resolver } from 'node:dns/promises';
 
 /** Queries one shared channel serves before a fresh one takes over. */
 export const QUERIES_PER_CHANNEL = 1024;
+
+/**
+ * Queries in flight on one shared channel at most; past it, another channel of the same server and budget takes
+ * the next query. A channel has one UDP socket, whose receive buffer (net.core.rmem_default, 208 KiB on Debian)
+ * holds a few hundred answers while the process is busy: with every query of an audit of 256 addresses at a time
+ * on one socket, a burst of answers could outgrow it (and their loss cost a query its budget). 32 answers fit
+ * many times over, and the sockets stay few (bench/profile-issue-10.md, third round).
+ */
+export const IN_FLIGHT_PER_CHANNEL = 32;
 
 export type QueryOutcome<T> = { ok: true; value: T } | { ok: false; error: unknown; expired: boolean };
 
@@ -89,27 +99,36 @@ interface Kept {
 
 export function sharedChannels(tries: number): QueryChannels {
   const fresh = freshChannels(tries);
-  const kept = new Map<string, Kept>();
+  /** The channels taking new queries, per server and budget: a channel is added when all are full. */
+  const kept = new Map<string, Kept[]>();
   let made = 0;
 
   function keptFor(server: string | null, budgetMs: number): Kept {
     // The per-try timeout is part of the key: a channel only serves the budget it was made for.
     const key = `${server ?? ''}|${budgetMs}`;
-    let entry = kept.get(key);
-    if (entry === undefined || entry.queries >= QUERIES_PER_CHANNEL) {
-      if (entry !== undefined) retire(entry);
+    let pool = kept.get(key);
+    if (pool === undefined) {
+      pool = [];
+      kept.set(key, pool);
+    }
+    let entry = pool.find((e) => e.live < IN_FLIGHT_PER_CHANNEL);
+    if (entry === undefined) {
       entry = { key, resolver: channel(server, budgetMs, tries), queries: 0, live: 0, abandoned: 0, retired: false };
-      kept.set(key, entry);
+      pool.push(entry);
       made++;
     }
     entry.queries++;
     entry.live++;
+    // Its share given, it takes no more: a fresh channel (a new source port) takes over.
+    if (entry.queries >= QUERIES_PER_CHANNEL) retire(entry);
     return entry;
   }
 
-  /** New queries go to a fresh channel; this one ends when the queries on it are done. */
+  /** New queries go to another channel; this one ends when the queries on it are done. */
   function retire(entry: Kept): void {
-    if (kept.get(entry.key) === entry) kept.delete(entry.key);
+    const pool = kept.get(entry.key);
+    const at = pool?.indexOf(entry) ?? -1;
+    if (pool !== undefined && at >= 0) pool.splice(at, 1);
     entry.retired = true;
     endAbandoned(entry);
   }
