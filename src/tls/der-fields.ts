@@ -100,3 +100,58 @@ export function readDerFields(der: Uint8Array): DerFields | null {
     notAfter,
   };
 }
+
+/** Attribute types by the DER of their OID, with the short names formatName prints (the library's and ours). */
+const KNOWN_TYPES = new Map<string, string>([
+  ['550403', 'CN'],
+  ['550407', 'L'],
+  ['550408', 'ST'],
+  ['55040a', 'O'],
+  ['55040b', 'OU'],
+  ['550406', 'C'],
+  ['550404', 'SN'],
+  ['55042a', 'G'],
+  ['55042b', 'I'],
+  ['55040c', 'T'],
+  ['550405', 'SERIALNUMBER'],
+  ['550409', 'STREET'],
+  ['0992268993f22c640119', 'DC'],
+  ['0992268993f22c640101', 'UID'],
+  ['2a864886f70d010901', 'E'],
+]);
+
+const SET = 0x31;
+const OID = 0x06;
+/** UTF8String, PrintableString, IA5String: the string types of nearly every certificate name. */
+const STRING_TAGS = new Set([0x0c, 0x13, 0x16]);
+
+/**
+ * The common shape of a Name, read without the library: every RDN one attribute of a type in KNOWN_TYPES, its
+ * value a UTF8String, PrintableString or IA5String of ASCII characters. Returns the attributes in encoding order,
+ * or null for anything else (several attributes in one RDN, another type or string type, a byte above 0x7F),
+ * which the caller then decodes with the library: the two give the same text for what this reads (tested).
+ */
+export function readSimpleName(der: Uint8Array): { type: string; value: string }[] | null {
+  const name = readTlv(der, 0, der.length);
+  if (name?.tag !== SEQUENCE || name.end !== der.length) return null;
+  const attributes: { type: string; value: string }[] = [];
+  for (let at = name.body; at < name.end; ) {
+    const rdn = readTlv(der, at, name.end);
+    if (rdn?.tag !== SET) return null;
+    const pair = readTlv(der, rdn.body, rdn.end);
+    if (pair?.tag !== SEQUENCE || pair.end !== rdn.end) return null;
+    const oid = readTlv(der, pair.body, pair.end);
+    if (oid?.tag !== OID) return null;
+    const value = readTlv(der, oid.end, pair.end);
+    if (value === null || value.end !== pair.end || !STRING_TAGS.has(value.tag)) return null;
+    const type = KNOWN_TYPES.get(
+      Buffer.from(der.buffer, der.byteOffset + oid.body, oid.end - oid.body).toString('hex'),
+    );
+    if (type === undefined) return null;
+    const bytes = der.subarray(value.body, value.end);
+    if (bytes.some((b) => b > 0x7f)) return null;
+    attributes.push({ type, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1') });
+    at = rdn.end;
+  }
+  return attributes;
+}

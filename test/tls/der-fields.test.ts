@@ -3,7 +3,7 @@ import { webcrypto, X509Certificate } from 'node:crypto';
 import { test } from 'node:test';
 import * as x509 from '../../src/pki/x509.js';
 import { basicsOf, commonNames, formatName, parsed } from '../../src/tls/certificate.js';
-import { readDerFields } from '../../src/tls/der-fields.js';
+import { readDerFields, readSimpleName } from '../../src/tls/der-fields.js';
 
 const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
@@ -52,6 +52,19 @@ const CASES: [string, string, string, string][] = [
   ['a date before 2000 (UTCTime 19xx)', 'CN=old.test', '1999-12-31T23:59:59Z', '2027-01-01T00:00:00Z'],
   ['a date after 2049 (GeneralizedTime)', 'CN=long.test', '2026-01-01T00:00:00Z', '2051-06-30T12:00:00Z'],
   ['no CN at all', 'O=Contoso, C=DE', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z'],
+  ['non-ASCII values', 'CN=müller.test, O=Zürich AG', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z'],
+  [
+    'DC and e-mail attributes',
+    'CN=x.test, DC=contoso, DC=test, E=admin@contoso.test',
+    '2026-01-01T00:00:00Z',
+    '2027-01-01T00:00:00Z',
+  ],
+  [
+    'an attribute type neither reader names',
+    'CN=y.test, 2.5.4.97=VATDE-123',
+    '2026-01-01T00:00:00Z',
+    '2027-01-01T00:00:00Z',
+  ],
 ];
 
 for (const [what, name, from, to] of CASES) {
@@ -85,4 +98,25 @@ test('a DER of unexpected shape gives null, never a wrong answer', async () => {
   const bent = Uint8Array.from(der);
   bent[serialAt] = 0x04;
   assert.equal(readDerFields(bent), null);
+});
+
+test('the simple names are read without the library; any other shape is left to it', async () => {
+  const subjectOf = async (name: string) =>
+    readDerFields(
+      new Uint8Array((await selfSigned(name, new Date('2026-01-01T00:00:00Z'), new Date('2027-01-01T00:00:00Z'))).raw),
+    )?.subject ?? new Uint8Array();
+  // In encoding order (the generator encodes a name string in the order it is written).
+  assert.deepEqual(readSimpleName(await subjectOf('CN=a.test, O=Contoso, C=DE')), [
+    { type: 'CN', value: 'a.test' },
+    { type: 'O', value: 'Contoso' },
+    { type: 'C', value: 'DE' },
+  ]);
+  assert.deepEqual(readSimpleName(await subjectOf('CN=x.test, 2.5.4.5=1234')), [
+    { type: 'CN', value: 'x.test' },
+    { type: 'SERIALNUMBER', value: '1234' },
+  ]);
+  assert.equal(readSimpleName(await subjectOf('CN=m.test+OU=Exchange')), null, 'several attributes in one RDN');
+  assert.equal(readSimpleName(await subjectOf('CN=müller.test')), null, 'a byte above 0x7F');
+  assert.equal(readSimpleName(await subjectOf('CN=y.test, 2.5.4.97=VATDE-123')), null, 'a type it does not name');
+  assert.equal(readSimpleName(Buffer.from([0x30, 0x03, 0x31, 0x01])), null, 'cut short');
 });
