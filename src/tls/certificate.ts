@@ -173,6 +173,12 @@ export function isSelfSigned(cert: X509Certificate): boolean {
  * certificates) plus the signature itself. This is how OpenSSL links a chain, so our paths match Node's.
  */
 export function isIssuedBy(child: X509Certificate, parent: X509Certificate): boolean {
+  // X509_check_issued starts by comparing the names; where both are of the simple shape we compare them the same
+  // way first, without the native call: a chain is built by trying every root of the store (about 150) at each
+  // step, and nearly all of them differ by name.
+  const issuer = canonicalNamesOf(child).issuer;
+  const subject = canonicalNamesOf(parent).subject;
+  if (issuer !== null && subject !== null && issuer !== subject) return false;
   // Only a positive name check is worth remembering: the signature verification behind it is the cost.
   try {
     if (!child.checkIssued(parent)) return false;
@@ -263,4 +269,30 @@ function readBasics(cert: X509Certificate): CertificateBasics {
     notBefore: fields.notBefore,
     notAfter: fields.notAfter,
   };
+}
+
+/** ASCII whitespace as C's isspace() in the C locale (OpenSSL's ossl_isspace). */
+const SPACE = /[ \t\n\v\f\r]+/g;
+
+/**
+ * The form in which OpenSSL compares two names (X509_NAME_cmp on the canonical encoding, x509_name_canon and
+ * asn1_string_canon in crypto/x509/x_name.c): each value as UTF-8, leading and trailing whitespace dropped, inner
+ * runs of it one space, ASCII letters in lower case; the string type does not count. Only for names readSimpleName
+ * reads (one attribute per RDN, known types, ASCII), null otherwise: two names are then equal for OpenSSL exactly
+ * when these strings are.
+ */
+function canonicalName(der: Uint8Array | undefined): string | null {
+  const simple = der === undefined ? null : readSimpleName(der);
+  if (simple === null) return null;
+  return simple.map((a) => `${a.type}=${a.value.replace(SPACE, ' ').trim().toLowerCase()}`).join('\u0000');
+}
+
+/** The canonical issuer and subject names of a certificate (null where not of the simple shape), once per DER. */
+function canonicalNamesOf(cert: X509Certificate): { issuer: string | null; subject: string | null } {
+  const facts = factsOf(cert);
+  if (facts.canonicalNames === undefined) {
+    const fields = readDerFields(new Uint8Array(cert.raw));
+    facts.canonicalNames = { issuer: canonicalName(fields?.issuer), subject: canonicalName(fields?.subject) };
+  }
+  return facts.canonicalNames as { issuer: string | null; subject: string | null };
 }

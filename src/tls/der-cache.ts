@@ -19,6 +19,8 @@ export interface DerivedFacts {
   parsed?: unknown;
   /** Subject, issuer, CNs and validity (certificate.ts basicsOf). */
   basics?: unknown;
+  /** Issuer and subject in OpenSSL's canonical form, where simple (certificate.ts isIssuedBy). */
+  canonicalNames?: unknown;
   /** The report's certificate summary, never handed out itself (callers get a copy). */
   summary?: unknown;
   selfSigned?: boolean;

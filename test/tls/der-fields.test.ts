@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { webcrypto, X509Certificate } from 'node:crypto';
 import { test } from 'node:test';
 import * as x509 from '../../src/pki/x509.js';
-import { basicsOf, commonNames, formatName, parsed } from '../../src/tls/certificate.js';
+import { basicsOf, commonNames, formatName, isIssuedBy, parsed } from '../../src/tls/certificate.js';
 import { readDerFields, readSimpleName } from '../../src/tls/der-fields.js';
 
 const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -119,4 +119,49 @@ test('the simple names are read without the library; any other shape is left to 
   assert.equal(readSimpleName(await subjectOf('CN=müller.test')), null, 'a byte above 0x7F');
   assert.equal(readSimpleName(await subjectOf('CN=y.test, 2.5.4.97=VATDE-123')), null, 'a type it does not name');
   assert.equal(readSimpleName(Buffer.from([0x30, 0x03, 0x31, 0x01])), null, 'cut short');
+});
+
+test('issuer and subject names compare as OpenSSL compares them: case and inner spaces do not count', async () => {
+  const rootKeys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const leafKeys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const dates = { notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2027-01-01T00:00:00Z') };
+  const node = async (cert: x509.X509Certificate) => new X509Certificate(Buffer.from(cert.rawData));
+  const rootOf = async (name: string) =>
+    node(
+      await x509.X509CertificateGenerator.createSelfSigned(
+        { serialNumber: '01', name, ...dates, keys: rootKeys, signingAlgorithm: algorithm },
+        webcrypto,
+      ),
+    );
+  const leafUnder = async (issuer: string) =>
+    node(
+      await x509.X509CertificateGenerator.create(
+        {
+          serialNumber: '02',
+          subject: 'CN=leaf.test',
+          issuer,
+          ...dates,
+          signingKey: rootKeys.privateKey,
+          publicKey: leafKeys.publicKey,
+          signingAlgorithm: algorithm,
+        },
+        webcrypto,
+      ),
+    );
+  const root = await rootOf('CN=Name Test Root, O=Contoso');
+  for (const [issuer, expected] of [
+    ['CN=Name Test Root, O=Contoso', true],
+    ['CN=NAME  test ROOT, O=contoso', true],
+    ['CN=Name Test Root, O=Contoso Ltd', false],
+    ['CN=Other Root, O=Contoso', false],
+  ] as const) {
+    const leaf = await leafUnder(issuer);
+    assert.equal(leaf.checkIssued(root), expected, `OpenSSL on "${issuer}"`);
+    assert.equal(isIssuedBy(leaf, root), expected, `isIssuedBy on "${issuer}"`);
+  }
+  // Not of the simple shape (a byte above 0x7F): OpenSSL alone decides, as before.
+  const zurich = await rootOf('CN=Wurzel Zürich');
+  const under = await leafUnder('CN=WURZEL   Zürich');
+  assert.equal(under.checkIssued(zurich), true);
+  assert.equal(isIssuedBy(under, zurich), true);
 });
