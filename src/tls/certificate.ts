@@ -176,9 +176,7 @@ export function isIssuedBy(child: X509Certificate, parent: X509Certificate): boo
   // X509_check_issued starts by comparing the names; where both are of the simple shape we compare them the same
   // way first, without the native call: a chain is built by trying every root of the store (about 150) at each
   // step, and nearly all of them differ by name.
-  const issuer = canonicalNamesOf(child).issuer;
-  const subject = canonicalNamesOf(parent).subject;
-  if (issuer !== null && subject !== null && issuer !== subject) return false;
+  if (!namesMayMatch(child, parent)) return false;
   // Only a positive name check is worth remembering: the signature verification behind it is the cost.
   try {
     if (!child.checkIssued(parent)) return false;
@@ -269,6 +267,17 @@ function readBasics(cert: X509Certificate): CertificateBasics {
     notBefore: fields.notBefore,
     notAfter: fields.notAfter,
   };
+}
+
+/**
+ * False when `parent` certainly did not issue `child` by name: both names are of the simple shape and differ as
+ * OpenSSL compares them. True otherwise (then only `child.checkIssued(parent)` can tell): the test to make before
+ * that native call when trying many candidates (a trust store of about 150 roots).
+ */
+export function namesMayMatch(child: X509Certificate, parent: X509Certificate): boolean {
+  const issuer = canonicalNamesOf(child).issuer;
+  const subject = canonicalNamesOf(parent).subject;
+  return issuer === null || subject === null || issuer === subject;
 }
 
 /** ASCII whitespace as C's isspace() in the C locale (OpenSSL's ossl_isspace). */

@@ -6,7 +6,7 @@ import type { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import tls, { type DetailedPeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
 import { AutodiscoError } from '../errors.js';
-import { sameCertificate, toX509List } from './certificate.js';
+import { namesMayMatch, sameCertificate, toX509List } from './certificate.js';
 import { analyzeChain, type ChainAnalysis } from './chain.js';
 import { verifyErrorMessage } from './codes.js';
 import { certificateCache } from './der-cache.js';
@@ -308,7 +308,7 @@ function servedChainFromSent(
 ): { chain: X509Certificate[]; method: ServedChainMethod } {
   const chain = linkSent(sent);
   const top = chain[chain.length - 1] as X509Certificate;
-  const appended = !top.checkIssued(top) && trust.some((t) => top.checkIssued(t));
+  const appended = !top.checkIssued(top) && trust.some((t) => namesMayMatch(top, t) && top.checkIssued(t));
   const endsInStore = appended || (chain.length > 1 && trust.some((t) => sameCertificate(t, top)));
   return { chain, method: endsInStore ? 'sent' : 'handshake' };
 }
