@@ -215,57 +215,99 @@ export interface CertificateBasics {
   notAfter: Date;
 }
 
+/** What one Name gives: its RFC 4514 text, its CNs, and OpenSSL's canonical form where simple (else null). */
+interface NameFacts {
+  text: string;
+  commonNames: string[];
+  canonical: string | null;
+}
+
+/** The basics, and beside them the canonical names isIssuedBy compares (not part of what callers read). */
+interface KnownBasics {
+  basics: CertificateBasics;
+  canonical: { issuer: string | null; subject: string | null };
+}
+
 /**
  * The subject, issuer, CNs and validity of a certificate, computed once per DER. They are read from the DER's
  * issuer, validity and subject fields alone (der-fields.ts), which costs a fifth of the full parse an audit
  * otherwise made for every new leaf; the full parse stays the fallback for a DER of unexpected shape.
  */
 export function basicsOf(cert: X509Certificate): CertificateBasics {
+  return knownBasicsOf(cert).basics;
+}
+
+function knownBasicsOf(cert: X509Certificate): KnownBasics {
   const facts = factsOf(cert);
   facts.basics ??= readBasics(cert);
-  return facts.basics as CertificateBasics;
+  return facts.basics as KnownBasics;
+}
+
+/** ASCII whitespace as C's isspace() in the C locale (OpenSSL's ossl_isspace). */
+const SPACE = /[ \t\n\v\f\r]+/g;
+
+/**
+ * One Name's facts. Names of the simple shape (readSimpleName: one attribute per RDN, known types, ASCII) are read
+ * without the library, and their canonical form is the one OpenSSL compares names in (X509_NAME_cmp on the
+ * canonical encoding, x509_name_canon and asn1_string_canon in crypto/x509/x_name.c): each value with leading and
+ * trailing whitespace dropped, inner runs of it one space, ASCII letters in lower case; the string type does not
+ * count. Two simple names are equal for OpenSSL exactly when their canonical strings are. Other names are decoded
+ * by the library, without a canonical form.
+ */
+function readName(der: Uint8Array): NameFacts {
+  const simple = readSimpleName(der);
+  if (simple === null) {
+    const name = new x509.Name(der, EXTRA_ATTRIBUTE_NAMES);
+    return { text: formatRdns(name), commonNames: name.getField('CN').reverse(), canonical: null };
+  }
+  return {
+    text: formatSimple(simple),
+    commonNames: simple
+      .filter((a) => a.type === 'CN')
+      .map((a) => a.value)
+      .reverse(),
+    canonical: simple.map((a) => `${a.type}=${a.value.replace(SPACE, ' ').trim().toLowerCase()}`).join('\u0000'),
+  };
 }
 
 /** Issuer names seen, by their DER: the same few CAs issue every leaf of an audit. */
-const issuerNames = new Map<string, string>();
+const issuerNames = new Map<string, NameFacts>();
 
-function issuerText(der: Uint8Array): string {
+function issuerName(der: Uint8Array): NameFacts {
   const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
   const known = issuerNames.get(key);
   if (known !== undefined) return known;
-  const simple = readSimpleName(der);
-  const text = simple === null ? formatRdns(new x509.Name(der, EXTRA_ATTRIBUTE_NAMES)) : formatSimple(simple);
-  setNewest(issuerNames, key, text, 256);
-  return text;
+  const facts = readName(der);
+  setNewest(issuerNames, key, facts, 256);
+  return facts;
 }
 
-function readBasics(cert: X509Certificate): CertificateBasics {
+function readBasics(cert: X509Certificate): KnownBasics {
   const fields = readDerFields(new Uint8Array(cert.raw));
   if (fields === null) {
     const p = parsed(cert);
     return {
-      subject: formatName(p.subjectName),
-      issuer: formatName(p.issuerName),
-      commonNames: commonNames(p),
-      notBefore: p.notBefore,
-      notAfter: p.notAfter,
+      basics: {
+        subject: formatName(p.subjectName),
+        issuer: formatName(p.issuerName),
+        commonNames: commonNames(p),
+        notBefore: p.notBefore,
+        notAfter: p.notAfter,
+      },
+      canonical: { issuer: null, subject: null },
     };
   }
-  // Most names have the simple shape, read without the library (a fifth of the cost again); others are decoded.
-  const simple = readSimpleName(fields.subject);
-  const subject = simple === null ? new x509.Name(fields.subject, EXTRA_ATTRIBUTE_NAMES) : null;
+  const subject = readName(fields.subject);
+  const issuer = issuerName(fields.issuer);
   return {
-    subject: subject === null ? formatSimple(simple ?? []) : formatRdns(subject),
-    issuer: issuerText(fields.issuer),
-    commonNames:
-      subject === null
-        ? (simple ?? [])
-            .filter((a) => a.type === 'CN')
-            .map((a) => a.value)
-            .reverse()
-        : subject.getField('CN').reverse(),
-    notBefore: fields.notBefore,
-    notAfter: fields.notAfter,
+    basics: {
+      subject: subject.text,
+      issuer: issuer.text,
+      commonNames: subject.commonNames,
+      notBefore: fields.notBefore,
+      notAfter: fields.notAfter,
+    },
+    canonical: { issuer: issuer.canonical, subject: subject.canonical },
   };
 }
 
@@ -275,33 +317,7 @@ function readBasics(cert: X509Certificate): CertificateBasics {
  * that native call when trying many candidates (a trust store of about 150 roots).
  */
 export function namesMayMatch(child: X509Certificate, parent: X509Certificate): boolean {
-  const issuer = canonicalNamesOf(child).issuer;
-  const subject = canonicalNamesOf(parent).subject;
+  const issuer = knownBasicsOf(child).canonical.issuer;
+  const subject = knownBasicsOf(parent).canonical.subject;
   return issuer === null || subject === null || issuer === subject;
-}
-
-/** ASCII whitespace as C's isspace() in the C locale (OpenSSL's ossl_isspace). */
-const SPACE = /[ \t\n\v\f\r]+/g;
-
-/**
- * The form in which OpenSSL compares two names (X509_NAME_cmp on the canonical encoding, x509_name_canon and
- * asn1_string_canon in crypto/x509/x_name.c): each value as UTF-8, leading and trailing whitespace dropped, inner
- * runs of it one space, ASCII letters in lower case; the string type does not count. Only for names readSimpleName
- * reads (one attribute per RDN, known types, ASCII), null otherwise: two names are then equal for OpenSSL exactly
- * when these strings are.
- */
-function canonicalName(der: Uint8Array | undefined): string | null {
-  const simple = der === undefined ? null : readSimpleName(der);
-  if (simple === null) return null;
-  return simple.map((a) => `${a.type}=${a.value.replace(SPACE, ' ').trim().toLowerCase()}`).join('\u0000');
-}
-
-/** The canonical issuer and subject names of a certificate (null where not of the simple shape), once per DER. */
-function canonicalNamesOf(cert: X509Certificate): { issuer: string | null; subject: string | null } {
-  const facts = factsOf(cert);
-  if (facts.canonicalNames === undefined) {
-    const fields = readDerFields(new Uint8Array(cert.raw));
-    facts.canonicalNames = { issuer: canonicalName(fields?.issuer), subject: canonicalName(fields?.subject) };
-  }
-  return facts.canonicalNames as { issuer: string | null; subject: string | null };
 }

@@ -17,10 +17,8 @@ import { setNewest } from '../bounded-map.js';
 export interface DerivedFacts {
   /** The @peculiar/x509 parse (dates, names). */
   parsed?: unknown;
-  /** Subject, issuer, CNs and validity (certificate.ts basicsOf). */
+  /** Subject, issuer, CNs and validity, and the names' canonical forms (certificate.ts basicsOf). */
   basics?: unknown;
-  /** Issuer and subject in OpenSSL's canonical form, where simple (certificate.ts isIssuedBy). */
-  canonicalNames?: unknown;
   /** The report's certificate summary, never handed out itself (callers get a copy). */
   summary?: unknown;
   selfSigned?: boolean;

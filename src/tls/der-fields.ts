@@ -2,8 +2,9 @@
  * The issuer, validity and subject of a certificate, read straight from its DER (RFC 5280 §4.1) without parsing
  * the rest. `@peculiar/x509` parses the whole certificate, extensions and all, into objects: about 0.25 ms per
  * certificate here, paid for every new leaf an audit meets (two per domain), where the reports only need these
- * three fields (bench/profile-issue-10.md, third round). The names are still decoded by the library (their DER
- * slices, parsed as `Name`), so their text is exactly what a full parse gives.
+ * three fields (bench/profile-issue-10.md, third round). Names of the common shape are read here too
+ * (readSimpleName); the others are decoded by the library from their DER slices, so their text is exactly what a
+ * full parse gives.
  *
  * Only certificates node:crypto has already accepted come here, so the DER is well formed; anything unexpected
  * still returns null and the caller falls back to the full parse.
