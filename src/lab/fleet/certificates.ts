@@ -82,21 +82,19 @@ export class FleetCertificates {
    * Makes, now, the certificate of every name a client of these domains can ask for (their website, Autodiscover,
    * mail and autoconfig names, the providers' and the shared web host's), `parallel` at a time, and keeps them all
    * (the cache grows to hold them): no handshake then waits for a certificate to be made, as with real servers.
-   * Resolves with how many were made.
    */
-  async issueAll(domains: readonly string[], parallel = 16): Promise<number> {
+  async issueAll(domains: readonly string[], parallel = 16): Promise<void> {
     const names: (string | null)[] = [null, ...HOSTER_NAMES, ...PROVIDER_NAMES];
     for (const d of domains) names.push(d, `www.${d}`, `autodiscover.${d}`, `mail.${d}`, `autoconfig.${d}`);
     const byKey = new Map<string, string | null>();
     for (const name of names) byKey.set(keyOf(certificateFor(name)), name);
     this.#max = Math.max(this.#max, byKey.size + 16);
-    const before = this.issued;
-    const queue = [...byKey.values()];
+    const todo = [...byKey.values()];
+    let next = 0;
     const worker = async () => {
-      for (let name = queue.shift(); name !== undefined; name = queue.shift()) await this.context(name);
+      while (next < todo.length) await this.context(todo[next++] ?? null);
     };
     await Promise.all(Array.from({ length: parallel }, worker));
-    return this.issued - before;
   }
 
   context(servername: string | null): Promise<SecureContext> {
