@@ -14,13 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import postgres from 'postgres';
 import { openResultStore } from '../../src/audit/open-results.js';
-import {
-  AUDIT_QUEUE_NAME,
-  BullmqAuditQueue,
-  DeadLetterError,
-  redisClient,
-  redisConnection,
-} from '../../src/audit/queue/bullmq.js';
+import { AUDIT_QUEUE_NAME, BullmqAuditQueue, redisClient } from '../../src/audit/queue/bullmq.js';
+import { DeadLetterError, redisConnection } from '../../src/audit/queue/redis-url.js';
 import type { AuditResult, ResultStore } from '../../src/audit/results.js';
 import { type RunningLab, startLab } from '../../src/lab/lab.js';
 import { parseScenario } from '../../src/lab/scenario.js';

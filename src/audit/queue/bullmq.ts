@@ -22,8 +22,6 @@ import { AutodiscoError } from '../../errors.js';
 import type { AuditJob } from '../run.js';
 import { DeadLetterError } from './redis-url.js';
 
-export { DeadLetterError, printableQueueUrl, redisConnection } from './redis-url.js';
-
 export const AUDIT_QUEUE_NAME = 'autodisco-audit';
 export const JOB_ATTEMPTS = 3;
 /** Completed jobs (with their reports: a few KB per address and client) stay this long, for --queue-run. */
