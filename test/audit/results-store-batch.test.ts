@@ -23,6 +23,7 @@ import { SqliteFleetReader } from '../../src/audit/sqlite-fleet.js';
 import { openSqliteResultStore, SqliteResultStore } from '../../src/audit/sqlite-results.js';
 import type { DiscoveryReport } from '../../src/discover/report.js';
 import { isAutodiscoError } from '../../src/errors.js';
+import { auditResult, dayAt } from '../helpers/audit-results.js';
 
 const report = (domain: string, padding = 10) =>
   ({
@@ -30,21 +31,6 @@ const report = (domain: string, padding = 10) =>
     email: `postmaster@${domain}`,
     padding: 'x'.repeat(padding),
   }) as unknown as DiscoveryReport;
-
-const at = (day: number) => `2026-03-${String(day).padStart(2, '0')}T10:00:00.000Z`;
-
-function result(day: number, over: Partial<AuditResult> = {}): AuditResult {
-  return {
-    domain: 'contoso.test',
-    client: 'outlook',
-    at: at(day),
-    outcome: 'settings',
-    codes: [],
-    certNotAfter: null,
-    ms: 5,
-    ...over,
-  };
-}
 
 const broken: Partial<AuditResult> = { outcome: 'prompt', codes: ['CERT_NAME_MISMATCH'] };
 
@@ -81,7 +67,7 @@ test('the records of one turn land in one transaction at its end, seen by anothe
   const { store, transactions } = countingStore(path);
   const run = await store.startRun(['outlook'], 200);
   const written = Array.from({ length: 200 }, (_, i) =>
-    store.record(run, result(1, { domain: `d${i}.test` }), report(`d${i}.test`)),
+    store.record(run, auditResult(1, { domain: `d${i}.test` }), report(`d${i}.test`)),
   );
   assert.equal(countRows(path, 'audit_results'), 0, 'nothing written before the turn ends');
   assert.equal(transactions(), 0);
@@ -95,7 +81,7 @@ test('the records of one turn land in one transaction at its end, seen by anothe
     Array(200).fill(0),
   );
   // A record of a later turn is a transaction of its own.
-  await store.record(run, result(2, { domain: 'd0.test', ...broken }), report('d0.test'));
+  await store.record(run, auditResult(2, { domain: 'd0.test', ...broken }), report('d0.test'));
   assert.equal(transactions(), 2);
   await store.close();
 });
@@ -105,7 +91,7 @@ test('a turn that records more than 512 results writes them 512 at a time, not a
   const { store, transactions } = countingStore(path);
   const run = await store.startRun(['outlook'], 1100);
   const written = Array.from({ length: 1100 }, (_, i) =>
-    store.record(run, result(1, { domain: `d${i}.test` }), report(`d${i}.test`)),
+    store.record(run, auditResult(1, { domain: `d${i}.test` }), report(`d${i}.test`)),
   );
   assert.equal(transactions(), 2);
   assert.equal(countRows(path, 'audit_results'), 1024);
@@ -118,10 +104,10 @@ test('a turn that records more than 512 results writes them 512 at a time, not a
 test('results of the same domain and client in one turn compare with each other, in the order recorded', async () => {
   const store = openSqliteResultStore(location());
   const run = await store.startRun(['outlook'], 1);
-  assert.deepEqual(await store.record(run, result(1), report('contoso.test')), []);
+  assert.deepEqual(await store.record(run, auditResult(1), report('contoso.test')), []);
   // One turn: broken, fixed, unchanged, broken again: each compared with the one recorded just before it.
   const kinds = await Promise.all(
-    [result(2, broken), result(3), result(4), result(5, broken)].map((r) =>
+    [auditResult(2, broken), auditResult(3), auditResult(4), auditResult(5, broken)].map((r) =>
       store.record(run, r, report('contoso.test')).then((events) => events.map((e) => [e.kind, e.previousOutcome])),
     ),
   );
@@ -130,12 +116,12 @@ test('results of the same domain and client in one turn compare with each other,
   assert.deepEqual(
     history.events.map((e) => [e.at, e.kind]),
     [
-      [at(5), 'new-problem'],
-      [at(3), 'fixed'],
-      [at(2), 'new-problem'],
+      [dayAt(5), 'new-problem'],
+      [dayAt(3), 'fixed'],
+      [dayAt(2), 'new-problem'],
     ],
   );
-  assert.deepEqual(history.brokenSince, [{ client: 'outlook', since: at(5), outcome: 'prompt' }]);
+  assert.deepEqual(history.brokenSince, [{ client: 'outlook', since: dayAt(5), outcome: 'prompt' }]);
   await store.close();
 });
 
@@ -143,33 +129,33 @@ test('every read in the same turn as pending records sees them, and the fleet re
   const path = location();
   const store = openSqliteResultStore(path);
   const run = await store.startRun(['outlook'], 1);
-  await store.record(run, result(1), report('contoso.test'));
+  await store.record(run, auditResult(1), report('contoso.test'));
   const fleet = new SqliteFleetReader(path);
   assert.equal((await fleet.summary()).broken, 0);
 
-  void store.record(run, result(2, broken), report('contoso.test'));
+  void store.record(run, auditResult(2, broken), report('contoso.test'));
   const history = store.historyNow('contoso.test');
   assert.deepEqual(
     history.latest.map((r) => [r.at, r.outcome]),
-    [[at(2), 'prompt']],
+    [[dayAt(2), 'prompt']],
   );
   assert.deepEqual(
     history.events.map((e) => e.kind),
     ['new-problem'],
   );
 
-  void store.record(run, result(3), report('contoso.test'));
+  void store.record(run, auditResult(3), report('contoso.test'));
   const latest: string[] = [];
   for await (const r of store.latest()) latest.push(`${r.at} ${r.outcome}`);
-  assert.deepEqual(latest, [`${at(3)} settings`]);
+  assert.deepEqual(latest, [`${dayAt(3)} settings`]);
 
-  void store.record(run, result(4, { domain: 'fabrikam.test', ...broken }), report('fabrikam.test'));
+  void store.record(run, auditResult(4, { domain: 'fabrikam.test', ...broken }), report('fabrikam.test'));
   // Another connection to the file, in this process: it writes the pending batch before it reads.
   const summary = await fleet.summary();
   assert.deepEqual([summary.domains, summary.broken], [2, 1]);
   assert.equal((await fleet.domain('fabrikam.test', 10))?.latest[0]?.outcome, 'prompt');
 
-  void store.record(run, result(5, { domain: 'northwind.test' }), report('northwind.test'));
+  void store.record(run, auditResult(5, { domain: 'northwind.test' }), report('northwind.test'));
   await store.finishRun(run, false);
   assert.equal(countRows(path, 'audit_latest', "domain = 'northwind.test'"), 1, 'finishRun wrote the batch first');
   await fleet.close();
@@ -180,7 +166,7 @@ test('a batch whose transaction fails: its records reject with the cause, none i
   const path = location();
   const store = openSqliteResultStore(path);
   const run = await store.startRun(['outlook'], 3);
-  await store.record(run, result(1, { domain: 'good.test' }), report('good.test'));
+  await store.record(run, auditResult(1, { domain: 'good.test' }), report('good.test'));
   // A result SQLite refuses, from another connection: the batch that holds it cannot commit.
   const other = new Database(path);
   other.exec(`CREATE TRIGGER refuse BEFORE INSERT ON audit_results WHEN NEW.domain = 'refused.test'
@@ -188,9 +174,9 @@ test('a batch whose transaction fails: its records reject with the cause, none i
   other.close();
 
   const batch = [
-    store.record(run, result(2, { domain: 'good.test', ...broken }), report('good.test')),
-    store.record(run, result(2, { domain: 'refused.test' }), report('refused.test')),
-    store.record(run, result(2, { domain: 'other.test' }), report('other.test')),
+    store.record(run, auditResult(2, { domain: 'good.test', ...broken }), report('good.test')),
+    store.record(run, auditResult(2, { domain: 'refused.test' }), report('refused.test')),
+    store.record(run, auditResult(2, { domain: 'other.test' }), report('other.test')),
   ];
   const settled = await Promise.allSettled(batch);
   for (const s of settled) {
@@ -206,18 +192,18 @@ test('a batch whose transaction fails: its records reject with the cause, none i
   // Nothing of the batch: good.test's latest is still day 1, no event, no row of other.test.
   assert.equal(countRows(path, 'audit_results'), 1);
   assert.equal(countRows(path, 'audit_events'), 0);
-  assert.equal((await store.history('good.test')).latest[0]?.at, at(1));
+  assert.equal((await store.history('good.test')).latest[0]?.at, dayAt(1));
 
   // Not stuck: the next turn's records are stored, and compared with what was stored before the failed batch.
   const next = await store.startRun(['outlook'], 2);
-  const events = await store.record(next, result(3, { domain: 'good.test', ...broken }), report('good.test'));
+  const events = await store.record(next, auditResult(3, { domain: 'good.test', ...broken }), report('good.test'));
   assert.deepEqual(
     events.map((e: AuditEvent) => [e.kind, e.previousOutcome]),
     [['new-problem', 'settings']],
   );
-  assert.deepEqual(await store.record(next, result(3, { domain: 'other.test' }), report('other.test')), []);
+  assert.deepEqual(await store.record(next, auditResult(3, { domain: 'other.test' }), report('other.test')), []);
   assert.equal(countRows(path, 'audit_results'), 3);
-  await assert.rejects(store.record(next, result(3, { domain: 'refused.test' }), report('refused.test')), {
+  await assert.rejects(store.record(next, auditResult(3, { domain: 'refused.test' }), report('refused.test')), {
     code: 'ADK_ERR_RESULTS_STORE',
     message: `--db ${path}: cannot store the result of refused.test outlook: refused by the test`,
   });
@@ -228,15 +214,15 @@ test('close writes the pending batch and answers its callers; a record after clo
   const path = location();
   const store = openSqliteResultStore(path);
   const run = await store.startRun(['outlook'], 1);
-  await store.record(run, result(1), report('contoso.test'));
-  const pending = store.record(await store.startRun(['outlook'], 1), result(2, broken), report('contoso.test'));
+  await store.record(run, auditResult(1), report('contoso.test'));
+  const pending = store.record(await store.startRun(['outlook'], 1), auditResult(2, broken), report('contoso.test'));
   await store.close();
   assert.deepEqual(
     (await pending).map((e) => e.kind),
     ['new-problem'],
   );
   assert.equal(countRows(path, 'audit_results'), 2);
-  await assert.rejects(store.record(run, result(3), report('contoso.test')), {
+  await assert.rejects(store.record(run, auditResult(3), report('contoso.test')), {
     code: 'ADK_ERR_RESULTS_STORE',
     message: `--db ${path}: the results store is closed; nothing stored`,
   });
@@ -322,7 +308,7 @@ test('the kept report is the text of the NDJSON line, serialised once for both',
   const writer = createWriter('ndjson', { write: (text) => lines.push(text), close() {} }, ['outlook'], true);
   const target: AuditTarget = { email: 'postmaster@contoso.test', domain: 'contoso.test', line: 1 };
   writer.report(target, counted);
-  await store.record(run, result(1), counted);
+  await store.record(run, auditResult(1), counted);
   await store.close();
   assert.equal(serialised, 1);
   const db = new Database(path, { readonly: true });

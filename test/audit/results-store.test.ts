@@ -14,25 +14,13 @@ import postgres from 'postgres';
 import { openResultStore } from '../../src/audit/open-results.js';
 import type { AuditResult } from '../../src/audit/results.js';
 import type { DiscoveryReport } from '../../src/discover/report.js';
+import { auditResult, dayAt } from '../helpers/audit-results.js';
 import { type PgCluster, startPostgres } from '../helpers/postgres.js';
 
 const report = (padding: number, email = 'postmaster@contoso.test') =>
   ({ schema: 'autodisco.discovery/1', email, padding: 'x'.repeat(padding) }) as unknown as DiscoveryReport;
 
-const at = (day: number) => `2026-03-${String(day).padStart(2, '0')}T10:00:00.000Z`;
-
-function result(day: number, over: Partial<AuditResult> = {}): AuditResult {
-  return {
-    domain: 'contoso.test',
-    client: 'outlook-2013',
-    at: at(day),
-    outcome: 'settings',
-    codes: [],
-    certNotAfter: null,
-    ms: 5,
-    ...over,
-  };
-}
+const result = (day: number, over: Partial<AuditResult> = {}) => auditResult(day, { client: 'outlook-2013', ...over });
 
 type Kept = { at: string; report: Buffer; report_encoding: string }[];
 
@@ -120,13 +108,13 @@ for (const [name, start] of backends)
       }
       assert.deepEqual(raised, ['3 new-problem', '5 fixed', '6 new-problem']);
       const history = await store.history('Contoso.TEST');
-      assert.deepEqual(history.brokenSince, [{ client: 'outlook-2013', since: at(6), outcome: 'prompt' }]);
+      assert.deepEqual(history.brokenSince, [{ client: 'outlook-2013', since: dayAt(6), outcome: 'prompt' }]);
       assert.deepEqual(
         history.events.map((e) => [e.at, e.kind, e.previousOutcome, e.outcome, e.codes]),
         [
-          [at(6), 'new-problem', 'settings', 'prompt', broken.codes],
-          [at(5), 'fixed', 'prompt', 'settings', broken.codes],
-          [at(3), 'new-problem', 'settings', 'prompt', broken.codes],
+          [dayAt(6), 'new-problem', 'settings', 'prompt', broken.codes],
+          [dayAt(5), 'fixed', 'prompt', 'settings', broken.codes],
+          [dayAt(3), 'new-problem', 'settings', 'prompt', broken.codes],
         ],
       );
       assert.deepEqual(
@@ -154,10 +142,10 @@ for (const [name, start] of backends)
       assert.deepEqual(
         kept.map((k) => [k.at, k.report_encoding]),
         [
-          [at(1), 'json+gzip'],
-          [at(3), 'json+gzip'],
-          [at(5), 'json+gzip'],
-          [at(6), 'json+gzip'],
+          [dayAt(1), 'json+gzip'],
+          [dayAt(3), 'json+gzip'],
+          [dayAt(5), 'json+gzip'],
+          [dayAt(6), 'json+gzip'],
         ],
       );
       const first = kept[0];
