@@ -170,6 +170,10 @@ describe('watch', () => {
     assert.match(stderr, /run \d+: 3 address\(es\).*; 4 event\(s\)/);
     assert.match(stderr, /run \d+: 3 address\(es\).*; 0 event\(s\)/);
     assert.match(stderr, /webhook: attempt 1 failed \(HTTP 500\); retrying in 1000 ms/);
+    // Each run was made by a process of its own, started for it (watch-round.ts: Node 20 keeps memory per handshake).
+    const pids = [...stderr.matchAll(/\(process (\d+)\)/g)].map((m) => Number(m[1]));
+    assert.equal(pids.length, 2, stderr);
+    assert.equal(new Set([...pids, child.pid]).size, 3, `two run processes, neither the watch: ${pids} ${child.pid}`);
 
     assert.equal(receiver.received.length, 2, 'one failed attempt, one delivery; nothing for run 2');
     assert.ok(receiver.received.every((r) => r.signatureOk));
@@ -227,6 +231,86 @@ describe('watch', () => {
     } finally {
       await pg.stop();
     }
+  });
+
+  /** The process making the watch's run now, if any (Linux: the children of its main thread). */
+  function runProcessOf(pid: number): number | undefined {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return children === '' ? undefined : Number(children.split(' ')[0]);
+  }
+
+  /** Running: it exists and is not a zombie waiting to be reaped. */
+  function alive(pid: number): boolean {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  }
+
+  /** Polls `probe` until it gives a value. */
+  async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (let value = probe(); ; value = probe()) {
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** A watch whose first run takes half a minute: 5,000 addresses, one at a time. */
+  function slowWatch(name: string) {
+    const input = join(dir, `${name}.txt`);
+    writeFileSync(input, Array.from({ length: 5000 }, (_, i) => `user${i}@good.test\n`).join(''));
+    const args = [
+      'watch',
+      input,
+      '--every',
+      '1h',
+      '--runs',
+      '2',
+      '--concurrency',
+      '1',
+      '--db',
+      join(dir, `${name}.sqlite`),
+    ];
+    const child = spawnCli([...args, '--dns', lab.dns, '--ca', lab.caFile, '--timeout', '2000']);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+    return { child, closed, stderr: () => stderr };
+  }
+
+  test('Ctrl-C during a run: its process finishes the lookups in flight, the run is stored as far as it got, watch exits 0', async () => {
+    const watch = slowWatch('interrupted');
+    const pid = watch.child.pid as number;
+    const run = await until('the run has a process', () => runProcessOf(pid));
+    await new Promise((r) => setTimeout(r, 1500));
+    watch.child.kill('SIGINT');
+    const code = await watch.closed;
+    assert.equal(code, 0, watch.stderr());
+    assert.match(watch.stderr(), /stopping: the run in progress finishes its lookups in flight/);
+    const summary = /run 1: 5000 address\(es\).*; (\d+) settings, (\d+) prompt, (\d+) failed/.exec(watch.stderr());
+    assert.ok(summary, watch.stderr());
+    const looked = Number(summary[1]) + Number(summary[2]) + Number(summary[3]);
+    assert.ok(looked > 0 && looked < 10_000, `stopped part way: ${looked} of 10,000 lookups`);
+    assert.doesNotMatch(watch.stderr(), /next run at/);
+    assert.equal(alive(run), false, 'the run process is gone');
+  });
+
+  test('watch killed outright (SIGKILL): its run process notices and stops too, leaving nothing behind', async () => {
+    const watch = slowWatch('killed');
+    const pid = watch.child.pid as number;
+    const run = await until('the run has a process', () => runProcessOf(pid));
+    await new Promise((r) => setTimeout(r, 1000));
+    // 'exit', not 'close': the run's process shares the watch's stderr, which closes only when it is gone too.
+    const exited = new Promise((resolve) => watch.child.once('exit', resolve));
+    watch.child.kill('SIGKILL');
+    await exited;
+    // Not the half minute the whole run would take: it stops at once, after its lookups in flight.
+    await until('the run process has stopped', () => (alive(run) ? undefined : true), 3_000);
   });
 
   test('usage: --webhook without a secret, a bad --every, --no-db', async () => {

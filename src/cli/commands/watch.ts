@@ -2,7 +2,7 @@
  * `autodisco watch FILE --every 1h`: the audit on a schedule. Every run is kept in the results store and
  * compared with the previous result of each domain and client; what changed (a new problem, a fix, a
  * certificate crossing 30/14/7 days) is an event, printed on stdout, POSTed to --webhook (signed, retried, in
- * the background) and reflected in --metrics.
+ * the background) and reflected in --metrics. Each run is made by a process of its own (watch-round.ts says why).
  */
 import type { Server } from 'node:http';
 import type { Command } from 'commander';
@@ -22,6 +22,7 @@ import { secretFromEnv, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 import { describeEvent } from './audit-history.js';
 import { parseHostPort } from './serve.js';
+import { awaitRunStart, RunProcess, RunProcessFailed, WATCH_RUN_ENV } from './watch-round.js';
 
 interface WatchOptions extends AuditCliOptions {
   every: string;
@@ -48,10 +49,47 @@ export function eventLine(e: AuditEvent): string {
   return `${e.at} ${e.domain} ${e.client}: ${describeEvent(e)}\n`;
 }
 
+/**
+ * The process of one run (watch-round.ts): the addresses come from the watch; the events and the run's end go back
+ * to it. What the watch prints about the run it prints itself; a failure is said here, on the shared stderr.
+ */
+async function watchRun(parsed: Awaited<ReturnType<typeof parseAuditOptions>>, db: string): Promise<number> {
+  const { targets, onStop, send } = await awaitRunStart();
+
+  const store = await openResultStore(db);
+  try {
+    const current = await startAudit({
+      ...lookupSettings(parsed),
+      targets,
+      store,
+      onEvents: (raised) => void send({ type: 'events', events: raised }),
+      onError: (target, error) =>
+        process.stderr.write(`autodisco watch: the lookup for ${target.domain} crashed: ${String(error)}\n`),
+    });
+    let stopped = false;
+    onStop(() => {
+      stopped = true;
+      current.queue.stop();
+    });
+    await current.finished;
+    const runId = current.runId ?? 0;
+    await store.finishRun(runId, stopped);
+    await store.close();
+    await send({ type: 'done', runId, counts: current.summary.counts() });
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  // Nothing of the run is left to keep this process: the channel to the watch is the last handle.
+  if (process.connected) process.disconnect();
+  return EXIT.ok;
+}
+
 async function watch(file: string | undefined, opts: WatchOptions): Promise<number> {
   const parsed = await parseAuditOptions(opts);
   if (parsed.db === null)
     throw usage('--no-db: watch compares each run with the stored previous one; give --db PATH (or leave the default)');
+  if (process.env[WATCH_RUN_ENV] !== undefined) return watchRun(parsed, parsed.db);
   const everyMs = parseDuration('--every', opts.every);
   if (everyMs < 1000) throw usage(`--every "${opts.every}": expected at least 1s`);
   const jitterMs = opts.jitter === undefined ? Math.round(everyMs / 10) : parseDuration('--jitter', opts.jitter);
@@ -93,16 +131,18 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
   }
 
   let stopping = false;
+  let exitCode: number = EXIT.ok;
   let wake: (() => void) | undefined;
-  let current: Awaited<ReturnType<typeof startAudit>> | undefined;
+  let current: RunProcess | undefined;
   const stop = () => {
     if (stopping) {
       log('stopped at once: lookups in flight and pending webhook deliveries are dropped');
+      current?.kill();
       process.exit(130);
     }
     stopping = true;
     log('stopping: the run in progress finishes its lookups in flight, then watch exits');
-    current?.queue.stop();
+    current?.stop();
     wake?.();
   };
   process.on('SIGINT', stop);
@@ -113,25 +153,26 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
       const startedAt = new Date();
       const input = await readAuditInput(file, opts.fromConfig);
       const events: AuditEvent[] = [];
-      current = await startAudit({
-        ...lookupSettings(parsed),
-        targets: input.targets,
-        store,
-        onEvents: (raised) => {
-          for (const e of raised) {
-            process.stdout.write(eventLine(e));
-            events.push(e);
-          }
-        },
-        onError: (target, error) => log(`the lookup for ${target.domain} crashed: ${String(error)}`),
+      current = new RunProcess(run, [...input.targets], (raised) => {
+        for (const e of raised) {
+          process.stdout.write(eventLine(e));
+          events.push(e);
+        }
       });
-      await current.finished;
-      const runId = current.runId ?? 0;
-      await store.finishRun(runId, stopping);
+      // A Ctrl-C while the run's process started is passed on to it now.
+      if (stopping) current.stop();
+      const ended = await current.finished.catch((error: unknown) => {
+        if (!(error instanceof RunProcessFailed)) throw error;
+        log(`${error.message}; watch stops (the runs before it are stored)`);
+        exitCode = error.status;
+        return undefined;
+      });
+      current = undefined;
+      if (ended === undefined) break;
+      const { runId, counts, pid } = ended;
       const finishedAt = new Date();
-      const counts = current.summary.counts();
       log(
-        `run ${runId}: ${input.targets.length} address(es) in ${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s; ${counts.settings} settings, ${counts.prompt} prompt, ${counts.failed} failed; ${events.length} event(s)`,
+        `run ${runId}: ${input.targets.length} address(es) in ${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s (process ${pid}); ${counts.settings} settings, ${counts.prompt} prompt, ${counts.failed} failed; ${events.length} event(s)`,
       );
       if (webhook) {
         for (let i = 0; i < events.length; i += EVENTS_PER_POST) {
@@ -164,7 +205,7 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
     await store.close();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   }
-  return EXIT.ok;
+  return exitCode;
 }
 
 export function registerWatchCommand(program: Command): void {

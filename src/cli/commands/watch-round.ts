@@ -1,0 +1,129 @@
+/**
+ * Each run of `autodisco watch` is made by a process of its own, started for the run and gone after it.
+ *
+ * Why: on Node 20, every TLS handshake whose peer chain the probe reads leaves that chain's certificates allocated
+ * in OpenSSL for good (bench/profile-issue-10.md, "Memory"; `bench/peer-x509-leak.ts` shows it): about 16 KB a
+ * domain, so a watch over 10,000 domains every hour would grow by 160 MB an hour until the machine kills it. A run
+ * in its own process gives all of that back when the run ends, and so does V8's heap of the run's garbage; the
+ * watch itself (schedule, webhook queue, /metrics, Ctrl-C) lives on in the parent, which makes no handshake.
+ *
+ * The run's process is this same command line, forked with WATCH_RUN_ENV set, so it parses and checks the same
+ * options. It talks to the watch over the IPC channel only:
+ *   watch → run:  `start` (the run's number and addresses, read by the watch), `stop` (finish the lookups in flight)
+ *   run → watch:  `events` as the results store raises them, then `done` once the run is stored and closed
+ * It ignores SIGINT and SIGTERM (a Ctrl-C reaches the whole process group; the watch decides and says `stop`), and
+ * stops the same way when the watch is gone (the channel closes).
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import type { AuditTarget } from '../../audit/input.js';
+import type { AuditEvent } from '../../audit/results.js';
+import type { Outcome } from '../../discover/report.js';
+
+export const WATCH_RUN_ENV = 'AUTODISCO_WATCH_RUN';
+
+export type ToRun = { type: 'start'; run: number; targets: AuditTarget[] } | { type: 'stop' };
+export type FromRun =
+  | { type: 'events'; events: AuditEvent[] }
+  | { type: 'done'; runId: number; counts: Record<Outcome, number> };
+
+/** The run's process ended without storing the run; it said why on stderr itself. */
+export class RunProcessFailed extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface RunProcessOutcome {
+  runId: number;
+  counts: Record<Outcome, number>;
+  pid: number;
+}
+
+/** One run, in a process of its own (see the module's comment). */
+export class RunProcess {
+  readonly #child: ChildProcess;
+  readonly finished: Promise<RunProcessOutcome>;
+
+  constructor(run: number, targets: AuditTarget[], onEvents: (events: AuditEvent[]) => void) {
+    // The same script, arguments and Node options (a loader such as tsx included) as this watch.
+    this.#child = fork(process.argv[1] as string, process.argv.slice(2), {
+      env: { ...process.env, [WATCH_RUN_ENV]: String(run) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const child = this.#child;
+    this.finished = new Promise((resolve, reject) => {
+      let done: RunProcessOutcome | undefined;
+      child.on('message', (message: FromRun) => {
+        if (message.type === 'events') onEvents(message.events);
+        else done = { runId: message.runId, counts: message.counts, pid: child.pid ?? 0 };
+      });
+      child.once('error', reject);
+      // 'close', not 'exit': by then every message the run sent has been read.
+      child.once('close', (code, signal) => {
+        if (done !== undefined && code === 0) return resolve(done);
+        // The run's process said why on stderr (the same stderr as the watch) before it exited, unless killed.
+        const how = signal !== null ? `was killed (${signal})` : `exited with status ${code}`;
+        reject(new RunProcessFailed(`the process of run ${run} ${how} before the run was stored`, code || 1));
+      });
+    });
+    this.#send({ type: 'start', run, targets });
+  }
+
+  /** Finish the lookups in flight, store what they give, and end the run early. */
+  stop(): void {
+    this.#send({ type: 'stop' });
+  }
+
+  /** Ends the run's process at once: its lookups in flight are lost (not stored). */
+  kill(): void {
+    this.#child.kill('SIGKILL');
+  }
+
+  #send(message: ToRun): void {
+    if (this.#child.connected) this.#child.send(message);
+  }
+}
+
+/** The run's side: waits for `start`, then hands over the run, and a way to be told to stop. */
+export function awaitRunStart(): Promise<{
+  run: number;
+  targets: AuditTarget[];
+  onStop: (stop: () => void) => void;
+  send: (message: FromRun) => Promise<void>;
+}> {
+  // The watch decides when to stop (see the module's comment); a signal to this process alone changes nothing.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
+  let stopped = false;
+  let stop: (() => void) | undefined;
+  const onStopMessage = () => {
+    stopped = true;
+    stop?.();
+  };
+  process.on('disconnect', onStopMessage);
+  return new Promise((resolve, reject) => {
+    if (process.send === undefined) {
+      reject(new Error(`${WATCH_RUN_ENV} is set but this process has no IPC channel: it is started by watch only`));
+      return;
+    }
+    process.on('message', (message: ToRun) => {
+      if (message.type === 'stop') return onStopMessage();
+      resolve({
+        run: message.run,
+        targets: message.targets,
+        onStop: (handler) => {
+          stop = handler;
+          if (stopped) handler();
+        },
+        send: (m) =>
+          new Promise<void>((done) => {
+            if (!process.connected || process.send === undefined) return done();
+            process.send(m, undefined, {}, () => done());
+          }),
+      });
+    });
+  });
+}
