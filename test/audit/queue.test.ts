@@ -271,6 +271,28 @@ describe('audit --queue with workers', () => {
     assert.match(got.get('postmaster@good.test outlook') ?? '', /^settings /);
   });
 
+  test('--recycle-after: the lookups move to a fresh process every N jobs, losing none; the worker stays one service', async () => {
+    const input = write('recycle.txt', FAST);
+    const local = await cli(['audit', input, '--ndjson', '--no-db', '--no-progress', ...LOOKUP()]);
+    const worker = await startWorker(['--concurrency', '1', '--recycle-after', '2']);
+    let queued: CliResult;
+    try {
+      queued = await cli(['audit', input, '--ndjson', '--no-db', '--no-progress', '--queue', redis.url]);
+    } finally {
+      await stopWorker(worker);
+    }
+    assert.equal(queued.code, 1, queued.stderr);
+    assert.deepEqual(outcomes(queued.stdout), outcomes(local.stdout));
+    // BullMQ hands a worker its next job as it completes one, so a process may make one more than its share.
+    const handed = [...worker.stderr().matchAll(/2 jobs done: this process \((\d+)\) finishes the jobs in hand/g)];
+    assert.ok(handed.length >= 2, worker.stderr());
+    const pids = new Set(handed.map((m) => Number(m[1])));
+    assert.equal(pids.size, handed.length, 'a new process each time');
+    assert.ok(!pids.has(worker.child.pid as number), 'the service itself (its PID) never makes lookups');
+    assert.ok((worker.stderr().match(/did its share \(--recycle-after\); a fresh one takes over/g)?.length ?? 0) >= 1);
+    assert.match(worker.stderr(), /stopped\n$/);
+  });
+
   test('SIGTERM: a worker finishes the jobs it holds, then exits 0', async () => {
     const input = write(
       'term.txt',

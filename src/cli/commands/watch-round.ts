@@ -9,8 +9,9 @@
  *
  * The run's process is this same command line, forked with WATCH_RUN_ENV set, so it parses and checks the same
  * options. It talks to the watch over the IPC channel only:
+ *   run → watch:  `ready` once it listens (a message sent before would be lost), `events` as the results store
+ *                 raises them, then `done` once the run is stored and closed
  *   watch → run:  `start` (the run's number and addresses, read by the watch), `stop` (finish the lookups in flight)
- *   run → watch:  `events` as the results store raises them, then `done` once the run is stored and closed
  * It ignores SIGINT and SIGTERM (a Ctrl-C reaches the whole process group; the watch decides and says `stop`), and
  * stops the same way when the watch is gone (the channel closes).
  */
@@ -23,6 +24,7 @@ export const WATCH_RUN_ENV = 'AUTODISCO_WATCH_RUN';
 
 export type ToRun = { type: 'start'; run: number; targets: AuditTarget[] } | { type: 'stop' };
 export type FromRun =
+  | { type: 'ready' }
   | { type: 'events'; events: AuditEvent[] }
   | { type: 'done'; runId: number; counts: Record<Outcome, number> };
 
@@ -46,6 +48,8 @@ export interface RunProcessOutcome {
 export class RunProcess {
   readonly #child: ChildProcess;
   readonly finished: Promise<RunProcessOutcome>;
+  #ready = false;
+  #stopAsked = false;
 
   constructor(run: number, targets: AuditTarget[], onEvents: (events: AuditEvent[]) => void) {
     // The same script, arguments and Node options (a loader such as tsx included) as this watch.
@@ -57,7 +61,11 @@ export class RunProcess {
     this.finished = new Promise((resolve, reject) => {
       let done: RunProcessOutcome | undefined;
       child.on('message', (message: FromRun) => {
-        if (message.type === 'events') onEvents(message.events);
+        if (message.type === 'ready') {
+          this.#ready = true;
+          this.#send({ type: 'start', run, targets });
+          if (this.#stopAsked) this.#send({ type: 'stop' });
+        } else if (message.type === 'events') onEvents(message.events);
         else done = { runId: message.runId, counts: message.counts, pid: child.pid ?? 0 };
       });
       child.once('error', reject);
@@ -69,12 +77,12 @@ export class RunProcess {
         reject(new RunProcessFailed(`the process of run ${run} ${how} before the run was stored`, code || 1));
       });
     });
-    this.#send({ type: 'start', run, targets });
   }
 
   /** Finish the lookups in flight, store what they give, and end the run early. */
   stop(): void {
-    this.#send({ type: 'stop' });
+    this.#stopAsked = true;
+    if (this.#ready) this.#send({ type: 'stop' });
   }
 
   /** Ends the run's process at once: its lookups in flight are lost (not stored). */
@@ -109,6 +117,11 @@ export function awaitRunStart(): Promise<{
       reject(new Error(`${WATCH_RUN_ENV} is set but this process has no IPC channel: it is started by watch only`));
       return;
     }
+    const reply = (m: FromRun) =>
+      new Promise<void>((done) => {
+        if (!process.connected || process.send === undefined) return done();
+        process.send(m, undefined, {}, () => done());
+      });
     process.on('message', (message: ToRun) => {
       if (message.type === 'stop') return onStopMessage();
       resolve({
@@ -118,12 +131,14 @@ export function awaitRunStart(): Promise<{
           stop = handler;
           if (stopped) handler();
         },
-        send: (m) =>
-          new Promise<void>((done) => {
-            if (!process.connected || process.send === undefined) return done();
-            process.send(m, undefined, {}, () => done());
-          }),
+        send: reply,
       });
     });
+    void reply({ type: 'ready' });
   });
+}
+
+/** Closes the run's channel to the watch, however the run ended: the open channel would keep the process alive. */
+export function releaseWatch(): void {
+  if (process.env[WATCH_RUN_ENV] !== undefined && process.connected) process.disconnect();
 }

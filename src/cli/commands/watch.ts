@@ -22,7 +22,7 @@ import { secretFromEnv, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 import { describeEvent } from './audit-history.js';
 import { parseHostPort } from './serve.js';
-import { awaitRunStart, RunProcess, RunProcessFailed, WATCH_RUN_ENV } from './watch-round.js';
+import { awaitRunStart, RunProcess, RunProcessFailed, releaseWatch, WATCH_RUN_ENV } from './watch-round.js';
 
 interface WatchOptions extends AuditCliOptions {
   every: string;
@@ -80,8 +80,6 @@ async function watchRun(parsed: Awaited<ReturnType<typeof parseAuditOptions>>, d
     await store.close().catch(() => undefined);
     throw error;
   }
-  // Nothing of the run is left to keep this process: the channel to the watch is the last handle.
-  if (process.connected) process.disconnect();
   return EXIT.ok;
 }
 
@@ -159,7 +157,7 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
           events.push(e);
         }
       });
-      // A Ctrl-C while the run's process started is passed on to it now.
+      // A Ctrl-C while the run's process started is passed on to it as soon as it listens.
       if (stopping) current.stop();
       const ended = await current.finished.catch((error: unknown) => {
         if (!(error instanceof RunProcessFailed)) throw error;
@@ -227,6 +225,9 @@ export function registerWatchCommand(program: Command): void {
         process.exitCode = await watch(file, opts);
       } catch (err) {
         process.exitCode = reportError(err);
+      } finally {
+        // A run's process: nothing of the run is left, and the channel to the watch would keep it alive.
+        releaseWatch();
       }
     });
 }

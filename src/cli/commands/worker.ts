@@ -5,7 +5,8 @@
  * With `--db postgres://…` (the database the audit's --db names too), the worker also records the results there
  * itself, under the audit's run: they land even when the audit is gone, and the store keeps each one once.
  * SIGTERM or Ctrl-C: no new job is taken, the jobs in hand finish, then the worker exits (a second signal stops
- * at once; BullMQ hands those jobs to another worker once their locks expire).
+ * at once; BullMQ hands those jobs to another worker once their locks expire). The lookups are made by a process
+ * of the worker's own, replaced by a fresh one every --recycle-after jobs (supervise.ts says why).
  */
 import type { Command } from 'commander';
 import { openResultStore } from '../../audit/open-results.js';
@@ -19,6 +20,7 @@ import { AutodiscoError } from '../../errors.js';
 import { isPostgresUrl, maskUrl } from '../../store/postgres/url.js';
 import { caOption, dnsOption, parseDnsServers, readCaFiles, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
+import { isSupervised, releaseParent, supervise, supervisedByParent } from '../supervise.js';
 
 interface WorkerCommandOptions {
   queue?: string;
@@ -29,6 +31,7 @@ interface WorkerCommandOptions {
   perHost: string;
   lockDuration: string;
   stalledInterval: string;
+  recycleAfter: string;
   db?: string;
 }
 
@@ -84,6 +87,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   const perHost = wholeNumber('--per-host', opts.perHost, 1, 1_000);
   const lockDurationMs = wholeNumber('--lock-duration', opts.lockDuration, 500, 3_600_000);
   const stalledIntervalMs = wholeNumber('--stalled-interval', opts.stalledInterval, 200, 3_600_000);
+  const recycleAfter = wholeNumber('--recycle-after', opts.recycleAfter, 0, 1_000_000_000);
   const dnsServers = parseDnsServers(opts.dns);
   const ca = await readCaFiles(opts.ca);
   if (opts.db !== undefined && !isPostgresUrl(opts.db)) {
@@ -92,9 +96,15 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
       `--db ${maskUrl(opts.db)}: a worker writes results only to PostgreSQL (postgres://USER@HOST:PORT/DB, the database the audit's --db names), which every worker and the audit share; without --db the reports go back to the audit, which stores them`,
     );
   }
+  const log = (line: string) => process.stderr.write(`autodisco worker: ${line}\n`);
+  // Checked above in the supervisor too, so that a usage error is said once, before any process is started.
+  if (recycleAfter > 0 && !isSupervised()) return supervise(log);
+  // A working process of the supervisor hears its stop from there, from now on: until the queue is ready there is
+  // nothing in hand, and a stop ends it at once.
+  let onStop = (now: boolean): void => process.exit(now ? 130 : EXIT.ok);
+  const parent = isSupervised() ? supervisedByParent((now) => onStop(now)) : undefined;
   const ports = createAuditPorts({ dnsServers, timeoutMs, perHost, concurrency });
   const engine = { timeoutMs, ca };
-  const log = (line: string) => process.stderr.write(`autodisco worker: ${line}\n`);
   // Opened before the queue: a wrong URL or an unreachable database fails now, not at the first job.
   const store = opts.db !== undefined ? await openResultStore(opts.db) : undefined;
 
@@ -126,11 +136,12 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     `autodisco worker: taking audit jobs from ${where}, ${concurrency} at a time${store ? `; results recorded in ${store.label}` : ''}; SIGTERM or Ctrl-C finishes the jobs in hand and stops\n`,
   );
 
-  return new Promise<number>((resolve) => {
+  const status = await new Promise<number>((resolve) => {
     let stopping = false;
-    const onSignal = () => {
-      if (stopping) {
-        process.stderr.write('autodisco worker: stopping now; the jobs in hand go to another worker\n');
+    const stop = (now: boolean) => {
+      if (stopping && !now) return;
+      if (now) {
+        log('stopping now; the jobs in hand go to another worker');
         void worker
           .close(true)
           .finally(() => client.disconnect())
@@ -139,20 +150,41 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
         return;
       }
       stopping = true;
-      process.stderr.write('autodisco worker: stopping: finishing the jobs in hand (signal again to stop at once)\n');
       void worker.close().then(
         async () => {
           await client.quit().catch(() => undefined);
           await store?.close().catch(() => undefined);
-          process.stderr.write('autodisco worker: stopped\n');
+          log('stopped');
           resolve(EXIT.ok);
         },
         () => resolve(EXIT.failed),
       );
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    const graceful = () => {
+      if (!stopping) log('stopping: finishing the jobs in hand (signal again to stop at once)');
+      stop(false);
+    };
+    if (parent === undefined) {
+      let signals = 0;
+      const onSignal = () => (++signals === 1 ? graceful() : stop(true));
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      return;
+    }
+    // A working process of the supervisor: its stops come from there; it is replaced after --recycle-after jobs.
+    onStop = (now) => (now ? stop(true) : graceful());
+    let jobs = 0;
+    const count = () => {
+      if (++jobs !== recycleAfter || stopping) return;
+      log(
+        `${jobs} jobs done: this process (${process.pid}) finishes the jobs in hand and hands over to a fresh one (Node 20 keeps memory for each TLS handshake, --recycle-after)`,
+      );
+      void parent.recycle().then(() => stop(false));
+    };
+    worker.on('completed', count);
+    worker.on('failed', count);
   });
+  return status;
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -172,6 +204,11 @@ export function registerWorkerCommand(program: Command): void {
     )
     .option('--stalled-interval <ms>', 'how often this worker looks for jobs whose worker died', '30000')
     .option(
+      '--recycle-after <jobs>',
+      'the lookups run in a process of their own, replaced by a fresh one after this many jobs (Node 20 keeps memory for each TLS handshake); 0: all in this process',
+      '5000',
+    )
+    .option(
       '--db <url>',
       "also record the results in this PostgreSQL results store, the one the audit's --db names: postgres://USER@HOST:PORT/DB (the password in PGPASSWORD)",
     )
@@ -180,6 +217,8 @@ export function registerWorkerCommand(program: Command): void {
         process.exitCode = await workerCommand(opts);
       } catch (err) {
         process.exitCode = reportError(err);
+      } finally {
+        releaseParent();
       }
     });
 }
