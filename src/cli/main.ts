@@ -1,14 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { registerAdminCommands } from './commands/admin.js';
-import { registerAuditCommand } from './commands/audit.js';
-import { registerConfigCommands } from './commands/config.js';
-import { registerDiscoverCommand } from './commands/discover.js';
-import { registerLabCommands } from './commands/lab.js';
-import { registerPlanCommands } from './commands/plan.js';
-import { registerServeCommand } from './commands/serve.js';
-import { registerWatchCommand } from './commands/watch.js';
-import { registerWorkerCommand } from './commands/worker.js';
+import { registerCommands } from './command-index.js';
 import { EXIT, stopQuietlyWhenOutputCloses } from './output.js';
 
 const program = new Command()
@@ -22,14 +14,6 @@ const program = new Command()
   });
 
 stopQuietlyWhenOutputCloses();
-registerServeCommand(program);
-registerConfigCommands(program);
-registerDiscoverCommand(program);
-registerPlanCommands(program);
-registerLabCommands(program);
-registerAuditCommand(program);
-registerWatchCommand(program);
-registerWorkerCommand(program);
-registerAdminCommands(program);
+await registerCommands(program, process.argv);
 
 await program.parseAsync(process.argv);

@@ -17,6 +17,7 @@ import type { ManagedStore, StoreHealth } from '../../store/store.js';
 import { fileReason } from '../files.js';
 import { importFile } from '../import-file.js';
 import { command, shellQuote } from '../invocation.js';
+import { parseHostPort } from '../options.js';
 import { reportError } from '../output.js';
 import {
   type AdminCliOptions,
@@ -46,25 +47,6 @@ interface ServeOptions extends AdminCliOptions {
   trustProxy?: string;
   allowEmpty?: boolean;
   workers?: string;
-}
-
-/** `127.0.0.1:8080`, `[::1]:8443` or `8080` (loopback). */
-export function parseHostPort(value: string, option: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value) ?? /^()()(\d+)$/.exec(value);
-  if (!m) {
-    throw new AutodiscoError(
-      'ADK_ERR_INVALID_ARGUMENT',
-      `${option} "${value}": expected host:port, e.g. 127.0.0.1:8080`,
-    );
-  }
-  const port = Number(m[3]);
-  if (port > 65535) {
-    throw new AutodiscoError(
-      'ADK_ERR_INVALID_ARGUMENT',
-      `${option} "${value}": port ${m[3]} is out of range: expected 0 to 65535 (0 picks a free port)`,
-    );
-  }
-  return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
 async function readText(

@@ -18,10 +18,9 @@ import {
   readAuditInput,
   registerAuditRunOptions,
 } from '../audit-options.js';
-import { secretFromEnv, usage } from '../options.js';
+import { parseHostPort, secretFromEnv, usage } from '../options.js';
 import { EXIT, reportError } from '../output.js';
 import { describeEvent } from './audit-history.js';
-import { parseHostPort } from './serve.js';
 import { awaitRunStart, RunProcess, RunProcessFailed, releaseWatch, WATCH_RUN_ENV } from './watch-round.js';
 
 interface WatchOptions extends AuditCliOptions {
