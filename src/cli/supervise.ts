@@ -16,6 +16,7 @@
  * killed outright takes its work with it, as a single process would.
  */
 import { fork } from 'node:child_process';
+import { CLI_ENTRY } from './entry.js';
 
 export const SUPERVISED_ENV = 'AUTODISCO_SUPERVISED';
 
@@ -42,7 +43,7 @@ export async function supervise(log: (line: string) => void): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     for (let generation = 1; ; generation++) {
-      const child = fork(process.argv[1] as string, process.argv.slice(2), {
+      const child = fork(CLI_ENTRY, process.argv.slice(2), {
         env: { ...process.env, [SUPERVISED_ENV]: String(generation) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });

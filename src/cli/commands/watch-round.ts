@@ -19,6 +19,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import type { AuditTarget } from '../../audit/input.js';
 import type { AuditEvent } from '../../audit/results.js';
 import type { Outcome } from '../../discover/report.js';
+import { CLI_ENTRY } from '../entry.js';
 
 export const WATCH_RUN_ENV = 'AUTODISCO_WATCH_RUN';
 
@@ -52,8 +53,8 @@ export class RunProcess {
   #stopAsked = false;
 
   constructor(run: number, targets: AuditTarget[], onEvents: (events: AuditEvent[]) => void) {
-    // The same script, arguments and Node options (a loader such as tsx included) as this watch.
-    this.#child = fork(process.argv[1] as string, process.argv.slice(2), {
+    // The same CLI, arguments and Node options (a loader such as tsx included) as this watch.
+    this.#child = fork(CLI_ENTRY, process.argv.slice(2), {
       env: { ...process.env, [WATCH_RUN_ENV]: String(run) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
