@@ -444,6 +444,10 @@ describe('usage', () => {
     const bad = await cli(['worker', '--queue', 'redis://127.0.0.1:1', '--concurrency', '0']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--concurrency "0": expected a whole number from 1 to 10000/);
+    const recycle = await cli(['worker', '--queue', 'redis://127.0.0.1:1', '--recycle-after', 'often']);
+    assert.equal(recycle.code, 2);
+    assert.match(recycle.stderr, /--recycle-after "often": expected a whole number from 0 to 1000000000/);
+    assert.equal(recycle.stderr.trimEnd().split('\n').length, 1, 'said once, by the worker, before any process starts');
   });
 
   test('audit --queue at a Redis that does not answer: one line naming the URL without its password, exit 1', async () => {
