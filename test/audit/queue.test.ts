@@ -448,6 +448,10 @@ describe('usage', () => {
     assert.equal(recycle.code, 2);
     assert.match(recycle.stderr, /--recycle-after "often": expected a whole number from 0 to 1000000000/);
     assert.equal(recycle.stderr.trimEnd().split('\n').length, 1, 'said once, by the worker, before any process starts');
+    // An empty value (an unset variable in a unit file) is not 0, which would turn recycling off without a word.
+    const empty = await cli(['worker', '--queue', 'redis://127.0.0.1:1', '--recycle-after', '']);
+    assert.equal(empty.code, 2, empty.stderr);
+    assert.match(empty.stderr, /--recycle-after "": expected a whole number from 0 to 1000000000/);
   });
 
   test('audit --queue at a Redis that does not answer: one line naming the URL without its password, exit 1', async () => {

@@ -313,7 +313,7 @@ describe('watch', () => {
     await until('the run process has stopped', () => (alive(run) ? undefined : true), 3_000);
   });
 
-  test('usage: --webhook without a secret, a bad --every, --no-db', async () => {
+  test('usage: --webhook without a secret, a bad --every, --no-db, FILE -', async () => {
     const input = join(dir, 'one.txt');
     writeFileSync(input, 'good.test\n');
     for (const [args, message] of [
@@ -325,5 +325,9 @@ describe('watch', () => {
       assert.equal(run.code, 2, run.stderr);
       assert.match(run.stderr, message);
     }
+    // Standard input cannot be read again at the next run: refused at once rather than exiting 13 with nothing said.
+    const stdin = await cli(['watch', '-', '--every', '1h']);
+    assert.equal(stdin.code, 2, stdin.stderr);
+    assert.match(stdin.stderr, /FILE -: watch reads FILE again at every run, standard input only once; give a file/);
   });
 });

@@ -87,6 +87,8 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
   if (parsed.db === null)
     throw usage('--no-db: watch compares each run with the stored previous one; give --db PATH (or leave the default)');
   if (process.env[WATCH_RUN_ENV] !== undefined) return watchRun(parsed, parsed.db);
+  // FILE is read again at every run; standard input can be read once (a second read never ends).
+  if (file === '-') throw usage('FILE -: watch reads FILE again at every run, standard input only once; give a file');
   const everyMs = parseDuration('--every', opts.every);
   if (everyMs < 1000) throw usage(`--every "${opts.every}": expected at least 1s`);
   const jitterMs = opts.jitter === undefined ? Math.round(everyMs / 10) : parseDuration('--jitter', opts.jitter);

@@ -67,7 +67,8 @@ function jobRunner(
 }
 
 function wholeNumber(option: string, raw: string, min: number, max: number): number {
-  const value = Number(raw);
+  // Number('') is 0: an empty value (an unset variable in a unit file) would silently mean 0.
+  const value = raw.trim() === '' ? Number.NaN : Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw usage(`${option} "${raw}": expected a whole number from ${min} to ${max}`);
   }
