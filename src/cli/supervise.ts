@@ -66,8 +66,13 @@ export async function supervise(log: (line: string) => void): Promise<number> {
         });
         child.once('close', (code, signal) => resolve(code ?? (signal === null ? 1 : 128 + signalNumber(signal))));
       });
-      if (!recycle || signals > 0) return status;
-      log(`process ${child.pid} did its share (--recycle-after); a fresh one takes over`);
+      if (!recycle) return status;
+      // It was handing over (and so said nothing of its end) when the stop came: say it here.
+      if (signals > 0) {
+        log('stopped');
+        return status;
+      }
+      log(`process ${child.pid} has ended; a fresh process takes over (--recycle-after)`);
     }
   } finally {
     process.off('SIGINT', onSignal);

@@ -284,12 +284,14 @@ describe('audit --queue with workers', () => {
     assert.equal(queued.code, 1, queued.stderr);
     assert.deepEqual(outcomes(queued.stdout), outcomes(local.stdout));
     // BullMQ hands a worker its next job as it completes one, so a process may make one more than its share.
-    const handed = [...worker.stderr().matchAll(/2 jobs done: this process \((\d+)\) finishes the jobs in hand/g)];
+    const handed = [...worker.stderr().matchAll(/process (\d+) has taken its share \(--recycle-after 2\)/g)];
     assert.ok(handed.length >= 2, worker.stderr());
     const pids = new Set(handed.map((m) => Number(m[1])));
     assert.equal(pids.size, handed.length, 'a new process each time');
     assert.ok(!pids.has(worker.child.pid as number), 'the service itself (its PID) never makes lookups');
-    assert.ok((worker.stderr().match(/did its share \(--recycle-after\); a fresh one takes over/g)?.length ?? 0) >= 1);
+    assert.ok((worker.stderr().match(/has ended; a fresh process takes over \(--recycle-after\)/g)?.length ?? 0) >= 1);
+    // A handover is not a stop: "stopped" is said once, at the end.
+    assert.equal(worker.stderr().match(/autodisco worker: stopped\n/g)?.length, 1, worker.stderr());
     assert.match(worker.stderr(), /stopped\n$/);
   });
 
@@ -310,6 +312,36 @@ describe('audit --queue with workers', () => {
     const run = await audit;
     assert.equal(run.code, 1, run.stderr);
     assert.equal(outcomes(run.stdout).size, SLOW.length * 2);
+  });
+});
+
+describe('stopping a worker at once', () => {
+  test('a second signal stops a busy worker at once (exit 130): its jobs are left to the lock expiry, not finished', async () => {
+    const input = write(
+      'twice.txt',
+      SLOW.map((d) => d.replace(/^s/, 'u')),
+    );
+    const worker = await startWorker(['--concurrency', '8', ...FAST_STALL]);
+    const audit = cli(['audit', input, '--ndjson', '--no-db', '--no-progress', '--queue', redis.url], {
+      timeoutMs: 55_000,
+    });
+    await until(async () => (await queue.getActiveCount()) >= SLOW.length, 'the worker to hold every job');
+    worker.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    const signalled = Date.now();
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 130, worker.stderr());
+    assert.ok(Date.now() - signalled < 3000, `stopped ${Date.now() - signalled} ms after the second signal`);
+    assert.match(worker.stderr(), /stopping now; the jobs in hand go to another worker once their locks expire/);
+    assert.doesNotMatch(worker.stderr(), /stopped\n/);
+    // Another worker takes the jobs once their locks lapse: the audit still gets every address.
+    const rescuer = await startWorker(['--concurrency', '8', ...FAST_STALL]);
+    try {
+      const run = await audit;
+      assert.equal(outcomes(run.stdout).size, SLOW.length * 2, run.stderr);
+    } finally {
+      await stopWorker(rescuer);
+    }
   });
 });
 

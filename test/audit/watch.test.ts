@@ -313,6 +313,27 @@ describe('watch', () => {
     await until('the run process has stopped', () => (alive(run) ? undefined : true), 3_000);
   });
 
+  test('FILE unreadable at a later run: that run audits the list read before; Ctrl-C between runs says no run is in progress', async () => {
+    const input = join(dir, 'moving.txt');
+    writeFileSync(input, 'good.test\n');
+    const args = ['watch', input, '--every', '1s', '--jitter', '0', '--runs', '5', '--db', join(dir, 'moving.sqlite')];
+    const child = spawnCli([...args, '--dns', lab.dns, '--ca', lab.caFile, '--timeout', '2000']);
+    let stderr = '';
+    const seen = (pattern: RegExp) =>
+      until(`stderr matches ${pattern}`, () => (pattern.test(stderr) ? true : undefined), 30_000);
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+    await seen(/run \d+: 1 address/);
+    rmSync(input);
+    await seen(/run \d+: 1 address[\s\S]*run \d+: 1 address[\s\S]*next run at/);
+    child.kill('SIGINT');
+    assert.equal(await closed, 0, stderr);
+    assert.match(stderr, /FILE \S+moving\.txt: cannot read the file \(ENOENT\); this run audits the list read before/);
+    assert.match(stderr, /stopping: no run in progress; watch exits/);
+  });
+
   test('usage: --webhook without a secret, a bad --every, --no-db, FILE -', async () => {
     const input = join(dir, 'one.txt');
     writeFileSync(input, 'good.test\n');

@@ -13,7 +13,7 @@
  *                 raises them, then `done` once the run is stored and closed
  *   watch → run:  `start` (the run's number and addresses, read by the watch), `stop` (finish the lookups in flight)
  * It ignores SIGINT and SIGTERM (a Ctrl-C reaches the whole process group; the watch decides and says `stop`), and
- * stops the same way when the watch is gone (the channel closes).
+ * ends at once when the watch is gone (the channel closes).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { AuditTarget } from '../../audit/input.js';
@@ -96,6 +96,8 @@ export class RunProcess {
   }
 }
 
+let releaseHandlers: () => void = () => undefined;
+
 /** The run's side: waits for `start`, then hands over the run, and a way to be told to stop. */
 export function awaitRunStart(): Promise<{
   run: number;
@@ -112,7 +114,11 @@ export function awaitRunStart(): Promise<{
     stopped = true;
     stop?.();
   };
-  process.on('disconnect', onStopMessage);
+  // The watch is gone (killed outright): the run goes with it, as it would have in one process. What it has not
+  // stored yet is looked up again by the next run, whose events then say it; events raised here would reach no one.
+  const orphaned = () => process.exit(130);
+  process.on('disconnect', orphaned);
+  releaseHandlers = () => process.off('disconnect', orphaned);
   return new Promise((resolve, reject) => {
     if (process.send === undefined) {
       reject(new Error(`${WATCH_RUN_ENV} is set but this process has no IPC channel: it is started by watch only`));
@@ -141,5 +147,6 @@ export function awaitRunStart(): Promise<{
 
 /** Closes the run's channel to the watch, however the run ended: the open channel would keep the process alive. */
 export function releaseWatch(): void {
+  releaseHandlers();
   if (process.env[WATCH_RUN_ENV] !== undefined && process.connected) process.disconnect();
 }

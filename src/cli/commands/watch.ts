@@ -133,6 +133,7 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
   let exitCode: number = EXIT.ok;
   let wake: (() => void) | undefined;
   let current: RunProcess | undefined;
+  let previous: Awaited<ReturnType<typeof readAuditInput>> | undefined;
   const stop = () => {
     if (stopping) {
       log('stopped at once: lookups in flight and pending webhook deliveries are dropped');
@@ -140,7 +141,11 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
       process.exit(130);
     }
     stopping = true;
-    log('stopping: the run in progress finishes its lookups in flight, then watch exits');
+    log(
+      current === undefined
+        ? 'stopping: no run in progress; watch exits'
+        : 'stopping: the run in progress finishes its lookups in flight, then watch exits',
+    );
     current?.stop();
     wake?.();
   };
@@ -150,7 +155,13 @@ async function watch(file: string | undefined, opts: WatchOptions): Promise<numb
   try {
     for (let run = 1; run <= runs && !stopping; run++) {
       const startedAt = new Date();
-      const input = await readAuditInput(file, opts.fromConfig);
+      // FILE rewritten at the wrong moment must not end the watch: the run takes the list it last read.
+      const input = await readAuditInput(file, opts.fromConfig).catch((error: unknown) => {
+        if (previous === undefined) throw error;
+        log(`${error instanceof Error ? error.message : String(error)}; this run audits the list read before`);
+        return previous;
+      });
+      previous = input;
       const events: AuditEvent[] = [];
       current = new RunProcess(run, [...input.targets], (raised) => {
         for (const e of raised) {

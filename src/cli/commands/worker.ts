@@ -139,30 +139,31 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
 
   const status = await new Promise<number>((resolve) => {
     let stopping = false;
+    let handingOver = false;
     const stop = (now: boolean) => {
       if (stopping && !now) return;
       if (now) {
-        log('stopping now; the jobs in hand go to another worker');
-        void worker
-          .close(true)
-          .finally(() => client.disconnect())
-          .finally(() => store?.close())
-          .finally(() => resolve(130));
-        return;
+        // At once: BullMQ's close(true) only returns a graceful close already under way, which waits for the
+        // lookups in flight. The jobs' locks lapse, and the stalled-job check of another worker takes them.
+        log('stopping now; the jobs in hand go to another worker once their locks expire (--lock-duration)');
+        client.disconnect();
+        process.exit(130);
       }
       stopping = true;
       void worker.close().then(
         async () => {
           await client.quit().catch(() => undefined);
           await store?.close().catch(() => undefined);
-          log('stopped');
+          if (!handingOver) log('stopped');
           resolve(EXIT.ok);
         },
         () => resolve(EXIT.failed),
       );
     };
     const graceful = () => {
-      if (!stopping) log('stopping: finishing the jobs in hand (signal again to stop at once)');
+      // During a handover too: the signal is taken, and the supervisor then starts no fresh process (and says
+      // "stopped" itself when this one has ended).
+      if (!stopping || handingOver) log('stopping: finishing the jobs in hand (signal again to stop at once)');
       stop(false);
     };
     if (parent === undefined) {
@@ -177,8 +178,9 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     let jobs = 0;
     const count = () => {
       if (++jobs !== recycleAfter || stopping) return;
+      handingOver = true;
       log(
-        `${jobs} jobs done: this process (${process.pid}) finishes the jobs in hand and hands over to a fresh one (Node 20 keeps memory for each TLS handshake, --recycle-after)`,
+        `process ${process.pid} has taken its share (--recycle-after ${recycleAfter}): it takes no new job and ends when the jobs in hand are done, then a fresh process takes over (Node 20 keeps memory for each TLS handshake)`,
       );
       void parent.recycle().then(() => stop(false));
     };
