@@ -102,7 +102,10 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
   if (recycleAfter > 0 && !isSupervised()) return supervise(log);
   // A working process of the supervisor hears its stop from there, from now on: until the queue is ready there is
   // nothing in hand, and a stop ends it at once.
-  let onStop = (now: boolean): void => process.exit(now ? 130 : EXIT.ok);
+  let onStop = (now: boolean): void => {
+    if (!now) log('stopped');
+    process.exit(now ? 130 : EXIT.ok);
+  };
   const parent = isSupervised() ? supervisedByParent((now) => onStop(now)) : undefined;
   const ports = createAuditPorts({ dnsServers, timeoutMs, perHost, concurrency });
   const engine = { timeoutMs, ca };
