@@ -55,12 +55,14 @@ try {
   const sampler = setInterval(() => {
     for (const child of childrenOf(pid)) runPeaks.set(child, Math.max(runPeaks.get(child) ?? 0, memoryOf(child).peak));
   }, 200);
+  // One summary line per run: `run N: … in S s (process P); L settings, … ; E event(s)`.
+  const summary = /run (\d+): \d+ address\(es\) in ([\d.]+) s \(process (\d+)\); ([^;]+);[^\n]*\n/;
   let stderr = '';
   watch.stdout?.resume();
   watch.stderr?.on('data', (d: Buffer) => {
     stderr += d;
-    for (let m = /run (\d+): \d+ address\(es\) in ([\d.]+) s \(process (\d+)\); ([^;]+);[^\n]*\n/.exec(stderr); m; ) {
-      stderr = stderr.slice((m.index ?? 0) + m[0].length);
+    for (let m = summary.exec(stderr); m; m = summary.exec(stderr)) {
+      stderr = stderr.slice(m.index + m[0].length);
       rows.push({
         run: Number(m[1]),
         watchRss: memoryOf(pid).rss,
@@ -68,7 +70,6 @@ try {
         seconds: Number(m[2]),
         lookups: m[4] ?? '',
       });
-      m = /run (\d+): \d+ address\(es\) in ([\d.]+) s \(process (\d+)\); ([^;]+);[^\n]*\n/.exec(stderr);
     }
   });
   await exited(watch);

@@ -11,12 +11,12 @@
  *   worker → supervisor:  `ready` once it listens (a message sent before would be lost), `recycle` (it has done
  *                         its share and is stopping: start the next one when it is gone)
  *   supervisor → worker:  `stop` (finish what is in hand, then exit), `stop-now` (exit at once)
- * The working process ignores SIGINT and SIGTERM itself (a Ctrl-C reaches the whole process group; the supervisor
- * decides and passes it on), and stops at once when the supervisor is gone (the channel closes): a supervisor
- * killed outright takes its work with it, as a single process would.
+ * The working process leaves signals to the supervisor (cli-process.ts), and stops at once when the supervisor is
+ * gone (the channel closes): a supervisor killed outright takes its work with it, as a single process would.
  */
-import { fork } from 'node:child_process';
-import { CLI_ENTRY } from './entry.js';
+import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { forkCli, leaveSignalsToParent, sendToParent } from './cli-process.js';
 
 export const SUPERVISED_ENV = 'AUTODISCO_SUPERVISED';
 
@@ -29,7 +29,7 @@ type FromWorker = { type: 'ready' } | { type: 'recycle' };
  */
 export async function supervise(log: (line: string) => void): Promise<number> {
   let signals = 0;
-  let current: ReturnType<typeof fork> | undefined;
+  let current: ChildProcess | undefined;
   let listening = false;
   const passOn = () => {
     if (signals > 0 && listening && current?.connected)
@@ -43,10 +43,7 @@ export async function supervise(log: (line: string) => void): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     for (let generation = 1; ; generation++) {
-      const child = fork(CLI_ENTRY, process.argv.slice(2), {
-        env: { ...process.env, [SUPERVISED_ENV]: String(generation) },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
+      const child = forkCli({ [SUPERVISED_ENV]: String(generation) });
       current = child;
       listening = false;
       let recycle = false;
@@ -64,7 +61,7 @@ export async function supervise(log: (line: string) => void): Promise<number> {
           log(`cannot start the working process: ${error.message}`);
           resolve(1);
         });
-        child.once('close', (code, signal) => resolve(code ?? (signal === null ? 1 : 128 + signalNumber(signal))));
+        child.once('close', (code, signal) => resolve(code ?? (signal === null ? 1 : 128 + constants.signals[signal])));
       });
       if (!recycle) return status;
       // It was handing over (and so said nothing of its end) when the stop came: say it here.
@@ -80,34 +77,19 @@ export async function supervise(log: (line: string) => void): Promise<number> {
   }
 }
 
-function signalNumber(signal: NodeJS.Signals): number {
-  return { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }[signal as string] ?? 0;
-}
-
 let listeners: { message: (message: ToWorker) => void; gone: () => void } | undefined;
 
 /**
- * The working process's side: its generation, and the supervisor's `stop` and `stop-now` as callbacks. It must
- * call releaseParent() when its work is over, however it ends: the open channel would keep it alive.
+ * The working process's side: the supervisor's `stop` and `stop-now` as callbacks, and a way to ask to be replaced.
+ * It must call releaseParent() when its work is over, however it ends: the open channel would keep it alive.
  */
-export function supervisedByParent(onStop: (now: boolean) => void): {
-  generation: number;
-  recycle: () => Promise<void>;
-} {
+export function supervisedByParent(onStop: (now: boolean) => void): { recycle: () => Promise<void> } {
   listeners = { message: (message) => onStop(message.type === 'stop-now'), gone: () => onStop(true) };
-  process.on('SIGINT', () => undefined);
-  process.on('SIGTERM', () => undefined);
+  leaveSignalsToParent();
   process.on('message', listeners.message);
   process.on('disconnect', listeners.gone);
-  process.send?.({ type: 'ready' } satisfies FromWorker);
-  return {
-    generation: Number(process.env[SUPERVISED_ENV]),
-    recycle: () =>
-      new Promise<void>((done) => {
-        if (!process.connected || process.send === undefined) return done();
-        process.send({ type: 'recycle' } satisfies FromWorker, undefined, {}, () => done());
-      }),
-  };
+  void sendToParent({ type: 'ready' } satisfies FromWorker);
+  return { recycle: () => sendToParent({ type: 'recycle' } satisfies FromWorker) };
 }
 
 /** Closes the channel to the supervisor (which then sees this process end), without counting that as a stop. */

@@ -11,19 +11,18 @@
  * options. It talks to the watch over the IPC channel only:
  *   run → watch:  `ready` once it listens (a message sent before would be lost), `events` as the results store
  *                 raises them, then `done` once the run is stored and closed
- *   watch → run:  `start` (the run's number and addresses, read by the watch), `stop` (finish the lookups in flight)
- * It ignores SIGINT and SIGTERM (a Ctrl-C reaches the whole process group; the watch decides and says `stop`), and
- * ends at once when the watch is gone (the channel closes).
+ *   watch → run:  `start` (the addresses, read by the watch), `stop` (finish the lookups in flight)
+ * It leaves signals to the watch (cli-process.ts), and ends at once when the watch is gone (the channel closes).
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { AuditTarget } from '../../audit/input.js';
 import type { AuditEvent } from '../../audit/results.js';
 import type { Outcome } from '../../discover/report.js';
-import { CLI_ENTRY } from '../entry.js';
+import { forkCli, leaveSignalsToParent, sendToParent } from '../cli-process.js';
 
 export const WATCH_RUN_ENV = 'AUTODISCO_WATCH_RUN';
 
-export type ToRun = { type: 'start'; run: number; targets: AuditTarget[] } | { type: 'stop' };
+export type ToRun = { type: 'start'; targets: AuditTarget[] } | { type: 'stop' };
 export type FromRun =
   | { type: 'ready' }
   | { type: 'events'; events: AuditEvent[] }
@@ -53,18 +52,14 @@ export class RunProcess {
   #stopAsked = false;
 
   constructor(run: number, targets: AuditTarget[], onEvents: (events: AuditEvent[]) => void) {
-    // The same CLI, arguments and Node options (a loader such as tsx included) as this watch.
-    this.#child = fork(CLI_ENTRY, process.argv.slice(2), {
-      env: { ...process.env, [WATCH_RUN_ENV]: String(run) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    this.#child = forkCli({ [WATCH_RUN_ENV]: String(run) });
     const child = this.#child;
     this.finished = new Promise((resolve, reject) => {
       let done: RunProcessOutcome | undefined;
       child.on('message', (message: FromRun) => {
         if (message.type === 'ready') {
           this.#ready = true;
-          this.#send({ type: 'start', run, targets });
+          this.#send({ type: 'start', targets });
           if (this.#stopAsked) this.#send({ type: 'stop' });
         } else if (message.type === 'events') onEvents(message.events);
         else done = { runId: message.runId, counts: message.counts, pid: child.pid ?? 0 };
@@ -100,14 +95,11 @@ let releaseHandlers: () => void = () => undefined;
 
 /** The run's side: waits for `start`, then hands over the run, and a way to be told to stop. */
 export function awaitRunStart(): Promise<{
-  run: number;
   targets: AuditTarget[];
   onStop: (stop: () => void) => void;
   send: (message: FromRun) => Promise<void>;
 }> {
-  // The watch decides when to stop (see the module's comment); a signal to this process alone changes nothing.
-  process.on('SIGINT', () => undefined);
-  process.on('SIGTERM', () => undefined);
+  leaveSignalsToParent();
   let stopped = false;
   let stop: (() => void) | undefined;
   const onStopMessage = () => {
@@ -124,24 +116,18 @@ export function awaitRunStart(): Promise<{
       reject(new Error(`${WATCH_RUN_ENV} is set but this process has no IPC channel: it is started by watch only`));
       return;
     }
-    const reply = (m: FromRun) =>
-      new Promise<void>((done) => {
-        if (!process.connected || process.send === undefined) return done();
-        process.send(m, undefined, {}, () => done());
-      });
     process.on('message', (message: ToRun) => {
       if (message.type === 'stop') return onStopMessage();
       resolve({
-        run: message.run,
         targets: message.targets,
         onStop: (handler) => {
           stop = handler;
           if (stopped) handler();
         },
-        send: reply,
+        send: (m: FromRun) => sendToParent(m),
       });
     });
-    void reply({ type: 'ready' });
+    void sendToParent({ type: 'ready' } satisfies FromRun);
   });
 }
 

@@ -140,7 +140,7 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     `autodisco worker: taking audit jobs from ${where}, ${concurrency} at a time${store ? `; results recorded in ${store.label}` : ''}; SIGTERM or Ctrl-C finishes the jobs in hand and stops\n`,
   );
 
-  const status = await new Promise<number>((resolve) => {
+  return new Promise<number>((resolve) => {
     let stopping = false;
     let handingOver = false;
     const stop = (now: boolean) => {
@@ -190,7 +190,6 @@ export async function workerCommand(opts: WorkerCommandOptions): Promise<number>
     worker.on('completed', count);
     worker.on('failed', count);
   });
-  return status;
 }
 
 export function registerWorkerCommand(program: Command): void {
